@@ -1,0 +1,175 @@
+"""The command line shared by `demo.py`, `python -m alphaction_demo` and `alphaction-demo`.
+
+It keeps the official AlphAction demo's flags and defaults so that its users can switch without
+relearning, and checks every argument before any thread starts: a run that is going to fail
+should fail in the first second with one line that says what to do, not after the models loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import List, Optional, Sequence
+
+from alphaction_demo import __version__
+from alphaction_demo.errors import DemoError
+from alphaction_demo.validation import validate_args
+
+PROG = "alphaction-demo"
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse prints a usage block before its error; users asked for one line they can act on."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: error: {message} (see --help)\n")
+        sys.exit(2)
+
+
+class _DefaultsFormatter(argparse.RawDescriptionHelpFormatter):
+    """Show a default only where it tells something (not for off switches or unset options)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if "%(default)" in text or "default" in text or action.default in (None, False, argparse.SUPPRESS):
+            return text
+        return text + " (default: %(default)s)"
+
+
+def _threshold(text: str) -> float:
+    """Parse a float; range checks happen in validation so the message names the flag."""
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _OneLineParser(
+        prog=PROG,
+        description=(
+            "Real-time multi-person video action detection (AlphAction, ECCV 2020): finds every "
+            "person, tracks them and labels what each one is doing, live in a window or into an "
+            "annotated video and results file."
+        ),
+        formatter_class=_DefaultsFormatter,
+        epilog=(
+            "examples:\n"
+            "  %(prog)s --webcam                      live window on camera 0\n"
+            "  %(prog)s --video-path in.mp4 --no-gui --output-path out.mp4 --results out.csv\n"
+            "  %(prog)s --list-models                 the model zoo\n"
+            "  %(prog)s --download-weights            the demo model's weights into weights/"
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+
+    src = parser.add_argument_group("input")
+    src.add_argument("--webcam", nargs="?", const=0, default=None, type=int, metavar="INDEX",
+                     help="use the webcam with this index (0 when no index is given)")
+    src.add_argument("--video-path", default=None, metavar="PATH",
+                     help="a video file, a folder of images, or a stream URL (rtsp://, http://)")
+    src.add_argument("--fps", type=float, default=None,
+                     help="frame rate of a folder of images (default 25)")
+    src.add_argument("--start", type=int, default=0, metavar="MS",
+                     help="start reading the video at this millisecond")
+    src.add_argument("--duration", type=int, default=-1, metavar="MS",
+                     help="how many milliseconds to process (-1: to the end)")
+
+    out = parser.add_argument_group("output")
+    out.add_argument("--output-path", default=None, metavar="FILE",
+                     help="write the annotated video here (.mp4 or .avi); headless runs on a "
+                     "video file write output.mp4 when this is not given")
+    out.add_argument("--results", default=None, metavar="FILE",
+                     help="write the detections here: .csv (AVA format) or .jsonl (JSON lines)")
+    out.add_argument("--visual-threshold", type=_threshold, default=0.5, metavar="P",
+                     help="show labels whose score is at least this")
+    out.add_argument("--hide-time", action="store_true", help="do not draw the video timestamp")
+    out.add_argument("--gui", action=argparse.BooleanOptionalAction, default=None,
+                     help="show the window (default: when a display is available)")
+
+    model = parser.add_argument_group("action model")
+    model.add_argument("--model", default=None, metavar="NAME",
+                       help="a model-zoo name (see --list-models) instead of --cfg-path/--weight-path")
+    model.add_argument("--cfg-path", default=None, metavar="NAME_OR_YAML",
+                       help="a configuration name or an official .yaml file "
+                       "(default: the demo model's, resnet101_8x8f_denseserial)")
+    model.add_argument("--weight-path", default=None, metavar="FILE",
+                       help="an official AlphAction checkpoint (.pth) for that configuration")
+    model.add_argument("--common-cate", action="store_true",
+                       help="the weights are the 15-category demo model")
+    model.add_argument("--detect-rate", type=int, default=4, metavar="HZ",
+                       help="how many times per second of video the action labels are updated")
+    model.add_argument("--clip-sampling", choices=("time", "frames"), default="time",
+                       help="time: sample each clip at the model's 25 fps whatever the source's "
+                       "rate; frames: 64 consecutive frames as the official demo does")
+    model.add_argument("--device", default="auto",
+                       help="cpu, cuda or cuda:N; auto picks cuda when it is available")
+    model.add_argument("--cpu", action="store_true", help="same as --device cpu (official flag)")
+    model.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32",
+                       help="fp32 matches the official outputs; bf16 is faster on recent CPUs; "
+                       "fp16 needs CUDA")
+
+    det = parser.add_argument_group("person detection and tracking")
+    det.add_argument("--detector", choices=("yolo", "hog"), default="yolo",
+                     help="yolo: ultralytics YOLO (persons and objects); hog: OpenCV's people "
+                     "detector, no download needed (persons only)")
+    det.add_argument("--detector-weights", default="yolo11n.pt", metavar="FILE",
+                     help="ultralytics detection weights (.pt), or a .yaml to build a random model")
+    det.add_argument("--imgsz", type=int, default=640, help="detector input size in pixels")
+    det.add_argument("--tracker", choices=("bytetrack", "botsort"), default="bytetrack",
+                     help="the ultralytics tracker that gives persons stable ids")
+    det.add_argument("--tracker-box-thres", type=_threshold, default=0.1, metavar="P",
+                     help="detector score a person box needs to be tracked")
+    det.add_argument("--tracker-nms-thres", type=_threshold, default=0.4, metavar="IOU",
+                     help="overlap above which two person boxes are merged")
+    det.add_argument("--boxes", default=None, metavar="CSV",
+                     help="precomputed person boxes instead of a detector (see README)")
+
+    tools = parser.add_argument_group("tools")
+    tools.add_argument("--list-models", action="store_true",
+                       help="print the model zoo and which weights are present, then exit")
+    tools.add_argument("--download-weights", nargs="?", const="", default=None, metavar="NAME",
+                       help="download a model-zoo checkpoint into weights/ (default: the demo "
+                       "model), then exit")
+    tools.add_argument("--benchmark", action="store_true",
+                       help="run the pipeline on synthetic frames with random weights and report "
+                       "whether this machine keeps up live")
+    return parser
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Run the one thing the arguments ask for; heavy imports happen only here."""
+    if args.list_models:
+        from alphaction_demo.tools import list_models
+
+        return list_models()
+    if args.download_weights is not None:
+        from alphaction_demo.tools import download
+
+        return download(args.download_weights or None)
+    if args.benchmark:
+        from alphaction_demo.tools import benchmark
+
+        return benchmark(args)
+    from alphaction_demo.tools import run
+
+    return run(args)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    try:
+        validate_args(args)
+        return _dispatch(args)
+    except DemoError as exc:
+        sys.stderr.write(f"{PROG}: error: {exc}\n")
+        return exc.exit_status
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: interrupted\n")
+        return 130
+
+
+def _argv_flags(parser: argparse.ArgumentParser) -> List[str]:
+    """Every long option the parser knows; tests use it to keep README and --help in step."""
+    return sorted(o for a in parser._actions for o in a.option_strings if o.startswith("--"))

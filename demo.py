@@ -1,0 +1,9 @@
+#!/usr/bin/env python3
+"""Entry point kept for users of the official AlphAction demo: `python demo.py --video-path in.mp4`."""
+
+import sys
+
+from alphaction_demo.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""The command line as a user meets it: a real subprocess, its exit status and its one-line errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from alphaction_demo.cli import _argv_flags, build_parser
+
+ROOT = Path(__file__).resolve().parents[1]
+VIDEOS = ROOT / ".." / "shared" / "media" / "videos"
+MKV = VIDEOS / "intel-asl-walk.mkv"
+
+
+def run_cli(*args: str, entry: str = "demo.py", cwd: Path = ROOT, env_extra=None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["COLUMNS"] = "200"  # keep help lines whole so they can be searched
+    env.update(env_extra or {})
+    command = {
+        "demo.py": [sys.executable, str(ROOT / "demo.py")],
+        "module": [sys.executable, "-m", "alphaction_demo"],
+    }[entry]
+    return subprocess.run(command + list(args), cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, fragment: str) -> None:
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got:\n{result.stderr}"
+    assert lines[0].startswith("alphaction-demo: error: ")
+    assert fragment in lines[0], lines[0]
+    assert "Traceback" not in result.stderr
+
+
+OFFICIAL_FLAGS = [
+    "--webcam", "--video-path", "--output-path", "--cfg-path", "--weight-path", "--visual-threshold",
+    "--start", "--duration", "--detect-rate", "--common-cate", "--hide-time", "--tracker-box-thres",
+    "--tracker-nms-thres", "--cpu",
+]
+ADDED_FLAGS = [
+    "--device", "--precision", "--gui", "--no-gui", "--results", "--detector", "--detector-weights",
+    "--boxes", "--model", "--download-weights", "--list-models", "--benchmark", "--version",
+]
+
+
+def test_help_lists_every_flag_with_defaults():
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for flag in OFFICIAL_FLAGS + ADDED_FLAGS:
+        assert flag in result.stdout, flag
+    for group in ("input:", "output:", "action model:", "person detection and tracking:", "tools:"):
+        assert group in result.stdout
+    assert "(default: 0.5)" in result.stdout  # --visual-threshold keeps the official default
+    assert "(default: 4)" in result.stdout  # --detect-rate
+
+
+def test_parser_keeps_official_defaults():
+    args = build_parser().parse_args([])
+    assert (args.visual_threshold, args.start, args.duration, args.detect_rate) == (0.5, 0, -1, 4)
+    assert (args.tracker_box_thres, args.tracker_nms_thres) == (0.1, 0.4)
+    assert args.common_cate is False and args.hide_time is False and args.cpu is False
+    assert set(OFFICIAL_FLAGS + ADDED_FLAGS) <= set(_argv_flags(build_parser()))
+
+
+@pytest.mark.parametrize("entry", ["demo.py", "module"])
+def test_entry_points_are_the_same_command(entry):
+    result = run_cli("--version", entry=entry)
+    assert result.returncode == 0
+    assert result.stdout.startswith("alphaction-demo ")
+
+
+def test_console_script_is_declared():
+    text = (ROOT / "pyproject.toml").read_text()
+    assert 'alphaction-demo = "alphaction_demo.cli:main"' in text
+
+
+VALIDATION_CASES = [
+    ("missing input", ["--video-path", "no/such/video.mp4", "--no-gui"], "input not found"),
+    ("missing output folder", ["--video-path", str(MKV), "--output-path", "no/such/dir/out.mp4"],
+     "does not exist"),
+    ("unwritable output folder", ["--video-path", str(MKV), "--output-path", "/proc/out.mp4"],
+     "not writable"),
+    ("results folder missing", ["--video-path", str(MKV), "--results", "no/such/dir/r.csv"], "does not exist"),
+    ("results format", ["--video-path", str(MKV), "--results", "r.txt"], ".csv or .jsonl"),
+    ("visual threshold above 1", ["--visual-threshold", "1.5"], "--visual-threshold must be between 0 and 1"),
+    ("visual threshold below 0", ["--visual-threshold", "-0.1"], "--visual-threshold must be between 0 and 1"),
+    ("tracker box threshold", ["--tracker-box-thres", "2"], "--tracker-box-thres must be between 0 and 1"),
+    ("tracker nms threshold", ["--tracker-nms-thres", "-1"], "--tracker-nms-thres must be between 0 and 1"),
+    ("threshold not a number", ["--visual-threshold", "high"], "expected a number"),
+    ("detect rate zero", ["--detect-rate", "0"], "--detect-rate must be a positive"),
+    ("detect rate negative", ["--detect-rate", "-3"], "--detect-rate must be a positive"),
+    ("webcam and video", ["--webcam", "--video-path", str(MKV)], "either --webcam or --video-path"),
+    ("no input headless", ["--no-gui", "--cpu"], "no input"),
+    ("negative start", ["--start", "-5"], "--start must be"),
+    ("zero duration", ["--duration", "0"], "--duration must be"),
+    ("missing boxes file", ["--video-path", str(MKV), "--boxes", "none.csv"], "boxes file not found"),
+    ("fp16 on cpu", ["--video-path", str(MKV), "--no-gui", "--cpu", "--precision", "fp16"], "needs a CUDA"),
+    ("gui without display", ["--video-path", str(MKV), "--gui", "--cpu"], "needs a display"),
+    ("unknown flag", ["--frobnicate"], "unrecognized arguments"),
+]
+
+
+@pytest.mark.parametrize("args, fragment", [c[1:] for c in VALIDATION_CASES], ids=[c[0] for c in VALIDATION_CASES])
+def test_bad_arguments_give_one_line_and_status_2(args, fragment, tmp_path):
+    assert_one_line_error(run_cli(*args, cwd=ROOT), fragment)
+
+
+def test_validation_happens_before_any_output_is_written(tmp_path):
+    out = tmp_path / "out.mp4"
+    result = run_cli("--video-path", str(MKV), "--output-path", str(out), "--detect-rate", "0")
+    assert result.returncode == 2
+    assert not out.exists()

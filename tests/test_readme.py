@@ -1,0 +1,51 @@
+"""The README is the first thing a user runs: its commands must exist and parse as written."""
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from alphaction_demo.cli import build_parser
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+CODE_BLOCKS = re.findall(r"```(?:bash|sh)\n(.*?)```", README, flags=re.S)
+PROGRAMS = ("alphaction-demo", "python demo.py", "python -m alphaction_demo", ".venv/bin/alphaction-demo")
+
+
+def readme_command_lines():
+    lines = []
+    for block in CODE_BLOCKS:
+        for line in block.splitlines():
+            command = re.split(r"\s+#", line)[0].strip()
+            if command.startswith(PROGRAMS):
+                lines.append(command)
+    return lines
+
+
+def test_setup_section_has_exactly_the_two_commands():
+    setup = README.split("## Set-up", 1)[1].split("\n## ", 1)[0]
+    block = re.findall(r"```bash\n(.*?)```", setup, flags=re.S)[0]
+    commands = [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
+    assert commands == ["make demo", "make test"]
+
+
+def test_ci_runs_the_readme_test_command():
+    script = (ROOT / ".ci" / "run").read_text()
+    assert script.rstrip().splitlines()[-1] == "make test"
+
+
+@pytest.mark.parametrize("command", readme_command_lines())
+def test_every_readme_command_parses(command):
+    words = shlex.split(command)
+    for program in PROGRAMS:
+        if command.startswith(program):
+            words = shlex.split(command[len(program):])
+    args = build_parser().parse_args(words) if "--help" not in words else None
+    assert args is not None or "--help" in words
+
+
+def test_readme_has_the_sections_users_need():
+    for heading in ("## Set-up", "## Usage", "## Development"):
+        assert heading in README
