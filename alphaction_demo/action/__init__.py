@@ -1,0 +1,10 @@
+"""The AlphAction action model (SlowFast + Interaction Aggregation) in pure PyTorch.
+
+Public interface (see DESIGN.md): `load_config`, `ActionModel.from_checkpoint`,
+`ActionModel.extract_features` (stage 0) and `ActionModel.predict` (stage 1).
+"""
+
+from alphaction_demo.action.config import CONFIG_NAMES, Config, load_config
+from alphaction_demo.action.model import ActionModel, Features
+
+__all__ = ["ActionModel", "Config", "CONFIG_NAMES", "Features", "load_config"]
