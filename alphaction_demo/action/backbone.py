@@ -142,7 +142,10 @@ class LateralBlock(nn.Module):
         self.conv = nn.Conv3d(dim, dim * 2, (5, 1, 1), stride=(alpha, 1, 1), padding=(2, 0, 0), bias=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.conv(x)
+        # Always in fp32: oneDNN's bf16 kernel for this time-strided shape returns NaN on some CPUs,
+        # and the layer is too small for reduced precision to save anything.
+        with torch.autocast(x.device.type, enabled=False):
+            return self.conv(x.float())
 
 
 class Pathway(_FoldableConvBN):
