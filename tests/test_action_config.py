@@ -92,6 +92,8 @@ def test_configs_are_read_only():
     with pytest.raises(AttributeError):
         cfg.MODEL.IA_STRUCTURE.MEMORY_RATE = 3
 
+NO_NONLOCAL = "MODEL:\n  BACKBONE:\n    SLOWFAST:\n      SLOW:\n        CONV3_NONLOCAL: False\n        CONV4_NONLOCAL: False\n"
+
 
 @pytest.mark.parametrize("text, message", [
     ("MODEL:\n  NO_SUCH_KEY: 1\n", "unknown configuration key MODEL.NO_SUCH_KEY"),
@@ -99,9 +101,9 @@ def test_configs_are_read_only():
     ("MODEL: [1, 2\n", "is not valid YAML"),
     ("- just\n- a list\n", "does not hold a configuration"),
     ("MODEL:\n  BACKBONE:\n    CONV_BODY: Slowfast-Resnet152\n", "not supported"),
-    ("MODEL:\n  ROI_ACTION_HEAD:\n    FEATURE_EXTRACTOR: 2MLPFeatureExtractor\n  IA_STRUCTURE:\n    ACTIVE: True\n    STRUCTURE: fancy\n",
+    (NO_NONLOCAL + "  ROI_ACTION_HEAD:\n    FEATURE_EXTRACTOR: 2MLPFeatureExtractor\n  IA_STRUCTURE:\n    ACTIVE: True\n    STRUCTURE: fancy\n",
      "unknown IA structure"),
-    ("MODEL:\n  IA_STRUCTURE:\n    ACTIVE: True\n", "only the 2MLPFeatureExtractor head"),
+    (NO_NONLOCAL + "  IA_STRUCTURE:\n    ACTIVE: True\n", "only the 2MLPFeatureExtractor head"),
 ])
 def test_bad_yaml_files(tmp_path, text, message):
     path = tmp_path / "bad.yaml"
