@@ -66,9 +66,14 @@ class _FoldableConvBN(nn.Module):
 
     def _apply_conv_bn(self, x: torch.Tensor) -> torch.Tensor:
         conv, bn = self._conv_bn()
-        if self.folded:
-            return F.conv3d(x, conv.weight, self.fused_bias, conv.stride, conv.padding, conv.dilation)
-        return bn(conv(x))
+        if not self.folded:
+            return bn(conv(x))
+        if x.device.type == "cpu" and torch.backends.mkldnn.is_available():
+            # PyTorch's heuristic sends small-batch (1, 3, 3) convolutions to its slow native kernel;
+            # oneDNN is 3-10x faster for them on the CPU, with the same results to fp32 rounding.
+            return torch.ops.aten.mkldnn_convolution(x, conv.weight, self.fused_bias, list(conv.padding),
+                                                     list(conv.stride), list(conv.dilation), 1)
+        return F.conv3d(x, conv.weight, self.fused_bias, conv.stride, conv.padding, conv.dilation)
 
 
 class Conv3dBN(_FoldableConvBN):
@@ -142,10 +147,10 @@ class LateralBlock(nn.Module):
         self.conv = nn.Conv3d(dim, dim * 2, (5, 1, 1), stride=(alpha, 1, 1), padding=(2, 0, 0), bias=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # Always in fp32: oneDNN's bf16 kernel for this time-strided shape returns NaN on some CPUs,
-        # and the layer is too small for reduced precision to save anything.
+        # Always at the weights' precision (fp32): oneDNN's bf16 kernel for this time-strided shape
+        # returns NaN or crashes on some CPUs, and the layer is too small for bf16 to save anything.
         with torch.autocast(x.device.type, enabled=False):
-            return self.conv(x.float())
+            return self.conv(x.to(self.conv.weight.dtype)).to(x.dtype)
 
 
 class Pathway(_FoldableConvBN):
@@ -231,6 +236,17 @@ def fold_batch_norm(module: nn.Module) -> int:
             child.fold()
             count += 1
     return count
+
+
+def to_cpu_fast_layout(backbone: SlowFast, dtype: torch.dtype = torch.float32) -> SlowFast:
+    """Channels-last weights (and bf16 ones on request): oneDNN's fast path on the CPU, about 1.4x
+    in fp32 and 3x more with bf16 on CPUs with AVX512-BF16/AMX (autocast alone gains little).
+    Laterals stay fp32, see LateralBlock."""
+    backbone.to(dtype)
+    for module in backbone.modules():
+        if isinstance(module, LateralBlock):
+            module.float()
+    return backbone.to(memory_format=torch.channels_last_3d)
 
 
 def is_folded(module: nn.Module) -> Optional[bool]:

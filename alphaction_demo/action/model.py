@@ -14,7 +14,7 @@ from typing import Mapping, Optional, Tuple, Union
 import numpy as np
 import torch
 
-from alphaction_demo.action.backbone import fold_batch_norm
+from alphaction_demo.action.backbone import fold_batch_norm, to_cpu_fast_layout
 from alphaction_demo.action.checkpoint import load_matching, read_state_dict, save_checkpoint
 from alphaction_demo.action.config import Config
 from alphaction_demo.action.interaction import sample_rows
@@ -90,6 +90,10 @@ class ActionModel:
             parameter.requires_grad_(False)
         if fold_bn:
             fold_batch_norm(self.network)
+        self._clip_dtype = torch.bfloat16 if precision == "bf16" and self.device.type == "cpu" else torch.float32
+        self._channels_last = self.device.type == "cpu" and (fold_bn or precision == "bf16")
+        if self._channels_last:
+            to_cpu_fast_layout(self.network.backbone, self._clip_dtype)
         ia = cfg.MODEL.IA_STRUCTURE
         self.memory_rate = int(ia.MEMORY_RATE)
         self.memory_length = (int(ia.LENGTH[0]), int(ia.LENGTH[1]))
@@ -163,11 +167,14 @@ class ActionModel:
 
     # the two stages -------------------------------------------------------------------------
     def _autocast(self):
-        if self.precision == "bf16":
-            return torch.autocast(self.device.type, dtype=torch.bfloat16)
-        if self.precision == "fp16":
-            return torch.autocast("cuda", dtype=torch.float16)
+        """Reduced precision on CUDA; on the CPU bf16 is in the weights (see backbone)."""
+        if self.device.type == "cuda" and self.precision != "fp32":
+            return torch.autocast("cuda", dtype=torch.float16 if self.precision == "fp16" else torch.bfloat16)
         return torch.autocast(self.device.type, enabled=False)
+
+    def _prepare_clip(self, clip: torch.Tensor) -> torch.Tensor:
+        clip = clip.to(self.device, self._clip_dtype)
+        return clip.contiguous(memory_format=torch.channels_last_3d) if self._channels_last else clip
 
     def extract_features(self, slow_clip: torch.Tensor, fast_clip: torch.Tensor, person_boxes: ArrayLike,
                          object_boxes: Optional[ArrayLike] = None,
@@ -180,7 +187,7 @@ class ActionModel:
         size = tuple(image_size) if image_size is not None else content_size(slow_clip)
         with torch.inference_mode(), self._autocast():
             person_feats, object_feats = self.network.pool(
-                slow_clip.to(self.device, torch.float32), fast_clip.to(self.device, torch.float32),
+                self._prepare_clip(slow_clip), self._prepare_clip(fast_clip),
                 persons.to(self.device), None if objects is None else objects.to(self.device), size)
         person_feats = person_feats.float().view(*person_feats.shape, 1, 1, 1)
         if object_feats is not None:

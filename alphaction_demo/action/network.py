@@ -105,7 +105,7 @@ class ActionNetwork(nn.Module):
     def pool(self, slow: torch.Tensor, fast: torch.Tensor, person_boxes: torch.Tensor,
              object_boxes: Optional[torch.Tensor], image_size: Tuple[int, int]) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
         """Stage 0 -> (person features [N, 2304], object features [M, 2304] or None)."""
-        slow_features, fast_features = self.backbone(slow, fast)
+        slow_features, fast_features = (f.float() for f in self.backbone(slow, fast))
         extractor = self.head.feature_extractor
         height, width = image_size
         proposals = extend_boxes(person_boxes, self.extend_scale, width, height)
