@@ -104,3 +104,19 @@ class EndOfStream:
     """Sentinel put on a queue after the last item; `reason` says why the stream ended."""
 
     reason: str = "end of input"
+
+
+@dataclass(frozen=True)
+class RenderedFrame:
+    """An annotated frame on its way to a display, with where the tracked persons are (for click
+    selection in the window)."""
+
+    image: np.ndarray  # H x W x 3 uint8 BGR, overlay drawn
+    index: int
+    timestamp_ms: float
+    track_ids: np.ndarray  # N int64
+    boxes: np.ndarray  # N x 4 float32 xyxy pixels of `image`
+
+    def __post_init__(self) -> None:
+        _check_array("RenderedFrame.image", self.image, (None, None, 3), np.uint8)
+        _check_array("RenderedFrame.boxes", self.boxes, (self.track_ids.shape[0], 4), np.float32)

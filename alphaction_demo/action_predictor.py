@@ -1,0 +1,294 @@
+"""The clip buffer, the long-term feature memory and the two model stages, in video order.
+
+Frames arrive with their tracked boxes (`push`). A frame that becomes a clip centre waits until
+the frames after it arrive; then its clip is built and stage 0 stores its features in the memory
+under the centre's index. Stage 1 runs when the memory window allows: at once (live, past memory
+only) or once the future half of the window is extracted or the stream has ended (offline, the
+official video mode). Memory no later prediction can read is released, so a run of hours keeps a
+flat footprint: the buffer holds one clip span of resized frames and the memory one window.
+
+Thread use: in live mode `push` is called by the detector thread and `step` by the action thread;
+a lock guards the buffer and the work is done outside it. Offline one thread does both.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field, replace
+from typing import Deque, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from alphaction_demo.clip import ClipGeometry, ClipSettings, build_clips
+from alphaction_demo.clip_schedule import ClipSchedule, ScheduleSettings
+from alphaction_demo.records import ActionResult, TrackedFrame
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FrameBoxes:
+    """What rendering needs of a tracked frame once its image is gone: boxes and ids."""
+
+    index: int
+    timestamp_ms: float
+    boxes: np.ndarray
+    track_ids: np.ndarray
+
+    @classmethod
+    def of(cls, tracked: TrackedFrame) -> "FrameBoxes":
+        return cls(tracked.index, tracked.timestamp_ms, tracked.person_boxes, tracked.track_ids)
+
+
+@dataclass
+class _Buffered:
+    index: int
+    timestamp_ms: float
+    image: np.ndarray  # resized to the clip size
+    tracked: TrackedFrame  # image dropped; boxes in source pixels
+
+
+@dataclass
+class _Centre:
+    frame: _Buffered
+    t_index: int
+
+
+@dataclass
+class PredictorStats:
+    """Counters for the summary and the status bar (read from other threads; ints are atomic)."""
+
+    clips: int = 0
+    predictions: int = 0
+    skipped_clips: int = 0  # live: older clips passed over for the newest one
+    empty_clips: int = 0  # centres without persons
+    extract_seconds: float = 0.0
+    predict_seconds: float = 0.0
+    memory_entries: int = 0
+    buffered_frames: int = 0
+    latencies_ms: Deque[float] = field(default_factory=lambda: deque(maxlen=50))
+
+
+class ActionPredictor:
+    def __init__(self, model, labels: Sequence[str], clip_settings: ClipSettings,
+                 schedule_settings: ScheduleSettings, *, frame_ms: float, live: bool,
+                 now_ms=None) -> None:
+        self.model = model
+        self.labels = tuple(labels)
+        self.clip_settings = clip_settings
+        self.schedule = ClipSchedule(schedule_settings, frame_ms)
+        self.live = live
+        self.stats = PredictorStats()
+        self._now_ms = now_ms  # live: the source's clock, for label latency
+        self._newest_slot = -1  # newest centre extracted or found empty
+        self._lock = threading.Condition()
+        self._buffer: List[_Buffered] = []
+        self._open: List[_Centre] = []  # centres waiting for their clip
+        self._extracted: List[Tuple[_Centre, object]] = []  # features waiting for stage 1
+        self._memory: Dict[int, object] = {}
+        self._geometry: Optional[ClipGeometry] = None
+        self._ended = False
+        self._frames_out: Deque[FrameBoxes] = deque()
+        self._results_out: Deque[ActionResult] = deque()
+
+    # producer side ---------------------------------------------------------------------------
+    def push(self, tracked: TrackedFrame) -> None:
+        """Buffer one tracked frame (resized once, here) and note whether it is a centre."""
+        image = tracked.frame.image
+        geometry = self._geometry_for(image.shape[0], image.shape[1])
+        small = geometry.resize(image)
+        light = replace(tracked, frame=replace(tracked.frame, image=np.zeros((1, 1, 3), np.uint8)))
+        with self._lock:
+            item = _Buffered(tracked.index, tracked.timestamp_ms, small, light)
+            self._buffer.append(item)
+            if not self.live:
+                self._frames_out.append(FrameBoxes.of(tracked))
+            t_index = self.schedule.consider(tracked.timestamp_ms)
+            if t_index is not None:
+                self._open.append(_Centre(item, t_index))
+            self._trim()
+            self.stats.buffered_frames = len(self._buffer)
+            self._lock.notify_all()
+
+    def end(self) -> None:
+        """No more frames: open clips that cannot be completed are dropped, memory waits end."""
+        with self._lock:
+            self._ended = True
+            self._lock.notify_all()
+
+    def _geometry_for(self, height: int, width: int) -> ClipGeometry:
+        g = self._geometry
+        if g is None or g.source_size != (height, width):
+            # a stream may change size mid-run; the clip then restarts from the new frames
+            with self._lock:
+                self._buffer.clear()
+                self._open.clear()
+            g = self._geometry = ClipGeometry.for_frame(height, width, self.clip_settings)
+        return g
+
+    def _trim(self) -> None:
+        s = self.schedule.settings
+        if not self._buffer:
+            return
+        if s.sampling == "frames":
+            keep_from = len(self._buffer) - s.span
+            if self._open:
+                keep_from = min(keep_from, self._position(self._open[0]) - s.centre)
+        else:
+            oldest = self._open[0].frame.timestamp_ms if self._open else self._buffer[-1].timestamp_ms
+            limit = self.schedule.oldest_needed_ms(min(oldest, self._buffer[-1].timestamp_ms))
+            keep_from = 0
+            while keep_from < len(self._buffer) - 1 and self._buffer[keep_from + 1].timestamp_ms <= limit:
+                keep_from += 1
+        if keep_from > 0:
+            del self._buffer[:keep_from]
+
+    def _position(self, centre: _Centre) -> int:
+        for i in range(len(self._buffer) - 1, -1, -1):
+            if self._buffer[i] is centre.frame:
+                return i
+        raise LookupError("clip centre left the buffer")
+
+    # consumer side ---------------------------------------------------------------------------
+    def wait_for_work(self, timeout: float) -> bool:
+        """Live: block until a clip is complete (or the stream ended), at most `timeout` s."""
+        with self._lock:
+            return self._lock.wait_for(lambda: self._ended or self._ready_clip_count() > 0, timeout)
+
+    def _ready_clip_count(self) -> int:
+        times = [b.timestamp_ms for b in self._buffer]
+        n = 0
+        for centre in self._open:
+            if not self.schedule.clip_ready(self._position(centre), centre.frame.timestamp_ms, times):
+                break
+            n += 1
+        return n
+
+    def _take_clips(self) -> List[Tuple[_Centre, List[np.ndarray]]]:
+        with self._lock:
+            ready = self._ready_clip_count()
+            if self._ended:
+                dropped = len(self._open) - ready
+                if dropped:
+                    log.debug("%d clip(s) at the end of the stream are incomplete", dropped)
+            take = self._open[:ready]
+            if self.live and len(take) > 1:
+                self.stats.skipped_clips += len(take) - 1
+                take = take[-1:]
+            times = [b.timestamp_ms for b in self._buffer]
+            clips = []
+            for centre in take:
+                picks = self.schedule.pick(self._position(centre), centre.frame.timestamp_ms, times)
+                clips.append((centre, [self._buffer[i].image for i in picks]))
+            del self._open[:ready]
+            if self._ended:
+                self._open.clear()
+            self._trim()
+            return clips
+
+    def step(self) -> List[object]:
+        """Run every stage-0 and stage-1 call that is ready; returns the items to render, in video
+        order: `ActionResult`s and (offline) `FrameBoxes` whose labels are final."""
+        for centre, images in self._take_clips():
+            self._extract(centre, images)
+        self._predict_ready()
+        return self._drain()
+
+    def _extract(self, centre: _Centre, images: List[np.ndarray]) -> None:
+        tracked = centre.frame.tracked
+        self._newest_slot = max(self._newest_slot, centre.t_index)
+        persons, keep = self._geometry.boxes_to_clip(tracked.person_boxes)
+        if len(keep) == 0:
+            self.stats.empty_clips += 1
+            return
+        objects = None
+        if self.model.uses_objects:
+            order = np.argsort(-tracked.object_scores, kind="stable")[: self.model.max_objects]
+            objects, _ = self._geometry.boxes_to_clip(tracked.object_boxes[order])
+        slow, fast = build_clips(images, self.clip_settings)
+        started = time.perf_counter()
+        feats = self.model.extract_features(slow, fast, persons, objects, image_size=self._geometry.clip_size)
+        self.stats.extract_seconds += time.perf_counter() - started
+        self.stats.clips += 1
+        h, w = self._geometry.source_size
+        boxes = tracked.person_boxes[keep].copy()
+        boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, w - 1)
+        boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, h - 1)
+        self._memory[centre.t_index] = replace(feats, object_features=None) if feats.object_features is not None else feats
+        self._extracted.append((centre, (feats, tracked.track_ids[keep], boxes)))
+
+    def _predict_ready(self) -> None:
+        with self._lock:
+            ended = self._ended and not self._open
+        while self._extracted:
+            centre, (feats, ids, boxes) = self._extracted[0]
+            if not self._may_predict(centre.t_index, ended):
+                break
+            self._extracted.pop(0)
+            started = time.perf_counter()
+            scores = self.model.predict(feats, self._memory, centre.t_index)
+            self.stats.predict_seconds += time.perf_counter() - started
+            self.stats.predictions += 1
+            if self.live and self._now_ms is not None:
+                self.stats.latencies_ms.append(self._now_ms() - centre.frame.timestamp_ms)
+            self._results_out.append(ActionResult(centre.frame.timestamp_ms, ids.astype(np.int64),
+                                                  boxes.astype(np.float32), scores.astype(np.float32),
+                                                  self.labels))
+            self._release_memory(centre.t_index)
+        self.stats.memory_entries = len(self._memory)
+
+    def _may_predict(self, t_index: int, ended: bool) -> bool:
+        if self.live or ended or not self.model.uses_memory:
+            return True
+        _, after = self.model.memory_length
+        return self._newest_slot >= t_index + after * self.model.memory_rate
+
+    def _release_memory(self, t_index: int) -> None:
+        before = self.model.memory_length[0] if self.model.uses_memory else 0
+        last_unused = t_index - before * self.model.memory_rate
+        for key in [k for k in self._memory if k <= last_unused]:
+            del self._memory[key]
+
+    def _drain(self) -> List[object]:
+        """Offline: a frame leaves once no centre at or before its time still waits; a result goes
+        before the frames at or after its centre (as the official video writer applies them)."""
+        out: List[object] = []
+        if self.live:
+            out.extend(self._results_out)
+            self._results_out.clear()
+            return out
+        with self._lock:
+            pending = [c.frame.timestamp_ms for c in self._open] + [c.frame.timestamp_ms for c, _ in self._extracted]
+            horizon = min(pending) if pending else float("inf")
+            while True:
+                frame_ok = bool(self._frames_out) and self._frames_out[0].timestamp_ms < horizon
+                if self._results_out and (not frame_ok or self._results_out[0].timestamp_ms <= self._frames_out[0].timestamp_ms):
+                    out.append(self._results_out.popleft())
+                elif frame_ok:
+                    out.append(self._frames_out.popleft())
+                else:
+                    break
+        return out
+
+    def finish(self) -> List[object]:
+        """After `end()`: every remaining prediction and frame, in order."""
+        self.end()
+        out = self.step()
+        if not self.live:
+            with self._lock:
+                out.extend(self._results_out)
+                self._results_out.clear()
+                out.extend(self._frames_out)
+                self._frames_out.clear()
+        return out
+
+    @property
+    def ended(self) -> bool:
+        return self._ended
+
+    @property
+    def memory_size(self) -> int:
+        return len(self._memory)

@@ -1,0 +1,114 @@
+"""Which frames become clip centres and which frames each clip takes.
+
+The official demo takes a centre every 1000 / detect_rate ms of video time, judged on the centre
+frame, and a clip of 64 consecutive frames around it. The models were trained on 25 fps video, so
+at other frame rates 64 frames are not 2.56 s; "time" sampling picks, for each of the 64 instants
+40 ms apart, the nearest buffered frame instead (the official behaviour is "frames").
+Centres sit on an absolute grid (slot k at k * interval ms) so that their memory indices are
+unique and a 30 fps video still gets 4 predictions per second of video on average.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from typing import List, Optional, Sequence
+
+import numpy as np
+
+TIME, FRAMES = "time", "frames"
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    detect_rate: float = 4.0
+    sampling: str = TIME  # "time" or "frames"
+    model_fps: float = 25.0  # the frame rate the models were trained on (AVA)
+    span: int = 64  # frames per clip before the temporal crop (FRAME_NUM * FRAME_SAMPLE_RATE)
+    centre: int = 32  # position of the key frame in the span
+
+    def __post_init__(self) -> None:
+        if self.sampling not in (TIME, FRAMES):
+            raise ValueError(f"clip sampling must be 'time' or 'frames', got {self.sampling!r}")
+        if self.detect_rate <= 0:
+            raise ValueError(f"detect_rate must be positive, got {self.detect_rate}")
+
+    @property
+    def interval_ms(self) -> float:
+        return 1000.0 / self.detect_rate
+
+    @property
+    def step_ms(self) -> float:
+        return 1000.0 / self.model_fps
+
+    def instants(self, centre_ms: float) -> np.ndarray:
+        """The video times the clip samples in "time" mode."""
+        return centre_ms + (np.arange(self.span) - self.centre) * self.step_ms
+
+
+class ClipSchedule:
+    """Decides centres from arriving frame times; answers which buffered frames a clip uses.
+
+    Frame times must arrive in increasing order. `frame_ms` is the source's nominal frame interval,
+    used as the tolerance of "the clip is fully covered"."""
+
+    def __init__(self, settings: ScheduleSettings, frame_ms: float) -> None:
+        self.settings = settings
+        self.frame_ms = frame_ms
+        self._first_ms: Optional[float] = None
+        self._count = 0
+        self._next_slot = 0
+
+    def consider(self, timestamp_ms: float) -> Optional[int]:
+        """Called once per arriving frame: its memory index if it becomes a centre, else None."""
+        s = self.settings
+        if self._first_ms is None:
+            self._first_ms = timestamp_ms
+        position = self._count
+        self._count += 1
+        if s.sampling == FRAMES:
+            left_full = position >= s.centre
+        else:
+            left_full = s.instants(timestamp_ms)[0] >= self._first_ms - self.frame_ms / 2
+        if not left_full or timestamp_ms < self._next_slot * s.interval_ms:
+            return None
+        slot = int(timestamp_ms // s.interval_ms)
+        self._next_slot = slot + 1
+        return slot
+
+    def last_needed_ms(self, centre_ms: float) -> float:
+        """Time of the last frame time-sampling needs (its nearest frame may be a later one)."""
+        return float(self.settings.instants(centre_ms)[-1])
+
+    def clip_ready(self, centre_position: int, centre_ms: float, times: Sequence[float]) -> Optional[bool]:
+        """True when the buffered `times` cover the clip; None when they never will (the stream
+        ended early, `times` being final); False while more frames may come."""
+        s = self.settings
+        if s.sampling == FRAMES:
+            return len(times) - centre_position >= s.span - s.centre
+        return bool(times) and times[-1] >= self.last_needed_ms(centre_ms) - self.frame_ms / 2
+
+    def pick(self, centre_position: int, centre_ms: float, times: Sequence[float]) -> List[int]:
+        """Positions in `times` (buffered frame times, ascending) of the clip's `span` frames."""
+        s = self.settings
+        if s.sampling == FRAMES:
+            start = centre_position - s.centre
+            return list(np.clip(np.arange(start, start + s.span), 0, len(times) - 1))
+        array = np.asarray(times, np.float64)
+        picks = []
+        for instant in s.instants(centre_ms):
+            i = bisect.bisect_left(times, instant)
+            if i == 0:
+                picks.append(0)
+            elif i == len(times):
+                picks.append(len(times) - 1)
+            else:
+                picks.append(i if array[i] - instant < instant - array[i - 1] else i - 1)
+        return picks
+
+    def oldest_needed_ms(self, centre_ms: float) -> float:
+        """Frames before this time can leave the buffer once `centre_ms` is the oldest open centre."""
+        s = self.settings
+        if s.sampling == FRAMES:
+            return -float("inf")  # positions, not times: the buffer trims by count
+        return float(s.instants(centre_ms)[0]) - self.frame_ms

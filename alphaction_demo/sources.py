@@ -1,0 +1,362 @@
+"""Where frames come from: video files and image folders (offline), webcams and streams (live),
+and synthetic frames for `--benchmark`.
+
+Every source yields `Frame`s with BGR uint8 images (grey and 4-channel inputs are converted), an
+index counted from the file's first frame (so precomputed boxes line up whatever `--start` is)
+and a time: the container's timestamps for files, ms since the source opened for live sources,
+because many webcam backends report no position at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional, Protocol, Tuple
+
+import cv2
+import numpy as np
+
+from alphaction_demo.errors import SourceError
+from alphaction_demo.records import Frame
+
+log = logging.getLogger(__name__)
+
+FILE, FOLDER, WEBCAM, URL, SYNTHETIC = "file", "folder", "webcam", "url", "synthetic"
+DEFAULT_FPS = 25.0
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+STREAM_TIMEOUT_MS = 10_000
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    kind: str
+    value: str = ""
+    start_ms: float = 0.0
+    duration_ms: float = -1.0  # -1: to the end
+    fps: Optional[float] = None  # folders (and files whose metadata is wrong): frames per second
+    size: Tuple[int, int] = (480, 640)  # synthetic: (height, width)
+    frames: int = 0  # synthetic: 0 = endless
+
+    @property
+    def live(self) -> bool:
+        return self.kind in (WEBCAM, URL) or (self.kind == SYNTHETIC and self.frames == 0)
+
+    @property
+    def video_id(self) -> str:
+        """The id written in results files."""
+        if self.kind == WEBCAM:
+            return f"webcam{self.value}"
+        if self.kind in (FILE, FOLDER):
+            return Path(self.value).stem or "video"
+        return self.kind
+
+    def describe(self) -> str:
+        return {WEBCAM: f"webcam {self.value}", SYNTHETIC: "synthetic frames"}.get(self.kind, self.value)
+
+
+class FrameSource(Protocol):
+    spec: SourceSpec
+    fps: float
+    frame_count: Optional[int]  # for progress bars; None when unknown
+
+    def read(self) -> Optional[Frame]: ...  # None after the last frame
+    def now_ms(self) -> float: ...
+    def close(self) -> None: ...
+
+
+def as_bgr(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    if image.shape[2] == 1:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    return image
+
+
+def sane_fps(reported: float, fallback: Optional[float], what: str) -> float:
+    if reported and math.isfinite(reported) and 1.0 <= reported <= 240.0:
+        return float(reported)
+    rate = fallback or DEFAULT_FPS
+    log.warning("%s reports %s frames per second; using %g (set --fps to override)", what, reported, rate)
+    return rate
+
+
+class _Trim:
+    """--start / --duration: which times are inside the requested window."""
+
+    def __init__(self, spec: SourceSpec) -> None:
+        self.start = spec.start_ms
+        self.end = spec.start_ms + spec.duration_ms if spec.duration_ms >= 0 else math.inf
+
+    def before(self, ms: float) -> bool:
+        return ms < self.start
+
+    def after(self, ms: float) -> bool:
+        return ms > self.end
+
+
+class VideoFileSource:
+    live = False
+
+    def __init__(self, spec: SourceSpec) -> None:
+        self.spec = spec
+        path = spec.value
+        self._capture = cv2.VideoCapture(path)
+        if not self._capture.isOpened():
+            raise SourceError(f"cannot open {path}: not a video file, or a format OpenCV cannot decode")
+        self.fps = sane_fps(self._capture.get(cv2.CAP_PROP_FPS), spec.fps, Path(path).name)
+        if spec.fps:
+            self.fps = float(spec.fps)
+        count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        self._expected = count if count > 0 else None
+        self.frame_count = self._expected
+        self._trim = _Trim(spec)
+        self._index = -1
+        self._last_ms = -math.inf
+        self._delivered = 0
+        self.size: Optional[Tuple[int, int]] = None
+
+    def _timestamp(self) -> float:
+        reported = self._capture.get(cv2.CAP_PROP_POS_MSEC)
+        nominal = self._index * 1000.0 / self.fps
+        if self.spec.fps or not math.isfinite(reported) or reported <= self._last_ms or (self._index > 0 and reported == 0):
+            return nominal if nominal > self._last_ms else self._last_ms + 1000.0 / self.fps
+        return float(reported)
+
+    def read(self) -> Optional[Frame]:
+        while True:
+            ok = self._capture.grab()
+            if not ok:
+                self._finish()
+                return None
+            self._index += 1
+            ms = self._timestamp()
+            self._last_ms = ms
+            if self._trim.after(ms):
+                return None
+            if self._trim.before(ms):
+                continue
+            ok, image = self._capture.retrieve()
+            if not ok or image is None:
+                self._finish()
+                return None
+            self._delivered += 1
+            image = as_bgr(image)
+            self.size = image.shape[:2]
+            return Frame(self._index, ms, image)
+
+    def _finish(self) -> None:
+        if self._delivered == 0 and self._index < 0:
+            raise SourceError(f"no frame could be decoded from {self.spec.value}: the file is empty, truncated or not a video")
+        if self._expected and self._index + 1 < self._expected * 0.95 and not self._trim.before(self._last_ms):
+            log.warning("%s ended after %d of %d frames: the file looks truncated",
+                        Path(self.spec.value).name, self._index + 1, self._expected)
+
+    def now_ms(self) -> float:
+        return self._last_ms
+
+    def close(self) -> None:
+        self._capture.release()
+
+
+def _natural_key(path: Path):
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.name)]
+
+
+class ImageFolderSource:
+    live = False
+
+    def __init__(self, spec: SourceSpec) -> None:
+        self.spec = spec
+        folder = Path(spec.value)
+        self._files: List[Path] = sorted((p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES),
+                                         key=_natural_key)
+        if not self._files:
+            raise SourceError(f"the folder {folder} holds no images")
+        self.fps = float(spec.fps or DEFAULT_FPS)
+        self.frame_count = len(self._files)
+        self._trim = _Trim(spec)
+        self._index = -1
+
+    def read(self) -> Optional[Frame]:
+        while self._index + 1 < len(self._files):
+            self._index += 1
+            ms = self._index * 1000.0 / self.fps
+            if self._trim.after(ms):
+                return None
+            if self._trim.before(ms):
+                continue
+            image = cv2.imread(str(self._files[self._index]), cv2.IMREAD_UNCHANGED)
+            if image is None:
+                log.warning("skipping %s: not a readable image", self._files[self._index].name)
+                continue
+            if image.dtype != np.uint8:
+                image = cv2.convertScaleAbs(image, alpha=255.0 / max(float(image.max()), 1.0))
+            return Frame(self._index, ms, as_bgr(image))
+        return None
+
+    def now_ms(self) -> float:
+        return self._index * 1000.0 / self.fps
+
+    def close(self) -> None:
+        pass
+
+
+class CaptureSource:
+    """A webcam or a stream: live, timed by the clock from the moment it opened."""
+
+    live = True
+
+    def __init__(self, spec: SourceSpec) -> None:
+        self.spec = spec
+        if spec.kind == WEBCAM:
+            self._capture = cv2.VideoCapture(int(spec.value))
+            what = f"no camera at index {spec.value} (check --webcam; `ls /dev/video*` lists cameras)"
+        else:
+            params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, STREAM_TIMEOUT_MS, cv2.CAP_PROP_READ_TIMEOUT_MSEC, STREAM_TIMEOUT_MS]
+            self._capture = cv2.VideoCapture(spec.value, cv2.CAP_FFMPEG, params)
+            what = f"cannot open the stream {spec.value} (check the URL and that it is reachable)"
+        if not self._capture.isOpened():
+            self._capture.release()
+            raise SourceError(what)
+        self.fps = sane_fps(self._capture.get(cv2.CAP_PROP_FPS), spec.fps or 30.0, spec.describe())
+        self.frame_count = None
+        self._opened = time.monotonic()
+        self._index = -1
+
+    def read(self) -> Optional[Frame]:
+        ok, image = self._capture.read()
+        if not ok or image is None:
+            if self._index < 0:
+                raise SourceError(f"{self.spec.describe()} opened but delivered no frame")
+            raise SourceError(f"{self.spec.describe()} stopped delivering frames after {self._index + 1}")
+        self._index += 1
+        return Frame(self._index, self.now_ms(), as_bgr(image))
+
+    def now_ms(self) -> float:
+        return (time.monotonic() - self._opened) * 1000.0
+
+    def close(self) -> None:
+        self._capture.release()
+
+
+class SyntheticSource:
+    """Moving figures on a textured background: the benchmark's input, and a fake camera for
+    tests. Live (frames == 0) it is paced by the clock at `fps`, like a camera."""
+
+    def __init__(self, spec: SourceSpec, stop: Optional[threading.Event] = None) -> None:
+        self.spec = spec
+        self.fps = float(spec.fps or 30.0)
+        self.frame_count = spec.frames or None
+        self.live = spec.live
+        self._stop = stop or threading.Event()
+        self._index = -1
+        h, w = spec.size
+        rng = np.random.default_rng(0)
+        self._background = cv2.GaussianBlur(rng.integers(0, 255, (h, w, 3), dtype=np.uint8), (0, 0), 5)
+        self._opened = time.monotonic()
+
+    def figure_boxes(self, index: int) -> np.ndarray:
+        """Where the figures of frame `index` are (tests and the benchmark's box source use it)."""
+        h, w = self.spec.size
+        boxes = []
+        for k in range(3):
+            cx = (0.2 + 0.3 * k + 0.1 * math.sin(index / 20.0 + k)) * w
+            cy = 0.55 * h
+            bw, bh = 0.12 * w, 0.6 * h
+            boxes.append([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2])
+        return np.asarray(boxes, np.float32)
+
+    def read(self) -> Optional[Frame]:
+        if self.spec.frames and self._index + 1 >= self.spec.frames:
+            return None
+        self._index += 1
+        if self.live:
+            due = self._opened + self._index / self.fps
+            delay = due - time.monotonic()
+            if delay > 0 and self._stop.wait(delay):
+                return None
+            ms = self.now_ms()
+        else:
+            ms = self._index * 1000.0 / self.fps
+        image = self._background.copy()
+        for x1, y1, x2, y2 in self.figure_boxes(self._index).astype(int):
+            cv2.rectangle(image, (x1, y1), (x2, y2), (60, 90, 160), -1)
+            cv2.circle(image, ((x1 + x2) // 2, y1 + (x2 - x1) // 3), (x2 - x1) // 3, (150, 170, 200), -1)
+        return Frame(self._index, ms, image)
+
+    def now_ms(self) -> float:
+        return (time.monotonic() - self._opened) * 1000.0 if self.live else self._index * 1000.0 / self.fps
+
+    def close(self) -> None:
+        pass
+
+
+def open_source(spec: SourceSpec, stop: Optional[threading.Event] = None) -> FrameSource:
+    """Open `spec`; a source that cannot deliver raises SourceError with what to check."""
+    if spec.kind == FILE:
+        return VideoFileSource(spec)
+    if spec.kind == FOLDER:
+        return ImageFolderSource(spec)
+    if spec.kind in (WEBCAM, URL):
+        return CaptureSource(spec)
+    if spec.kind == SYNTHETIC:
+        return SyntheticSource(spec, stop)
+    raise ValueError(f"unknown source kind {spec.kind!r}")
+
+
+def spec_from_args(args) -> SourceSpec:
+    """The source the validated command line names."""
+    if args.webcam is not None:
+        return SourceSpec(WEBCAM, str(args.webcam), fps=args.fps)
+    path = args.video_path
+    if "://" in path and not path.lower().startswith("file://"):
+        return SourceSpec(URL, path, fps=args.fps)
+    if path.lower().startswith("file://"):
+        path = path[len("file://"):]
+    kind = FOLDER if Path(path).is_dir() else FILE
+    return SourceSpec(kind, path, float(args.start), float(args.duration), fps=args.fps)
+
+
+class PacedSource:
+    """Plays an offline source in real time (for the window): a frame is released when the wall
+    clock reaches its video time, so the run behaves like a camera and drops what it cannot keep."""
+
+    live = True
+
+    def __init__(self, inner: FrameSource, stop: threading.Event) -> None:
+        self.spec = inner.spec
+        self.fps = inner.fps
+        self.frame_count = inner.frame_count
+        self._inner = inner
+        self._stop = stop
+        self._origin: Optional[Tuple[float, float]] = None  # (wall clock, video ms) of the first frame
+
+    def read(self) -> Optional[Frame]:
+        frame = self._inner.read()
+        if frame is None:
+            return None
+        if self._origin is None:
+            self._origin = (time.monotonic(), frame.timestamp_ms)
+        delay = self._origin[0] + (frame.timestamp_ms - self._origin[1]) / 1000.0 - time.monotonic()
+        if delay > 0 and self._stop.wait(delay):
+            return None
+        return frame
+
+    def rebase(self) -> None:
+        """After a pause: continue from the next frame instead of racing to catch up."""
+        self._origin = None
+
+    def now_ms(self) -> float:
+        if self._origin is None:
+            return 0.0
+        return self._origin[1] + (time.monotonic() - self._origin[0]) * 1000.0
+
+    def close(self) -> None:
+        self._inner.close()
