@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Optional
 
-from PyQt5.QtCore import QObject, pyqtSignal
+from PyQt5.QtCore import QObject, Qt, pyqtSignal
 
 _FRAME, _RESULT, _ERROR, _FINISHED = "frame", "result", "error", "finished"
 
@@ -32,7 +32,7 @@ class PipelineBridge(QObject):
         self._closed = False
         self.frames_in = 0
         self.frames_shown = 0
-        self._posted.connect(self._on_posted)
+        self._posted.connect(self._on_posted, Qt.QueuedConnection)  # async even from the GUI thread
 
     @property
     def coalesced(self) -> int:

@@ -17,7 +17,7 @@ from typing import Callable, Optional, Sequence
 
 import cv2
 from PyQt5.QtCore import QSettings, Qt, QTimer
-from PyQt5.QtWidgets import QFileDialog, QLabel, QMainWindow, QSplitter, QToolBar
+from PyQt5.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QToolBar
 
 from alphaction_demo.gui import dialogs
 from alphaction_demo.gui.actions import build_actions, shortcut_table
@@ -60,7 +60,6 @@ class MainWindow(QMainWindow):
         self._store = store
         self._frames_counted, self._count_started = 0, time.monotonic()
         self._selected_seen_ms = 0.0
-        self._errors: list = []
         self._pending_output = Path(args.output_path) if args.output_path else None
 
         self.actions = build_actions(self)
@@ -413,14 +412,13 @@ class MainWindow(QMainWindow):
 
     def _show_error(self, exc: BaseException) -> None:
         log.error("%s", exc)
-        self._errors = [box for box in self._errors if box.isVisible()]
-        self._errors.append(dialogs.show_error(self, exc))
+        dialogs.show_error(self, exc)
 
     # Qt events --------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:  # noqa: N802
         self.stats_timer.stop()
         self.stop_session()
-        for box in self._errors:
+        for box in self.findChildren(QMessageBox, "errorDialog"):
             box.close()
         save_settings(self.settings, self._store)
         if not self.actions.full_screen.isChecked():
