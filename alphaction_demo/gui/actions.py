@@ -36,8 +36,10 @@ class WindowActions:
 
 
 def _action(window: QMainWindow, text: str, shortcuts: Sequence[str] = (), tip: str = "",
-            icon=None, checkable: bool = False, checked: bool = False) -> QAction:
+            icon=None, checkable: bool = False, checked: bool = False, short: str = "") -> QAction:
     action = QAction(text, window)
+    if short:
+        action.setIconText(short)  # the tool bar's shorter caption
     if shortcuts:
         action.setShortcuts([QKeySequence(s) for s in shortcuts])
         action.setShortcutContext(Qt.ApplicationShortcut)
@@ -56,18 +58,18 @@ def _action(window: QMainWindow, text: str, shortcuts: Sequence[str] = (), tip: 
 
 def build_actions(window: QMainWindow) -> WindowActions:
     return WindowActions(
-        open_file=_action(window, "&Open video file...", ["Ctrl+O"], icon=QStyle.SP_DialogOpenButton),
-        open_webcam=_action(window, "Open &webcam...", ["Ctrl+W"], icon=QStyle.SP_ComputerIcon),
-        open_url=_action(window, "Open stream &URL...", ["Ctrl+U"], icon=QStyle.SP_DriveNetIcon),
+        open_file=_action(window, "&Open video file...", ["Ctrl+O"], icon=QStyle.SP_DialogOpenButton, short="File"),
+        open_webcam=_action(window, "Open &webcam...", ["Ctrl+W"], icon=QStyle.SP_ComputerIcon, short="Webcam"),
+        open_url=_action(window, "Open stream &URL...", ["Ctrl+U"], icon=QStyle.SP_DriveNetIcon, short="Stream"),
         quit=_action(window, "&Quit", ["Ctrl+Q"]),
         play_pause=_action(window, "&Pause", ["Space"], "Pause or resume", QStyle.SP_MediaPause,
                            checkable=True),
         restart=_action(window, "&Restart", ["Home"], "Restart the source from its start",
                         QStyle.SP_BrowserReload),
         seek_back=_action(window, "Back 10 s", ["Left"], "Jump 10 s back (files)",
-                          QStyle.SP_MediaSeekBackward),
+                          QStyle.SP_MediaSeekBackward, short="-10 s"),
         seek_forward=_action(window, "Forward 10 s", ["Right"], "Jump 10 s forward (files)",
-                             QStyle.SP_MediaSeekForward),
+                             QStyle.SP_MediaSeekForward, short="+10 s"),
         record=_action(window, "&Record", ["R"], "Record the annotated video to a file",
                        QStyle.SP_DialogSaveButton, checkable=True),
         screenshot=_action(window, "&Screenshot", ["S"], "Save the current frame as PNG",
@@ -80,7 +82,7 @@ def build_actions(window: QMainWindow) -> WindowActions:
         full_screen=_action(window, "&Full screen", ["F11", "F"], "Presentation mode: video only",
                             QStyle.SP_TitleBarMaxButton, checkable=True),
         leave_full_screen=_action(window, "Leave full screen", ["Esc"]),
-        help=_action(window, "&Keyboard shortcuts", ["F1", "?"], icon=QStyle.SP_DialogHelpButton),
+        help=_action(window, "&Keyboard shortcuts", ["F1", "?"], icon=QStyle.SP_DialogHelpButton, short="Help"),
     )
 
 
