@@ -102,12 +102,12 @@ def test_category_filter_hides_labels(window, qtbot):
 
 def test_click_selects_track_and_plots_it(window, qtbot):
     open_fake(window, qtbot)
-    window.select_at(50, 100)  # inside track 1's box
-    assert window.selected_track == 1
-    qtbot.waitUntil(lambda: len(window.history.points(1)) >= 2, timeout=3000)
+    window.selection.select_at(50, 100)  # inside track 1's box
+    assert window.selection.track_id == 1
+    qtbot.waitUntil(lambda: len(window.selection.history.points(1)) >= 2, timeout=3000)
     assert window.panel.plot.shown_classes[0] == "stand"
-    window.select_at(150, 5)  # background
-    assert window.selected_track is None
+    window.selection.select_at(150, 5)  # background
+    assert window.selection.track_id is None
 
 
 def test_view_click_maps_to_image_pixels(window, qtbot):

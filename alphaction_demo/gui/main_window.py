@@ -23,17 +23,17 @@ from alphaction_demo.gui import dialogs
 from alphaction_demo.gui.actions import build_actions, shortcut_table
 from alphaction_demo.gui.bridge import PipelineBridge
 from alphaction_demo.gui.panel import SidePanel
-from alphaction_demo.gui.score_plot import ScoreHistory
+from alphaction_demo.gui.selection import TrackSelection
 from alphaction_demo.gui.session import FILE, URL, WEBCAM, DisplayFrame, Session, SourceSpec, ViewOptions
 from alphaction_demo.gui.settings import GuiSettings, load_geometry, load_settings, save_geometry, save_settings
 from alphaction_demo.gui.status import StatusBar
+from alphaction_demo.gui.video_view import VideoView
 
 log = logging.getLogger(__name__)
 
 SessionFactory = Callable[[argparse.Namespace, SourceSpec, PipelineBridge], Session]
 JOIN_TIMEOUT_S = 2.0
 SEEK_STEP_MS = 10_000
-TRACK_GONE_MS = 2_000
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mkv *.mov *.webm *.m4v *.mpg *.mpeg *.gif);;All files (*)"
 
 
@@ -51,22 +51,18 @@ class MainWindow(QMainWindow):
         self.session: Optional[Session] = None
         self.bridge: Optional[PipelineBridge] = None
         self.frame: Optional[DisplayFrame] = None
-        self.history = ScoreHistory()
-        self.selected_track: Optional[int] = None
         self.exit_status = 0
         self.last_saved: Optional[Path] = None
         self._factory = session_factory
         self._args_for_model = args_for_model
         self._store = store
         self._frames_counted, self._count_started = 0, time.monotonic()
-        self._selected_seen_ms = 0.0
         self._pending_output = Path(args.output_path) if args.output_path else None
 
         self.actions = build_actions(self)
         self.panel = SidePanel(self.actions, self)
-        from alphaction_demo.gui.video_view import VideoView
-
         self.view = VideoView(self)
+        self.selection = TrackSelection(self.view, self.panel.plot)
         self.splitter = QSplitter(Qt.Horizontal, self)
         self.splitter.addWidget(self.view)
         self.splitter.addWidget(self.panel)
@@ -145,14 +141,13 @@ class MainWindow(QMainWindow):
         self.panel.categories.changed.connect(self._options_changed)
         self.panel.detect_rate_changed.connect(self._detect_rate_changed)
         self.panel.model_chosen.connect(self.choose_model)
-        self.view.clicked.connect(self.select_at)
+        self.view.clicked.connect(self.selection.select_at)
 
     # runs -------------------------------------------------------------------------------------
     def open_source(self, spec: SourceSpec) -> None:
         """Stop the current run (if any) and start one on `spec`; errors go to a dialog."""
         self.stop_session()
-        self.history.clear()
-        self.select_track(None)
+        self.selection.reset()
         self.frame = None
         self.view.clear(f"Starting {spec.describe()} ...")
         bridge = PipelineBridge(self)
@@ -305,34 +300,15 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         dialog.show()
 
-    def select_at(self, x: float, y: float) -> None:
-        if self.frame is not None:
-            self.select_track(self.frame.track_at(x, y))
-
-    def select_track(self, track_id: Optional[int]) -> None:
-        self.selected_track = track_id
-        if self.frame is not None and track_id is not None:
-            self._selected_seen_ms = self.frame.timestamp_ms
-        self._refresh_selection()
-
     # pipeline output --------------------------------------------------------------------------
     def _on_frame(self, frame: DisplayFrame) -> None:
         self.frame = frame
         self._frames_counted += 1
         self.view.set_frame(frame.image)
-        if self.selected_track is not None:
-            if frame.box_of(self.selected_track) is not None:
-                self._selected_seen_ms = frame.timestamp_ms
-            elif frame.timestamp_ms - self._selected_seen_ms > TRACK_GONE_MS:
-                self.selected_track = None
-                self._refresh_selection()
-                return
-        self._refresh_highlight()
+        self.selection.on_frame(frame)
 
     def _on_result(self, result) -> None:
-        self.history.add(result.timestamp_ms, result.track_ids, result.scores, result.labels)
-        if self.selected_track is not None and self.selected_track in set(int(t) for t in result.track_ids):
-            self._refresh_selection()
+        self.selection.on_result(result)
 
     def _on_failed(self, exc: BaseException) -> None:
         self.stop_session()
@@ -361,27 +337,13 @@ class MainWindow(QMainWindow):
                                 hidden_labels=options.hidden_labels)
         if self.session is not None:
             self.session.set_view_options(options)
-        self._refresh_selection()
+        self.selection.threshold = options.visual_threshold
+        self.selection.refresh()
 
     def _detect_rate_changed(self, rate: int) -> None:
         self.settings = replace(self.settings, detect_rate=rate)
         if self.session is not None:
             self.session.set_detect_rate(rate)
-
-    def _refresh_selection(self) -> None:
-        if self.selected_track is None:
-            self.panel.plot.set_data("Click a person to plot their action scores", [], ())
-        else:
-            self.panel.plot.set_data(f"Track {self.selected_track}: last minute",
-                                     self.history.points(self.selected_track), self.history.labels,
-                                     self.panel.threshold_value_float)
-        self._refresh_highlight()
-
-    def _refresh_highlight(self) -> None:
-        box = None
-        if self.frame is not None and self.selected_track is not None:
-            box = self.frame.box_of(self.selected_track)
-        self.view.set_highlight(box)
 
     def _update_stats(self) -> None:
         now = time.monotonic()
