@@ -104,24 +104,22 @@ class ClipGeometry:
 
 
 def build_clips(frames: Sequence[np.ndarray], settings: ClipSettings) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Resized BGR frames (T x h x w x 3 uint8, T = frame_num) -> normalised, padded slow and fast
-    clips, each [1, 3, T', H, W] float32."""
-    stack = np.stack(frames)  # T, h, w, 3 BGR
-    clip = torch.from_numpy(np.ascontiguousarray(stack[..., ::-1].transpose(3, 0, 1, 2))).float()
-    if settings.to_bgr:
-        clip = clip[[2, 1, 0]]
-    mean = torch.tensor(settings.mean, dtype=torch.float32).view(3, 1, 1, 1)
-    std = torch.tensor(settings.std, dtype=torch.float32).view(3, 1, 1, 1)
-    clip = (clip - mean) / std
-    slow = clip[:, (settings.tau - 1) // 2:: settings.tau]
+    """The `span` resized BGR frames around a centre (h x w x 3 uint8 each) -> normalised, padded
+    slow and fast clips, each [1, 3, T', H, W] float32. Only the frames a pathway uses are
+    converted (36 of 64 for both models); the arithmetic is the official one, element by element."""
+    chosen = settings.sample_positions()
+    slow_idx = chosen[(settings.tau - 1) // 2:: settings.tau]
     fast_stride = settings.tau // settings.alpha
-    fast = clip[:, (fast_stride - 1) // 2:: fast_stride]
-    return _pad(slow, settings.size_divisibility), _pad(fast, settings.size_divisibility)
+    fast_idx = chosen[(fast_stride - 1) // 2:: fast_stride]
+    return _pathway(frames, slow_idx, settings), _pathway(frames, fast_idx, settings)
 
 
-def _pad(clip: torch.Tensor, divisor: int) -> torch.Tensor:
-    c, t, h, w = clip.shape
-    ph, pw = -(-h // divisor) * divisor, -(-w // divisor) * divisor
-    out = clip.new_zeros((1, c, t, ph, pw))
-    out[0, :, :, :h, :w] = clip
+def _pathway(frames: Sequence[np.ndarray], indices: np.ndarray, settings: ClipSettings) -> torch.Tensor:
+    stack = torch.from_numpy(np.stack([frames[int(i)] for i in indices]))  # T, h, w, 3 BGR uint8
+    t, h, w = stack.shape[:3]
+    d = settings.size_divisibility
+    out = torch.zeros((1, 3, t, -(-h // d) * d, -(-w // d) * d), dtype=torch.float32)
+    channels = (0, 1, 2) if settings.to_bgr else (2, 1, 0)  # frames are BGR; the model wants RGB
+    for c, source_channel in enumerate(channels):
+        out[0, c, :, :h, :w].copy_(stack[..., source_channel]).sub_(settings.mean[c]).div_(settings.std[c])
     return out

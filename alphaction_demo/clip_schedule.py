@@ -4,8 +4,10 @@ The official demo takes a centre every 1000 / detect_rate ms of video time, judg
 frame, and a clip of 64 consecutive frames around it. The models were trained on 25 fps video, so
 at other frame rates 64 frames are not 2.56 s; "time" sampling picks, for each of the 64 instants
 40 ms apart, the nearest buffered frame instead (the official behaviour is "frames").
-Centres sit on an absolute grid (slot k at k * interval ms) so that their memory indices are
-unique and a 30 fps video still gets 4 predictions per second of video on average.
+Centres sit on a grid that starts at the first full clip (slot k at first + k * interval ms), so
+memory indices are unique and one step apart, and a 30 fps video still gets 4 predictions per
+second of video on average (the official rule, "interval after the previous centre", drifts to
+one every 267 ms there).
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ class ClipSchedule:
         self._first_ms: Optional[float] = None
         self._count = 0
         self._next_slot = 0
+        self._grid_origin: Optional[float] = None
+        self._grid_offset = 0
 
     def consider(self, timestamp_ms: float) -> Optional[int]:
         """Called once per arriving frame: its memory index if it becomes a centre, else None."""
@@ -70,11 +74,16 @@ class ClipSchedule:
             left_full = position >= s.centre
         else:
             left_full = s.instants(timestamp_ms)[0] >= self._first_ms - self.frame_ms / 2
-        if not left_full or timestamp_ms < self._next_slot * s.interval_ms:
+        if not left_full:
             return None
-        slot = int(timestamp_ms // s.interval_ms)
-        self._next_slot = slot + 1
-        return slot
+        if self._grid_origin is None:  # the grid starts at the first full clip, as the official demo
+            self._grid_origin = timestamp_ms
+            self._grid_offset = int(timestamp_ms // s.interval_ms)
+        k = int((timestamp_ms - self._grid_origin) / s.interval_ms + 1e-6)
+        if k < self._next_slot:
+            return None
+        self._next_slot = k + 1
+        return self._grid_offset + k
 
     def last_needed_ms(self, centre_ms: float) -> float:
         """Time of the last frame time-sampling needs (its nearest frame may be a later one)."""

@@ -33,17 +33,24 @@ class VideoFileSink:
     def __init__(self, path: str, fps: float, size: Tuple[int, int]) -> None:
         self.path = Path(path)
         self._part = self.path.with_name(self.path.stem + ".part" + self.path.suffix)
-        height, width = size
+        # video codecs store colour at half resolution (4:2:0): an odd width or height loses its
+        # last column/row in any encoder OpenCV has, so crop it here, deterministically
+        height, width = int(size[0]) // 2 * 2, int(size[1]) // 2 * 2
+        if (height, width) != tuple(size):
+            log.info("the video is written at %dx%d: codecs need even sizes", width, height)
         fourcc = cv2.VideoWriter_fourcc(*("mp4v" if self.path.suffix.lower() == ".mp4" else "MJPG"))
         self._writer = cv2.VideoWriter(str(self._part), fourcc, float(fps), (int(width), int(height)))
         if not self._writer.isOpened():
             raise OutputError(f"cannot write a video to {self.path} (check the folder and the file name)")
-        self.size = (int(height), int(width))
+        self.source_size = (int(size[0]), int(size[1]))
+        self.size = (height, width)
         self.frames = 0
 
     def write(self, image: np.ndarray) -> None:
-        if image.shape[:2] != self.size:
-            image = cv2.resize(image, (self.size[1], self.size[0]))
+        if image.shape[:2] != self.source_size:
+            image = cv2.resize(image, (self.source_size[1], self.source_size[0]))
+        if self.size != self.source_size:
+            image = np.ascontiguousarray(image[: self.size[0], : self.size[1]])
         self._writer.write(image)
         self.frames += 1
 

@@ -110,7 +110,10 @@ class VideoFileSource:
         self._capture = cv2.VideoCapture(path)
         if not self._capture.isOpened():
             raise SourceError(f"cannot open {path}: not a video file, or a format OpenCV cannot decode")
-        self.fps = sane_fps(self._capture.get(cv2.CAP_PROP_FPS), spec.fps, Path(path).name)
+        reported = self._capture.get(cv2.CAP_PROP_FPS)
+        self.fps = sane_fps(reported, spec.fps, Path(path).name)
+        # container times follow the same metadata: when it is wrong (or overridden), count frames
+        self._nominal_times = bool(spec.fps) or self.fps != reported
         if spec.fps:
             self.fps = float(spec.fps)
         count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
@@ -125,7 +128,7 @@ class VideoFileSource:
     def _timestamp(self) -> float:
         reported = self._capture.get(cv2.CAP_PROP_POS_MSEC)
         nominal = self._index * 1000.0 / self.fps
-        if self.spec.fps or not math.isfinite(reported) or reported <= self._last_ms or (self._index > 0 and reported == 0):
+        if self._nominal_times or not math.isfinite(reported) or reported <= self._last_ms or (self._index > 0 and reported == 0):
             return nominal if nominal > self._last_ms else self._last_ms + 1000.0 / self.fps
         return float(reported)
 

@@ -1,0 +1,130 @@
+"""The clip buffer and the memory: when stage 0 and stage 1 run, with what, and in which order
+results and frames leave; memory and buffer stay bounded however long the stream."""
+
+import numpy as np
+import pytest
+
+from alphaction_demo.action_predictor import ActionPredictor, FrameBoxes
+from alphaction_demo.clip import ClipSettings
+from alphaction_demo.clip_schedule import ScheduleSettings
+from alphaction_demo.records import ActionResult, Frame
+from tests.pipeline_support import LABEL_SET, BoxTracker, FakeModel
+
+
+def make(model, live=False, fps=25.0, **schedule):
+    return ActionPredictor(model, LABEL_SET.names, ClipSettings(), ScheduleSettings(**schedule),
+                           frame_ms=1000.0 / fps, live=live, now_ms=lambda: 0.0)
+
+
+def feed(predictor, n, fps=25.0, size=(48, 64), tracker=None):
+    tracker = tracker or BoxTracker()
+    out = []
+    for i in range(n):
+        frame = Frame(i, i * 1000.0 / fps, np.full((*size, 3), i % 255, np.uint8))
+        predictor.push(tracker.update(frame))
+        out.extend(predictor.step())
+    return out
+
+
+def test_offline_predictions_wait_for_the_future_memory_window():
+    model = FakeModel(memory_length=(2, 2), memory_rate=4)  # a short window keeps the test small
+    predictor = make(model)
+    out = feed(predictor, 25 * 8)
+    out += predictor.finish()
+    results = [o for o in out if isinstance(o, ActionResult)]
+    assert len(results) == len(model.extracted) == len(model.predicted)
+    middle = model.predicted[len(model.predicted) // 2]
+    t = middle["t_index"]
+    assert middle["present"] == [t - 8, t - 4, t + 4, t + 8]  # both sides of the window were there
+    last = model.predicted[-1]
+    assert last["present"] == [last["t_index"] - 8, last["t_index"] - 4]  # end of stream: no future
+
+
+def test_offline_output_is_every_frame_once_in_order_with_results_before_their_frames():
+    predictor = make(FakeModel(memory_length=(2, 2)))
+    out = feed(predictor, 150) + predictor.finish()
+    frames = [o for o in out if isinstance(o, FrameBoxes)]
+    assert [f.index for f in frames] == list(range(150))
+    last_time = -1.0
+    for item in out:
+        if isinstance(item, ActionResult):
+            assert item.timestamp_ms >= last_time  # no frame at/after the centre went out before it
+            assert item.scores.shape == (2, 15) and list(item.track_ids) == [1, 2]
+        else:
+            last_time = item.timestamp_ms
+
+
+def test_clips_hold_the_centre_frames_boxes_scaled_into_the_clip_and_the_top_objects():
+    model = FakeModel()
+    predictor = make(model)
+    feed(predictor, 80, size=(120, 160))
+    call = model.extracted[0]
+    assert call["slow"] == (1, 3, 4, 256, 352) and call["fast"] == (1, 3, 32, 256, 352)
+    assert call["image_size"] == (256, 341)
+    assert len(call["persons"]) == 2 and call["persons"].max() <= 341
+    # objects sorted by score, the best (score 0.9, box [40, 40, 60, 70]) first, in clip pixels
+    np.testing.assert_allclose(call["objects"][0], np.array([40, 40, 60, 70]) * np.array([341 / 160, 256 / 120] * 2),
+                               rtol=1e-4)
+
+
+def test_a_centre_without_persons_is_skipped():
+    model = FakeModel()
+    predictor = make(model)
+    out = feed(predictor, 100, tracker=BoxTracker(persons=0)) + predictor.finish()
+    assert model.extracted == [] and predictor.stats.empty_clips > 0
+    assert [o.index for o in out] == list(range(100))
+
+
+def test_baseline_models_predict_at_once():
+    model = FakeModel(uses_memory=False, uses_objects=False)
+    predictor = make(model)
+    feed(predictor, 100)
+    assert len(model.predicted) == len(model.extracted) > 0
+    assert model.extracted[0]["objects"] is None
+
+
+def test_memory_and_buffer_stay_bounded_over_a_long_stream():
+    model = FakeModel(memory_rate=1)  # the official window, 30 s before and after, at one clip a second
+    predictor = make(model, detect_rate=1)
+    largest_memory = largest_buffer = 0
+    tracker = BoxTracker()
+    pending = 0
+    for i in range(25 * 150):  # two and a half minutes of video
+        predictor.push(tracker.update(Frame(i, i * 40.0, np.zeros((24, 32, 3), np.uint8))))
+        pending += len(predictor.step())
+        largest_memory = max(largest_memory, predictor.memory_size)
+        largest_buffer = max(largest_buffer, predictor.stats.buffered_frames)
+    assert largest_memory <= 62  # one window of centres
+    assert largest_buffer <= 70  # one clip span of resized frames
+    assert len(model.predicted) > 100
+
+
+def test_live_mode_takes_the_newest_complete_clip_and_counts_the_skipped():
+    model = FakeModel()
+    predictor = make(model, live=True)
+    tracker = BoxTracker()
+    for i in range(200):  # frames arrive while the action thread is busy elsewhere
+        predictor.push(tracker.update(Frame(i, i * 40.0, np.zeros((24, 32, 3), np.uint8))))
+    results = predictor.step()
+    assert len(results) == 1 and len(model.extracted) == 1
+    assert predictor.stats.skipped_clips > 20
+    assert model.predicted[0]["present"] == []  # live: nothing from the future
+    assert results[0].timestamp_ms == pytest.approx(200 * 40 - 1280, abs=300)
+
+
+@pytest.mark.parametrize("fps", [10.0, 60.0])
+def test_time_sampling_covers_two_and_a_half_seconds_whatever_the_frame_rate(fps):
+    model = FakeModel()
+    predictor = make(model, fps=fps)
+    n = int(fps * 5)
+    tracker = BoxTracker()
+    for i in range(n):
+        # the frame's grey level encodes its time in tenths of a second
+        frame = Frame(i, i * 1000.0 / fps, np.full((24, 32, 3), int(i * 1000.0 / fps / 100) % 256, np.uint8))
+        predictor.push(tracker.update(frame))
+        predictor.step()
+    slow = model.extracted[0]["slow_clip"]
+    settings = ClipSettings()
+    grey = slow[0, 0, :, 0, 0] * settings.std[0] + settings.mean[0]
+    span_s = (float(grey[-1]) - float(grey[0])) / 10.0
+    assert span_s == pytest.approx(3 * 16 * 0.04, abs=0.15)  # slow frames 7..55: 48 steps of 40 ms
