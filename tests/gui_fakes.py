@@ -1,5 +1,6 @@
 """A stand-in Session for window tests that must not depend on the models: a thread that draws
-numbered frames with two moving "persons", honours the view options, and records with OpenCV."""
+numbered frames with two moving "persons", honours the view options, and records with OpenCV.
+The real session (tests/test_gui_pipeline_session.py) runs the same window on the pipeline."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from typing import List, Optional
 import cv2
 import numpy as np
 
-from alphaction_demo.gui.session import DisplayFrame, RunStats, SourceSpec, ViewOptions
-from alphaction_demo.records import ActionResult
+from alphaction_demo.pipeline import PipelineStats
+from alphaction_demo.records import ActionResult, RenderedFrame
+from alphaction_demo.rendering import ViewOptions
+from alphaction_demo.sources import SourceSpec
 
 GROUPS = {"pose": ["stand", "sit", "walk"], "object": ["carry/hold (an object)"], "person": ["talk to (e.g., self, a person, a group)"]}
 LABELS = tuple(n for names in GROUPS.values() for n in names)
@@ -27,6 +30,7 @@ class FakeSession:
 
             raise InputNotFoundError(f"input not found: {source.value}")
         self.args, self.source, self.bridge, self.fps = args, source, bridge, fps
+        self.ready = True
         self.labels = LABELS
         self.category_groups = GROUPS
         self.device, self.model = "cpu", "fake"
@@ -75,10 +79,13 @@ class FakeSession:
             writer.release()
         return path
 
-    def stats(self) -> RunStats:
-        return RunStats(detector_fps=self.fps, action_latency_ms=100.0, people=2, dropped=0)
+    def stats(self) -> PipelineStats:
+        numbers = {f: 0 for f in PipelineStats.__dataclass_fields__}
+        numbers.update(live=True, detector_fps=self.fps, action_latency_ms=100.0, people=2, display_fps=None,
+                       capture_fps=self.fps, position_ms=None)
+        return PipelineStats(**numbers)
 
-    def _frame(self, index: int) -> DisplayFrame:
+    def _frame(self, index: int) -> RenderedFrame:
         image = np.full((240, 320, 3), 40, np.uint8)
         boxes = np.array([[20, 40, 100, 220], [180 + index % 20, 30, 260 + index % 20, 230]], np.float32)
         if self.options.show_boxes:
@@ -86,7 +93,7 @@ class FakeSession:
                 cv2.rectangle(image, (x1, y1), (x2, y2), (0, 255, 0), 2)
         if self.options.show_labels and "stand" not in self.options.hidden_labels:
             cv2.putText(image, "stand", (22, 36), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1)
-        return DisplayFrame(image, index * 1000.0 / self.fps, index, np.array([1, 2], np.int64), boxes)
+        return RenderedFrame(image, index, index * 1000.0 / self.fps, np.array([1, 2], np.int64), boxes)
 
     def _run(self) -> None:
         index = 0

@@ -21,7 +21,9 @@ from alphaction_demo.gui import qtenv  # noqa: E402
 from alphaction_demo.gui.bridge import PipelineBridge  # noqa: E402
 from alphaction_demo.gui.category_filter import CategoryFilter  # noqa: E402
 from alphaction_demo.gui.score_plot import ScoreHistory, ScorePlot, top_classes  # noqa: E402
-from alphaction_demo.gui.session import DisplayFrame, SourceSpec  # noqa: E402
+from alphaction_demo.gui.selection import box_of, track_at  # noqa: E402
+from alphaction_demo.gui.session import is_seekable, source_from_args, source_title  # noqa: E402
+from alphaction_demo.records import RenderedFrame  # noqa: E402
 from alphaction_demo.gui.settings import GuiSettings, load_settings, save_settings  # noqa: E402
 from alphaction_demo.gui.signals import SignalWatcher  # noqa: E402
 from alphaction_demo.gui.video_view import VideoView, bgr_to_qimage, fit_rect  # noqa: E402
@@ -137,11 +139,11 @@ def test_bgr_to_qimage_keeps_colour_order():
     assert (colour.red(), colour.green(), colour.blue()) == (0, 0, 255)
 
 
-def test_display_frame_picks_the_smallest_box():
-    frame = DisplayFrame(np.zeros((10, 10, 3), np.uint8), 0.0, 0, np.array([4, 7], np.int64),
-                         np.array([[0, 0, 10, 10], [2, 2, 5, 5]], np.float32))
-    assert frame.track_at(3, 3) == 7 and frame.track_at(8, 8) == 4 and frame.track_at(11, 1) is None
-    assert frame.box_of(4) == (0, 0, 10, 10) and frame.box_of(9) is None
+def test_click_picks_the_smallest_box():
+    frame = RenderedFrame(np.zeros((10, 10, 3), np.uint8), 0, 0.0, np.array([4, 7], np.int64),
+                          np.array([[0, 0, 10, 10], [2, 2, 5, 5]], np.float32))
+    assert track_at(frame, 3, 3) == 7 and track_at(frame, 8, 8) == 4 and track_at(frame, 11, 1) is None
+    assert box_of(frame, 4) == (0, 0, 10, 10) and box_of(frame, 9) is None
 
 
 def test_score_history_keeps_one_minute_per_track():
@@ -188,16 +190,17 @@ def test_category_filter_groups_and_all_none(qtbot):
     assert widget.enabled() == {"stand", "sit"}
 
 
-@pytest.mark.parametrize("argv, kind, value", [
-    (["--webcam", "2"], "webcam", "2"),
-    (["--video-path", "rtsp://cam/x"], "url", "rtsp://cam/x"),
-    (["--video-path", "a.mp4", "--start", "500"], "file", "a.mp4"),
-    ([], None, None),
+@pytest.mark.parametrize("argv, kind, value, title, seekable", [
+    (["--webcam", "2"], "webcam", "2", "webcam 2", False),
+    (["--video-path", "rtsp://cam/x"], "url", "rtsp://cam/x", "rtsp://cam/x", False),
+    (["--video-path", "dir/a.mp4", "--start", "500"], "file", "dir/a.mp4", "a.mp4", True),
+    ([], None, None, None, False),
 ])
-def test_source_spec_from_args(argv, kind, value):
+def test_source_from_args(argv, kind, value, title, seekable):
     args = build_parser().parse_args(argv)
-    spec = SourceSpec.from_args(args)
+    spec = source_from_args(args)
     assert (spec.kind, spec.value) == (kind, value) if kind else spec is None
+    assert is_seekable(spec) == seekable
     if spec is not None:
-        back = spec.apply_to(args)
-        assert (back.webcam is None) == (kind != "webcam")
+        assert source_title(spec) == title
+        assert spec.start_ms == (500 if kind == "file" else 0)

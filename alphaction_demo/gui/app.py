@@ -37,7 +37,7 @@ def run_gui(args: argparse.Namespace, session_factory: Optional[Callable] = None
 
     from alphaction_demo.gui import settings as gui_settings
     from alphaction_demo.gui.main_window import MainWindow
-    from alphaction_demo.gui.session import SourceSpec
+    from alphaction_demo.gui.session import source_from_args
     from alphaction_demo.gui.signals import SignalWatcher
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "alphaction-demo"])
@@ -45,9 +45,9 @@ def run_gui(args: argparse.Namespace, session_factory: Optional[Callable] = None
     app.setApplicationName(gui_settings.APPLICATION)
     app.setApplicationDisplayName("AlphAction demo")
     if session_factory is None:
-        from alphaction_demo.gui.pipeline_session import PipelineSession
+        from alphaction_demo.gui.pipeline_session import PipelineSessionFactory
 
-        session_factory = PipelineSession
+        session_factory = PipelineSessionFactory()  # one model cache for the window's runs
     from alphaction_demo.gui.models import args_for_model, available_models
 
     settings = gui_settings.load_settings().with_args(args, _parser_defaults())
@@ -61,7 +61,7 @@ def run_gui(args: argparse.Namespace, session_factory: Optional[Callable] = None
 
     watcher.received.connect(on_signal)
     window.show()
-    source = SourceSpec.from_args(args)
+    source = source_from_args(args)
     if source is not None:
         QTimer.singleShot(0, lambda: window.open_source(source))
     if on_shown is not None:

@@ -3,7 +3,7 @@
 Pipeline threads call `push_*` from anywhere; the bridge re-emits on the GUI thread through a
 queued signal. Frames coalesce: when the window is slower than the source only the newest frame
 is shown (a presenter wants the present, not a backlog), and the number skipped is counted.
-Results, errors and the end of the stream are never coalesced. After `close()` nothing more is
+Results, errors, readiness and the end of the stream are never coalesced. After `close()` nothing more is
 delivered, so a stopped run can never paint into the window of the next one.
 """
 
@@ -14,7 +14,7 @@ from typing import Any, Optional
 
 from PyQt5.QtCore import QObject, Qt, pyqtSignal
 
-_FRAME, _RESULT, _ERROR, _FINISHED = "frame", "result", "error", "finished"
+_FRAME, _RESULT, _ERROR, _FINISHED, _READY = "frame", "result", "error", "finished", "ready"
 
 
 class PipelineBridge(QObject):
@@ -22,6 +22,7 @@ class PipelineBridge(QObject):
     result_ready = pyqtSignal(object)  # every action result, in order
     failed = pyqtSignal(object)  # the exception that stopped the run
     finished = pyqtSignal(object)  # the end-of-stream reason (str)
+    ready = pyqtSignal(object)  # the model is loaded and the run started (payload: the session)
     _posted = pyqtSignal(object)
 
     def __init__(self, parent: Optional[QObject] = None) -> None:
@@ -60,6 +61,9 @@ class PipelineBridge(QObject):
     def push_finished(self, reason: str = "end of input") -> None:
         self._post(_FINISHED, reason)
 
+    def push_ready(self, payload: Any = None) -> None:
+        self._post(_READY, payload)
+
     def close(self) -> None:
         with self._lock:
             self._closed = True
@@ -90,5 +94,7 @@ class PipelineBridge(QObject):
             self.result_ready.emit(payload)
         elif kind == _ERROR:
             self.failed.emit(payload)
+        elif kind == _READY:
+            self.ready.emit(payload)
         else:
             self.finished.emit(payload)

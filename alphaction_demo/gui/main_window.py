@@ -24,10 +24,12 @@ from alphaction_demo.gui.actions import build_actions, shortcut_table
 from alphaction_demo.gui.bridge import PipelineBridge
 from alphaction_demo.gui.panel import SidePanel
 from alphaction_demo.gui.selection import TrackSelection
-from alphaction_demo.gui.session import FILE, URL, WEBCAM, DisplayFrame, Session, SourceSpec, ViewOptions
+from alphaction_demo.gui.session import (FILE, URL, WEBCAM, Session, SourceSpec, ViewOptions, is_seekable,
+                                         source_for_path, source_title)
 from alphaction_demo.gui.settings import GuiSettings, load_geometry, load_settings, save_geometry, save_settings
 from alphaction_demo.gui.status import StatusBar
 from alphaction_demo.gui.video_view import VideoView
+from alphaction_demo.records import RenderedFrame
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +52,7 @@ class MainWindow(QMainWindow):
         self.output_dir = Path(args.output_path).parent if args.output_path else Path.cwd()
         self.session: Optional[Session] = None
         self.bridge: Optional[PipelineBridge] = None
-        self.frame: Optional[DisplayFrame] = None
+        self.frame: Optional[RenderedFrame] = None
         self.exit_status = 0
         self.last_saved: Optional[Path] = None
         self._factory = session_factory
@@ -149,7 +151,7 @@ class MainWindow(QMainWindow):
         self.stop_session()
         self.selection.reset()
         self.frame = None
-        self.view.clear(f"Starting {spec.describe()} ...")
+        self.view.clear(f"Starting {source_title(spec)} ...")
         bridge = PipelineBridge(self)
         try:
             session = self._factory(self.args, spec, bridge)
@@ -163,12 +165,16 @@ class MainWindow(QMainWindow):
         bridge.result_ready.connect(self._on_result)
         bridge.failed.connect(self._on_failed)
         bridge.finished.connect(self._on_finished)
-        self.panel.category_groups_changed(session.category_groups, self.settings.hidden_labels)
+        bridge.ready.connect(self._on_ready)
+        if session.ready or session.category_groups:
+            self.panel.category_groups_changed(session.category_groups, self.settings.hidden_labels)
         self.settings = replace(self.settings, last_source_kind=spec.kind,
                                 last_source_value=spec.value)
         self._options_changed()
         session.set_detect_rate(self.panel.detect_rate.value())
         session.start()
+        if not session.ready:
+            self.status.showMessage(f"Loading the action model ({session.model}) ...")
         if self._pending_output is not None:
             self.actions.record.setChecked(True)  # --output-path: record the first run into it
         self.actions.play_pause.setChecked(False)
@@ -199,15 +205,15 @@ class MainWindow(QMainWindow):
     def restart(self) -> None:
         spec = self._current_source()
         if spec is not None:
-            start = self.args.start if spec.kind == FILE else 0
-            self.open_source(SourceSpec(spec.kind, spec.value, start, spec.duration_ms))
+            start = float(self.args.start) if spec.kind == FILE else 0.0
+            self.open_source(replace(spec, start_ms=start))
 
     def seek(self, delta_ms: int) -> None:
         spec = self._current_source()
-        if spec is None or not spec.seekable or self.frame is None:
+        if not is_seekable(spec) or self.frame is None:
             return
-        target = max(0, int(self.frame.timestamp_ms + delta_ms))
-        self.open_source(SourceSpec(spec.kind, spec.value, target, -1))
+        target = max(0.0, float(self.frame.timestamp_ms + delta_ms))
+        self.open_source(replace(spec, start_ms=target, duration_ms=-1.0))
 
     def choose_model(self, name: str) -> None:
         if self._args_for_model is None or name == getattr(self.args, "model", None):
@@ -237,7 +243,7 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(self, "Open video file", folder, VIDEO_FILTER)
         if path:
             self.settings = replace(self.settings, last_folder=str(Path(path).parent))
-            self.open_source(SourceSpec(FILE, path))
+            self.open_source(source_for_path(path))
 
     def choose_webcam(self) -> None:
         index = dialogs.ask_webcam(self)
@@ -301,7 +307,15 @@ class MainWindow(QMainWindow):
         dialog.show()
 
     # pipeline output --------------------------------------------------------------------------
-    def _on_frame(self, frame: DisplayFrame) -> None:
+    def _on_ready(self, session) -> None:
+        if session is not self.session:
+            return
+        self.panel.category_groups_changed(session.category_groups, self.settings.hidden_labels)
+        self._options_changed()  # the filter now knows the model's classes
+        self.status.clearMessage()
+        self.status.flash(f"{session.model} ready on {session.device}")
+
+    def _on_frame(self, frame: RenderedFrame) -> None:
         self.frame = frame
         self._frames_counted += 1
         self.view.set_frame(frame.image)
@@ -319,15 +333,16 @@ class MainWindow(QMainWindow):
     def _on_finished(self, reason: str) -> None:
         spec = self.session.source if self.session is not None else None
         self.stop_session()
-        self.status.flash(f"{spec.describe() if spec else 'source'}: {reason}. Home restarts it.")
+        self.status.flash(f"{source_title(spec) if spec else 'source'}: {reason}. Home restarts it.")
 
     # helpers ----------------------------------------------------------------------------------
     def view_options(self) -> ViewOptions:
         a = self.actions
         labels = frozenset(self.panel.categories.labels)
         hidden = labels - self.panel.categories.enabled() if labels else self.settings.hidden_labels
-        return ViewOptions(self.panel.threshold_value_float, a.show_boxes.isChecked(), a.show_ids.isChecked(),
-                           a.show_labels.isChecked(), a.show_time.isChecked(), hidden)
+        return ViewOptions(visual_threshold=self.panel.threshold_value_float, show_boxes=a.show_boxes.isChecked(),
+                           show_ids=a.show_ids.isChecked(), show_labels=a.show_labels.isChecked(),
+                           show_time=a.show_time.isChecked(), hidden_labels=frozenset(hidden))
 
     def _options_changed(self, *_) -> None:
         options = self.view_options()
@@ -364,8 +379,8 @@ class MainWindow(QMainWindow):
         a.screenshot.setEnabled(True)
         a.restart.setEnabled(self._current_source() is not None)
         for action in (a.seek_back, a.seek_forward):
-            action.setEnabled(bool(spec and spec.seekable))
-        self.source_label.setText(f"  {spec.describe()}" if spec else "  no source")
+            action.setEnabled(is_seekable(spec))
+        self.source_label.setText(f"  {source_title(spec)}" if spec else "  no source")
 
     def _saved(self, path: Path, what: str) -> None:
         self.last_saved = path

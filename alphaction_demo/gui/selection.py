@@ -7,14 +7,31 @@ plot never keeps showing a person who is not there.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Tuple
+
+import numpy as np
 
 from alphaction_demo.gui.score_plot import ScoreHistory, ScorePlot
-from alphaction_demo.gui.session import DisplayFrame
 from alphaction_demo.gui.video_view import VideoView
+from alphaction_demo.records import RenderedFrame
 
 TRACK_GONE_MS = 2_000
 PROMPT = "Click a person to plot their action scores"
+
+
+def track_at(frame: RenderedFrame, x: float, y: float) -> Optional[int]:
+    """The track whose box contains the point; the smallest box wins where boxes overlap."""
+    best, best_area = None, float("inf")
+    for track_id, (x1, y1, x2, y2) in zip(frame.track_ids, frame.boxes):
+        area = float((x2 - x1) * (y2 - y1))
+        if x1 <= x <= x2 and y1 <= y <= y2 and area < best_area:
+            best, best_area = int(track_id), area
+    return best
+
+
+def box_of(frame: RenderedFrame, track_id: int) -> Optional[Tuple[float, float, float, float]]:
+    hits = np.nonzero(frame.track_ids == track_id)[0]
+    return tuple(float(v) for v in frame.boxes[hits[0]]) if len(hits) else None
 
 
 class TrackSelection:
@@ -23,7 +40,7 @@ class TrackSelection:
         self.history = ScoreHistory()
         self.track_id: Optional[int] = None
         self.threshold: Optional[float] = None
-        self._frame: Optional[DisplayFrame] = None
+        self._frame: Optional[RenderedFrame] = None
         self._seen_ms = 0.0
 
     def reset(self) -> None:
@@ -34,7 +51,7 @@ class TrackSelection:
 
     def select_at(self, x: float, y: float) -> None:
         if self._frame is not None:
-            self.select(self._frame.track_at(x, y))
+            self.select(track_at(self._frame, x, y))
 
     def select(self, track_id: Optional[int]) -> None:
         self.track_id = track_id
@@ -42,10 +59,10 @@ class TrackSelection:
             self._seen_ms = self._frame.timestamp_ms
         self.refresh()
 
-    def on_frame(self, frame: DisplayFrame) -> None:
+    def on_frame(self, frame: RenderedFrame) -> None:
         self._frame = frame
         if self.track_id is not None:
-            if frame.box_of(self.track_id) is not None:
+            if box_of(frame, self.track_id) is not None:
                 self._seen_ms = frame.timestamp_ms
             elif frame.timestamp_ms - self._seen_ms > TRACK_GONE_MS:
                 self.select(None)
@@ -68,5 +85,5 @@ class TrackSelection:
     def _highlight(self) -> None:
         box = None
         if self._frame is not None and self.track_id is not None:
-            box = self._frame.box_of(self.track_id)
+            box = box_of(self._frame, self.track_id)
         self.view.set_highlight(box)

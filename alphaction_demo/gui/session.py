@@ -1,125 +1,59 @@
 """What the window needs from a run, independent of how the pipeline is wired.
 
 The window never touches pipeline internals: it asks a `Session` (one run of one source) to start,
-stop, pause, change its view options and record, and receives `DisplayFrame`s and action results
+stop, pause, change its view options and record, and receives `RenderedFrame`s and action results
 through a `PipelineBridge`. `pipeline_session.PipelineSession` implements it on the real pipeline;
-tests may pass any object with the same methods.
+tests may pass any object with the same methods. Sources, view options, frames and stats are the
+pipeline's own records (`sources.SourceSpec`, `rendering.ViewOptions`, `records.RenderedFrame`,
+`pipeline.PipelineStats`), so nothing is translated on the way.
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import FrozenSet, Mapping, Optional, Protocol, Sequence, Tuple
+from typing import Mapping, Optional, Protocol, Sequence, Tuple
 
-import numpy as np
+from alphaction_demo.rendering import ViewOptions
+from alphaction_demo.sources import FILE, FOLDER, URL, WEBCAM, SourceSpec, spec_from_args
 
-FILE, WEBCAM, URL = "file", "webcam", "url"
+__all__ = ["FILE", "FOLDER", "URL", "WEBCAM", "Session", "SourceSpec", "ViewOptions", "is_seekable",
+           "source_for_path", "source_from_args", "source_title"]
 
 
-@dataclass(frozen=True)
-class SourceSpec:
-    """A source the user chose: a file or folder, a webcam index, or a stream URL."""
-
-    kind: str
-    value: str
-    start_ms: int = 0
-    duration_ms: int = -1
-
-    def __post_init__(self) -> None:
-        if self.kind not in (FILE, WEBCAM, URL):
-            raise ValueError(f"SourceSpec.kind must be file, webcam or url, got {self.kind!r}")
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> Optional["SourceSpec"]:
-        if args.webcam is not None:
-            return cls(WEBCAM, str(args.webcam))
-        if args.video_path:
-            kind = URL if "://" in args.video_path and not args.video_path.startswith("file://") else FILE
-            return cls(kind, args.video_path, args.start, args.duration)
+def source_from_args(args: argparse.Namespace) -> Optional[SourceSpec]:
+    """The source named on the command line, or None (the window then starts empty)."""
+    if args.webcam is None and not args.video_path:
         return None
-
-    @property
-    def live(self) -> bool:
-        return self.kind != FILE
-
-    @property
-    def seekable(self) -> bool:
-        return self.kind == FILE and not Path(self.value).is_dir()
-
-    def describe(self) -> str:
-        if self.kind == WEBCAM:
-            return f"webcam {self.value}"
-        return self.value if self.kind == URL else Path(self.value).name
-
-    def apply_to(self, args: argparse.Namespace) -> argparse.Namespace:
-        """A copy of the run's arguments that reads this source instead."""
-        out = copy.copy(args)
-        out.webcam = int(self.value) if self.kind == WEBCAM else None
-        out.video_path = None if self.kind == WEBCAM else self.value
-        out.start = self.start_ms if self.kind == FILE else 0
-        out.duration = self.duration_ms if self.kind == FILE else -1
-        return out
+    return spec_from_args(args)
 
 
-@dataclass(frozen=True)
-class ViewOptions:
-    """What the renderer draws; changed live from the controls."""
-
-    visual_threshold: float = 0.5
-    show_boxes: bool = True
-    show_ids: bool = True
-    show_labels: bool = True
-    show_time: bool = True
-    hidden_labels: FrozenSet[str] = frozenset()
+def source_for_path(path: str) -> SourceSpec:
+    """A file or a folder of frames the user picked."""
+    return SourceSpec(FOLDER if Path(path).is_dir() else FILE, str(path))
 
 
-def _no_boxes() -> np.ndarray:
-    return np.zeros((0, 4), np.float32)
+def is_seekable(spec: Optional[SourceSpec]) -> bool:
+    """Files can restart at any time (a new run with another start); cameras and folders cannot."""
+    return spec is not None and spec.kind == FILE
 
 
-@dataclass(frozen=True)
-class DisplayFrame:
-    """A rendered frame plus where the tracked persons are, for click selection and highlight."""
-
-    image: np.ndarray  # H x W x 3 uint8 BGR, already annotated
-    timestamp_ms: float
-    index: int = 0
-    track_ids: np.ndarray = field(default_factory=lambda: np.zeros((0,), np.int64))
-    boxes: np.ndarray = field(default_factory=_no_boxes)  # N x 4 xyxy pixels of `image`
-
-    def track_at(self, x: float, y: float) -> Optional[int]:
-        """The track whose box contains the point; the smallest box wins where boxes overlap."""
-        best, best_area = None, float("inf")
-        for track_id, (x1, y1, x2, y2) in zip(self.track_ids, self.boxes):
-            if x1 <= x <= x2 and y1 <= y <= y2 and (x2 - x1) * (y2 - y1) < best_area:
-                best, best_area = int(track_id), float((x2 - x1) * (y2 - y1))
-        return best
-
-    def box_of(self, track_id: int) -> Optional[Tuple[float, float, float, float]]:
-        hits = np.nonzero(self.track_ids == track_id)[0]
-        return tuple(float(v) for v in self.boxes[hits[0]]) if len(hits) else None
-
-
-@dataclass(frozen=True)
-class RunStats:
-    """A snapshot for the status bar; None where the run has no number (yet)."""
-
-    detector_fps: Optional[float] = None
-    action_latency_ms: Optional[float] = None
-    people: int = 0
-    dropped: int = 0
-    position_ms: Optional[float] = None
-    duration_ms: Optional[float] = None
+def source_title(spec: SourceSpec) -> str:
+    """Short enough for the tool bar: a file's name, not its path."""
+    if spec.kind in (FILE, FOLDER):
+        return Path(spec.value).name or spec.value
+    return spec.describe()
 
 
 class Session(Protocol):
     """One run of one source. Every method is called on the GUI thread and returns at once,
-    except `join`, which waits at most `timeout` seconds."""
+    except `join`, which waits at most `timeout` seconds.
+
+    `ready` is False while the action model loads (then `labels` and `category_groups` are
+    empty); the session announces readiness with `bridge.push_ready()`."""
 
     source: SourceSpec
+    ready: bool
     labels: Tuple[str, ...]
     category_groups: Mapping[str, Sequence[str]]  # pose / object / person -> label names
     device: str
@@ -133,4 +67,4 @@ class Session(Protocol):
     def set_paused(self, paused: bool) -> None: ...
     def start_recording(self, path: Path) -> None: ...
     def stop_recording(self) -> Optional[Path]: ...
-    def stats(self) -> RunStats: ...
+    def stats(self): ...  # a pipeline.PipelineStats, or None before the run started

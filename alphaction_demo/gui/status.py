@@ -7,7 +7,6 @@ from typing import Optional
 
 from PyQt5.QtWidgets import QLabel, QStatusBar, QWidget
 
-from alphaction_demo.gui.session import RunStats
 
 FLASH_MS = 6000
 
@@ -38,8 +37,9 @@ class StatusBar(QStatusBar):
     def text(self, name: str) -> str:
         return self.fields[name].text()
 
-    def show_stats(self, display_fps: Optional[float], stats: Optional[RunStats], dropped: int,
+    def show_stats(self, display_fps: Optional[float], stats, dropped: int,
                    device: str, model: str) -> None:
+        """`stats`: a `pipeline.PipelineStats`, or None before a run has numbers."""
         f = self.fields
         f["display"].setText(f"display {_number(display_fps, '.1f', ' fps')}")
         f["detector"].setText(f"detector {_number(stats.detector_fps if stats else None, '.1f', ' fps')}")
