@@ -32,7 +32,7 @@ def available_models(args: argparse.Namespace) -> List[str]:
         names = [e.name for e in _zoo_entries() if (Path(folder) / e.filename).is_file()]
     except ImportError:
         names = []
-    current = getattr(args, "model", None)
+    current = getattr(args, "model", None) or (Path(args.cfg_path).stem if getattr(args, "cfg_path", None) else None)
     if current and current not in names:
         names.insert(0, current)
     return names
