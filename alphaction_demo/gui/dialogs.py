@@ -22,6 +22,9 @@ def error_text(exc: BaseException) -> Tuple[str, str, str]:
     if isinstance(exc, DemoError):
         return ("Cannot run this source", str(exc), "")
     details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    cause = exc.__cause__
+    if cause is not None and str(type(cause).__name__) in str(exc):  # already names what failed
+        return ("The run stopped", str(exc), details)
     return ("The run stopped", f"{type(exc).__name__}: {exc}", details)
 
 

@@ -19,6 +19,7 @@ import argparse
 import copy
 import logging
 import threading
+from collections import OrderedDict
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Dict, Mapping, Optional, Sequence, Tuple
@@ -45,13 +46,16 @@ def model_key(args: argparse.Namespace) -> Tuple:
 
 class ModelCache:
     """The action models one window has loaded, by `model_key`: switching sources or changing the
-    detect rate must not read a 300 MB checkpoint again. Safe to use from any thread."""
+    detect rate must not read a 300 MB checkpoint again. Keeps the `capacity` most recently used
+    (switching back and forth between two models stays instant, RAM stays bounded). Safe to use
+    from any thread."""
 
-    def __init__(self, loader: Optional[Callable] = None) -> None:
+    def __init__(self, loader: Optional[Callable] = None, capacity: int = 2) -> None:
         if loader is None:
             from alphaction_demo.pipeline_run import load_action_model as loader
         self._loader = loader
-        self._models: Dict[Tuple, Tuple[object, int]] = {}  # key -> (LoadedModel, detect rate it was loaded at)
+        self._capacity = max(1, capacity)
+        self._models: "OrderedDict[Tuple, Tuple[object, int]]" = OrderedDict()  # key -> (LoadedModel, its rate)
         self._lock = threading.Lock()
 
     def cached(self, args: argparse.Namespace):
@@ -65,8 +69,11 @@ class ModelCache:
         with self._lock:  # one load at a time: two windows' worth of weights would not fit anyway
             entry = self._models.get(key)
             if entry is None:
+                while len(self._models) >= self._capacity:
+                    self._models.popitem(last=False)  # before loading: never two old models plus a new one
                 entry = (self._loader(args), int(args.detect_rate))
                 self._models[key] = entry
+            self._models.move_to_end(key)
         loaded, loaded_rate = entry
         return with_detect_rate(loaded, loaded_rate, detect_rate)
 
