@@ -292,3 +292,45 @@ def test_missing_weights_and_slow_loading(qtbot, args, tmp_path):
     qtbot.waitUntil(lambda: bool(visible_errors(window)), timeout=10_000)
     assert "--download-weights" in visible_errors(window)[0].text()
     window.close()
+
+
+class _Model:
+    def __init__(self, memory_rate):
+        self.memory_rate = memory_rate
+        self.network = object()
+
+
+def _loaded(num_classes=5, excluded=frozenset()):
+    from alphaction_demo.pipeline_run import LoadedModel
+    from alphaction_demo.track_labels import LabelSet
+
+    names = tuple(f"c{i}" for i in range(num_classes))
+    groups = ("pose", "pose", "object", "person", "object")[:num_classes]
+    return LoadedModel(_Model(4), None, LabelSet(names, groups), frozenset(excluded), tuple(range(num_classes)))
+
+
+def test_model_cache_loads_each_model_once_and_keeps_the_two_latest():
+    from argparse import Namespace
+
+    loads = []
+    cache = ModelCache(lambda a: loads.append(a.weight_path) or _loaded(), capacity=2)
+    args = {w: Namespace(cfg_path="c", weight_path=w, common_cate=False, device="cpu", precision="fp32", detect_rate=4)
+            for w in "abc"}
+    first = cache.load(args["a"], 4)
+    assert cache.load(args["a"], 4) is first and cache.cached(args["a"]) is first
+    slower = cache.load(args["a"], 2)
+    assert slower.model.memory_rate == 2 and slower.model.network is first.model.network
+    assert first.model.memory_rate == 4  # the cached model is not changed
+    cache.load(args["b"], 4)
+    cache.load(args["a"], 4)  # a is now the most recent
+    cache.load(args["c"], 4)  # evicts b
+    assert loads == ["a", "b", "c"]
+    assert cache.cached(args["b"]) is None and cache.cached(args["a"]) is not None
+
+
+def test_label_groups_follow_the_model_and_leave_out_display_exclusions():
+    from alphaction_demo.gui.pipeline_session import label_groups
+
+    names, groups = label_groups(_loaded(excluded={"c3"}))
+    assert names == ("c0", "c1", "c2", "c4")
+    assert groups == {"pose": ("c0", "c1"), "object": ("c2", "c4")}
