@@ -159,8 +159,9 @@ def shoot(opts) -> int:
                 ticks["n"] += 1
                 session = window.session
                 pipeline = getattr(session, "pipeline", None)
-                if ticks["n"] * 0.2 > opts.timeout:
-                    log.error("no labels within %.0f s", opts.timeout)
+                failed = window.session is None and ticks["n"] > 5  # an error dialog is up
+                if failed or ticks["n"] * 0.2 > opts.timeout:
+                    log.error("the run stopped" if failed else "no labels within %.0f s", opts.timeout)
                     timer.stop()
                     window.close()
                     return
