@@ -5,7 +5,6 @@ The real session (tests/test_gui_pipeline_session.py) runs the same window on th
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 from typing import List, Optional
 

@@ -27,7 +27,7 @@ from alphaction_demo.gui.pipeline_session import ModelCache, PipelineSessionFact
 from alphaction_demo.gui.session import source_for_path  # noqa: E402
 from alphaction_demo.gui.settings import GuiSettings  # noqa: E402
 from alphaction_demo.rendering import BOX_COLOR  # noqa: E402
-from gui_support import (LONG_VIDEO, PERSON_BOXES, SHORT_VIDEO, FixedTracker, load_model,  # noqa: E402,F401
+from gui_support import (LONG_VIDEO, SHORT_VIDEO, FixedTracker, load_model,  # noqa: E402,F401
                          model_argv, random_checkpoint, source_frame)
 
 pytestmark = [pytest.mark.gui, pytest.mark.timeout(120)]

@@ -26,7 +26,7 @@ from alphaction_demo.gui.panel import SidePanel
 from alphaction_demo.gui.selection import TrackSelection
 from alphaction_demo.gui.session import (FILE, URL, WEBCAM, Session, SourceSpec, ViewOptions, is_seekable,
                                          source_for_path, source_title)
-from alphaction_demo.gui.settings import GuiSettings, load_geometry, load_settings, save_geometry, save_settings
+from alphaction_demo.gui.settings import GuiSettings, load_geometry, save_geometry, save_settings
 from alphaction_demo.gui.status import StatusBar
 from alphaction_demo.gui.video_view import VideoView
 from alphaction_demo.records import RenderedFrame
