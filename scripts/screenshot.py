@@ -47,6 +47,7 @@ def parse(argv):
     parser.add_argument("--cfg-path", default=None)
     parser.add_argument("--weight-path", default=None)
     parser.add_argument("--detector", default="hog", choices=("hog", "yolo"))
+    parser.add_argument("--boxes", default=None, help="precomputed person boxes (CSV), instead of a detector")
     parser.add_argument("--threshold", type=float, default=0.5, help="visual threshold of the shot")
     parser.add_argument("--size", default="1280x760", help="window size WxH")
     parser.add_argument("--timeout", type=float, default=90.0, help="give up after this many seconds")
@@ -66,6 +67,8 @@ def demo_args(opts, workdir: Path) -> argparse.Namespace:
 
     argv = ["--gui", "--video-path", str(Path(opts.video).resolve()), "--cpu", "--precision", "bf16",
             "--detector", opts.detector, "--visual-threshold", str(opts.threshold)]
+    if opts.boxes:
+        argv += ["--boxes", str(Path(opts.boxes).resolve())]
     if opts.model:
         argv += ["--model", opts.model]
     elif opts.weight_path:
