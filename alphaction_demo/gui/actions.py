@@ -1,0 +1,97 @@
+"""The window's commands as QActions: one object per command, shared by menus, tool bar and
+side panel, so a toggle shows the same state everywhere and each shortcut is defined once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import List, Sequence, Tuple
+
+from PyQt5.QtCore import Qt
+from PyQt5.QtGui import QKeySequence
+from PyQt5.QtWidgets import QAction, QMainWindow, QStyle
+
+
+@dataclass(frozen=True)
+class WindowActions:
+    open_file: QAction
+    open_webcam: QAction
+    open_url: QAction
+    quit: QAction
+    play_pause: QAction
+    restart: QAction
+    seek_back: QAction
+    seek_forward: QAction
+    record: QAction
+    screenshot: QAction
+    show_boxes: QAction
+    show_ids: QAction
+    show_labels: QAction
+    show_time: QAction
+    full_screen: QAction
+    leave_full_screen: QAction
+    help: QAction
+
+    def all(self) -> List[QAction]:
+        return [getattr(self, name) for name in self.__dataclass_fields__]
+
+
+def _action(window: QMainWindow, text: str, shortcuts: Sequence[str] = (), tip: str = "",
+            icon=None, checkable: bool = False, checked: bool = False, short: str = "") -> QAction:
+    action = QAction(text, window)
+    if short:
+        action.setIconText(short)  # the tool bar's shorter caption
+    if shortcuts:
+        action.setShortcuts([QKeySequence(s) for s in shortcuts])
+        action.setShortcutContext(Qt.ApplicationShortcut)
+    if icon is not None:
+        action.setIcon(window.style().standardIcon(icon))
+    tip = tip or text.replace("&", "").rstrip(".")
+    keys = ", ".join(shortcuts)
+    action.setToolTip(f"{tip} ({keys})" if keys else tip)
+    action.setStatusTip(tip)
+    if checkable:
+        action.setCheckable(True)
+        action.setChecked(checked)
+    window.addAction(action)  # shortcuts work even when menus and tool bar are hidden
+    return action
+
+
+def build_actions(window: QMainWindow) -> WindowActions:
+    return WindowActions(
+        open_file=_action(window, "&Open video file...", ["Ctrl+O"], icon=QStyle.SP_DialogOpenButton, short="File"),
+        open_webcam=_action(window, "Open &webcam...", ["Ctrl+W"], icon=QStyle.SP_ComputerIcon, short="Webcam"),
+        open_url=_action(window, "Open stream &URL...", ["Ctrl+U"], icon=QStyle.SP_DriveNetIcon, short="Stream"),
+        quit=_action(window, "&Quit", ["Ctrl+Q"]),
+        play_pause=_action(window, "&Pause", ["Space"], "Pause or resume", QStyle.SP_MediaPause,
+                           checkable=True),
+        restart=_action(window, "&Restart", ["Home"], "Restart the source from its start",
+                        QStyle.SP_BrowserReload),
+        seek_back=_action(window, "Back 10 s", ["Left"], "Jump 10 s back (files)",
+                          QStyle.SP_MediaSeekBackward, short="-10 s"),
+        seek_forward=_action(window, "Forward 10 s", ["Right"], "Jump 10 s forward (files)",
+                             QStyle.SP_MediaSeekForward, short="+10 s"),
+        record=_action(window, "&Record", ["R"], "Record the annotated video to a file",
+                       QStyle.SP_DialogSaveButton, checkable=True),
+        screenshot=_action(window, "&Screenshot", ["S"], "Save the current frame as PNG",
+                           QStyle.SP_DesktopIcon),
+        show_boxes=_action(window, "Boxes", ["B"], "Show person boxes", checkable=True, checked=True),
+        show_ids=_action(window, "Track ids", ["I"], "Show track ids", checkable=True, checked=True),
+        show_labels=_action(window, "Labels", ["L"], "Show action labels", checkable=True, checked=True),
+        show_time=_action(window, "Timestamp", ["T"], "Show the video timestamp", checkable=True,
+                          checked=True),
+        full_screen=_action(window, "&Full screen", ["F11", "F"], "Presentation mode: video only",
+                            QStyle.SP_TitleBarMaxButton, checkable=True),
+        leave_full_screen=_action(window, "Leave full screen", ["Esc"]),
+        help=_action(window, "&Keyboard shortcuts", ["F1", "?"], icon=QStyle.SP_DialogHelpButton, short="Help"),
+    )
+
+
+def shortcut_table(actions: WindowActions) -> List[Tuple[str, str]]:
+    """(keys, what) rows for the help dialog, taken from the actions themselves."""
+    rows = []
+    for action in actions.all():
+        keys = ", ".join(s.toString(QKeySequence.NativeText) for s in action.shortcuts())
+        if keys:
+            rows.append((keys, action.statusTip() or action.text().replace("&", "")))
+    rows.append(("Click", "Select a person: plot their action scores"))
+    return rows

@@ -1,0 +1,85 @@
+"""`run_gui(args)`: the window for `demo.py --gui` (and `--webcam` / `--video-path` with a display).
+
+Sets Qt up before PyQt5 is imported (see `qtenv`), builds the window around a session factory,
+turns SIGINT/SIGTERM into a clean close, and returns the process exit status: 0 after a normal
+close or SIGTERM, 130 after Ctrl+C (as the headless run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from typing import Callable, Optional, Sequence
+
+from alphaction_demo.gui.qtenv import prepare_qt_environment
+
+log = logging.getLogger(__name__)
+
+
+def _parser_defaults() -> argparse.Namespace:
+    from alphaction_demo.cli import build_parser
+
+    return build_parser().parse_args([])
+
+
+def run_gui(args: argparse.Namespace, session_factory: Optional[Callable] = None,
+            on_shown: Optional[Callable[[object], None]] = None) -> int:
+    """Show the window and run the Qt event loop until it closes; returns the exit status.
+
+    `session_factory(args, source, bridge) -> Session` defaults to the real pipeline; `on_shown`
+    receives the window once it is visible (tests and the screenshot script use it).
+    """
+    prepare_qt_environment()
+    from PyQt5.QtCore import QTimer
+    from PyQt5.QtWidgets import QApplication
+
+    from alphaction_demo.gui import settings as gui_settings
+    from alphaction_demo.gui.main_window import MainWindow
+    from alphaction_demo.gui.session import source_from_args
+    from alphaction_demo.gui.signals import SignalWatcher
+
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "alphaction-demo"])
+    app.setOrganizationName(gui_settings.ORGANIZATION)
+    app.setApplicationName(gui_settings.APPLICATION)
+    app.setApplicationDisplayName("AlphAction demo")
+    if session_factory is None:
+        from alphaction_demo.gui.pipeline_session import PipelineSessionFactory
+
+        session_factory = PipelineSessionFactory()  # one model cache for the window's runs
+    from alphaction_demo.gui.models import args_for_model, available_models
+
+    settings = gui_settings.load_settings().with_args(args, _parser_defaults())
+    window = MainWindow(args, session_factory, settings, models=available_models(args),
+                        args_for_model=args_for_model)
+    watcher = SignalWatcher()
+
+    def on_signal(signum: int) -> None:
+        window.exit_status = 130 if signum == signal.SIGINT else 0
+        window.close()
+
+    watcher.received.connect(on_signal)
+    window.show()
+    source = source_from_args(args)
+    if source is not None:
+        QTimer.singleShot(0, lambda: window.open_source(source))
+    if on_shown is not None:
+        QTimer.singleShot(0, lambda: on_shown(window))
+    try:
+        app.exec_()
+    finally:
+        watcher.close()
+        window.stop_session()
+    return window.exit_status
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """`python -m alphaction_demo.gui.app ...`: the CLI with --gui forced (handy for trying it)."""
+    from alphaction_demo.cli import main as cli_main
+
+    return cli_main(["--gui", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

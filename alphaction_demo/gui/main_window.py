@@ -1,0 +1,403 @@
+"""The presentation window: video, controls, status, and the life cycle of the current run.
+
+Everything here runs on the GUI thread. A run (a `Session`) is created by a factory the caller
+passes in, so the window neither knows how the pipeline is wired nor blocks on model loading:
+`Session.start()` returns at once and frames arrive through the bridge. Switching the source or
+the model stops the run (stop + join with a timeout, never terminate) and starts a new one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+import cv2
+from PyQt5.QtCore import QSettings, Qt, QTimer
+from PyQt5.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QToolBar
+
+from alphaction_demo.gui import dialogs
+from alphaction_demo.gui.actions import build_actions, shortcut_table
+from alphaction_demo.gui.bridge import PipelineBridge
+from alphaction_demo.gui.panel import SidePanel
+from alphaction_demo.gui.selection import TrackSelection
+from alphaction_demo.gui.session import (FILE, URL, WEBCAM, Session, SourceSpec, ViewOptions, is_seekable,
+                                         source_for_path, source_title)
+from alphaction_demo.gui.settings import GuiSettings, load_geometry, save_geometry, save_settings
+from alphaction_demo.gui.status import StatusBar
+from alphaction_demo.gui.video_view import VideoView
+from alphaction_demo.records import RenderedFrame
+
+log = logging.getLogger(__name__)
+
+SessionFactory = Callable[[argparse.Namespace, SourceSpec, PipelineBridge], Session]
+JOIN_TIMEOUT_S = 2.0
+SEEK_STEP_MS = 10_000
+VIDEO_FILTER = "Videos (*.mp4 *.avi *.mkv *.mov *.webm *.m4v *.mpg *.mpeg *.gif);;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, args: argparse.Namespace, session_factory: SessionFactory,
+                 settings: GuiSettings, models: Sequence[str] = (),
+                 args_for_model: Optional[Callable[[argparse.Namespace, str], argparse.Namespace]] = None,
+                 store: Optional[QSettings] = None) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("AlphAction demo")
+        self.args = args
+        self.settings = settings
+        self.output_dir = Path(args.output_path).parent if args.output_path else Path.cwd()
+        self.session: Optional[Session] = None
+        self.bridge: Optional[PipelineBridge] = None
+        self.frame: Optional[RenderedFrame] = None
+        self.exit_status = 0
+        self.last_saved: Optional[Path] = None
+        self._factory = session_factory
+        self._args_for_model = args_for_model
+        self._store = store
+        self._frames_counted, self._count_started = 0, time.monotonic()
+        self._pending_output = Path(args.output_path) if args.output_path else None
+
+        self.actions = build_actions(self)
+        self.panel = SidePanel(self.actions, self)
+        self.view = VideoView(self)
+        self.selection = TrackSelection(self.view, self.panel.plot)
+        self.splitter = QSplitter(Qt.Horizontal, self)
+        self.splitter.addWidget(self.view)
+        self.splitter.addWidget(self.panel)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
+        self.setCentralWidget(self.splitter)
+        self.status = StatusBar(self)
+        self.setStatusBar(self.status)
+        self._build_menus()
+        self.toolbar = self._build_toolbar()
+        self._apply_settings(models)
+        self._connect()
+        self.stats_timer = QTimer(self)
+        self.stats_timer.setInterval(500)
+        self.stats_timer.timeout.connect(self._update_stats)
+        self.stats_timer.start()
+        geometry = load_geometry(store)
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1280, 760)
+        self._update_source_actions()
+
+    # construction ---------------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        a = self.actions
+        bar = self.menuBar()
+        for title, items in (
+            ("&File", [a.open_file, a.open_webcam, a.open_url, None, a.screenshot, a.record, None, a.quit]),
+            ("&Playback", [a.play_pause, a.restart, a.seek_back, a.seek_forward]),
+            ("&View", [a.show_boxes, a.show_ids, a.show_labels, a.show_time, None, a.full_screen]),
+            ("&Help", [a.help]),
+        ):
+            menu = bar.addMenu(title)
+            for item in items:
+                menu.addSeparator() if item is None else menu.addAction(item)
+
+    def _build_toolbar(self) -> QToolBar:
+        a = self.actions
+        bar = self.addToolBar("Controls")
+        bar.setObjectName("controls")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+        for item in (a.open_file, a.open_webcam, a.open_url, None, a.play_pause, a.restart, a.seek_back,
+                     a.seek_forward, None, a.record, a.screenshot, None, a.full_screen, a.help):
+            bar.addSeparator() if item is None else bar.addAction(item)
+        self.source_label = QLabel("  no source", bar)
+        bar.addWidget(self.source_label)
+        return bar
+
+    def _apply_settings(self, models: Sequence[str]) -> None:
+        s = self.settings
+        self.panel.set_threshold(s.visual_threshold)
+        self.panel.set_detect_rate(s.detect_rate)
+        self.panel.set_models(models, getattr(self.args, "model", None) or "")
+        for action, on in ((self.actions.show_boxes, s.show_boxes), (self.actions.show_ids, s.show_ids),
+                           (self.actions.show_labels, s.show_labels), (self.actions.show_time, s.show_time)):
+            action.setChecked(on)
+
+    def _connect(self) -> None:
+        a = self.actions
+        a.open_file.triggered.connect(self.choose_file)
+        a.open_webcam.triggered.connect(self.choose_webcam)
+        a.open_url.triggered.connect(self.choose_url)
+        a.quit.triggered.connect(self.close)
+        a.play_pause.toggled.connect(self.set_paused)
+        a.restart.triggered.connect(self.restart)
+        a.seek_back.triggered.connect(lambda: self.seek(-SEEK_STEP_MS))
+        a.seek_forward.triggered.connect(lambda: self.seek(SEEK_STEP_MS))
+        a.record.toggled.connect(self.set_recording)
+        a.screenshot.triggered.connect(self.save_screenshot)
+        for toggle in (a.show_boxes, a.show_ids, a.show_labels, a.show_time):
+            toggle.toggled.connect(self._options_changed)
+        a.full_screen.toggled.connect(self.set_full_screen)
+        a.leave_full_screen.triggered.connect(lambda: a.full_screen.setChecked(False))
+        a.help.triggered.connect(self.show_help)
+        self.panel.threshold_changed.connect(self._options_changed)
+        self.panel.categories.changed.connect(self._options_changed)
+        self.panel.detect_rate_changed.connect(self._detect_rate_changed)
+        self.panel.model_chosen.connect(self.choose_model)
+        self.view.clicked.connect(self.selection.select_at)
+
+    # runs -------------------------------------------------------------------------------------
+    def open_source(self, spec: SourceSpec) -> None:
+        """Stop the current run (if any) and start one on `spec`; errors go to a dialog."""
+        self.stop_session()
+        self.selection.reset()
+        self.frame = None
+        self.view.clear(f"Starting {source_title(spec)} ...")
+        bridge = PipelineBridge(self)
+        try:
+            session = self._factory(self.args, spec, bridge)
+        except Exception as exc:  # a source or model the user chose: report, stay usable
+            bridge.close()
+            self._show_error(exc)
+            self.view.clear("Could not start: choose another source (File menu)")
+            return
+        self.bridge, self.session = bridge, session
+        bridge.frame_ready.connect(self._on_frame)
+        bridge.result_ready.connect(self._on_result)
+        bridge.failed.connect(self._on_failed)
+        bridge.finished.connect(self._on_finished)
+        bridge.ready.connect(self._on_ready)
+        if session.ready or session.category_groups:
+            self.panel.category_groups_changed(session.category_groups, self.settings.hidden_labels)
+        self.settings = replace(self.settings, last_source_kind=spec.kind,
+                                last_source_value=spec.value)
+        self._options_changed()
+        session.set_detect_rate(self.panel.detect_rate.value())
+        session.start()
+        if not session.ready:
+            self.status.showMessage(f"Loading the action model ({session.model}) ...")
+        if self._pending_output is not None:
+            self.actions.record.setChecked(True)  # --output-path: record the first run into it
+        self.actions.play_pause.setChecked(False)
+        self._update_source_actions()
+
+    def stop_session(self) -> bool:
+        """Stop and join the current run; True when every thread ended within the timeout."""
+        session, bridge = self.session, self.bridge
+        self.session = self.bridge = None
+        if session is None:
+            return True
+        if bridge is not None:
+            bridge.close()
+        saved = session.stop_recording() if self.actions.record.isChecked() else None
+        session.stop()
+        joined = session.join(JOIN_TIMEOUT_S)
+        if not joined:
+            log.warning("the run did not stop within %.0f s", JOIN_TIMEOUT_S)
+        self.actions.record.blockSignals(True)
+        self.actions.record.setChecked(False)
+        self.actions.record.blockSignals(False)
+        self.status.set_recording(None)
+        if saved is not None:
+            self._saved(saved, "recording")
+        self._update_source_actions()
+        return joined
+
+    def restart(self) -> None:
+        spec = self._current_source()
+        if spec is not None:
+            start = float(self.args.start) if spec.kind == FILE else 0.0
+            self.open_source(replace(spec, start_ms=start))
+
+    def seek(self, delta_ms: int) -> None:
+        spec = self._current_source()
+        if not is_seekable(spec) or self.frame is None:
+            return
+        target = max(0.0, float(self.frame.timestamp_ms + delta_ms))
+        self.open_source(replace(spec, start_ms=target, duration_ms=-1.0))
+
+    def choose_model(self, name: str) -> None:
+        if self._args_for_model is None or name == getattr(self.args, "model", None):
+            return
+        try:
+            args = self._args_for_model(self.args, name)
+        except Exception as exc:
+            self._show_error(exc)
+            self.panel.set_models([self.panel.model.itemData(i) for i in range(self.panel.model.count())],
+                                  getattr(self.args, "model", "") or "")
+            return
+        self.args = args
+        self.settings = replace(self.settings, model=name)
+        spec = self._current_source()
+        if spec is not None:
+            self.open_source(spec)
+
+    def _current_source(self) -> Optional[SourceSpec]:
+        if self.session is not None:
+            return self.session.source
+        s = self.settings
+        return SourceSpec(s.last_source_kind, s.last_source_value) if s.last_source_kind else None
+
+    # user commands ----------------------------------------------------------------------------
+    def choose_file(self) -> None:
+        folder = self.settings.last_folder or str(Path.cwd())
+        path, _ = QFileDialog.getOpenFileName(self, "Open video file", folder, VIDEO_FILTER)
+        if path:
+            self.settings = replace(self.settings, last_folder=str(Path(path).parent))
+            self.open_source(source_for_path(path))
+
+    def choose_webcam(self) -> None:
+        index = dialogs.ask_webcam(self)
+        if index is not None:
+            self.open_source(SourceSpec(WEBCAM, str(index)))
+
+    def choose_url(self) -> None:
+        url = dialogs.ask_url(self)
+        if url:
+            self.open_source(SourceSpec(URL, url))
+
+    def set_paused(self, paused: bool) -> None:
+        self.actions.play_pause.setText("&Play" if paused else "&Pause")
+        if self.session is not None:
+            self.session.set_paused(paused)
+
+    def set_recording(self, on: bool) -> None:
+        if self.session is None:
+            if on:
+                self.actions.record.setChecked(False)
+                self.status.flash("Open a source first")
+            return
+        if on:
+            path = self._pending_output or self.output_dir / time.strftime("alphaction-%Y%m%d-%H%M%S.mp4")
+            self._pending_output = None
+            try:
+                self.session.start_recording(path)
+            except Exception as exc:
+                self.actions.record.setChecked(False)
+                self._show_error(exc)
+                return
+            self.status.set_recording(path)
+        else:
+            saved = self.session.stop_recording()
+            self.status.set_recording(None)
+            if saved is not None:
+                self._saved(saved, "recording")
+
+    def save_screenshot(self) -> Optional[Path]:
+        if self.frame is None:
+            self.status.flash("No frame to save yet")
+            return None
+        path = self.output_dir / time.strftime("alphaction-%Y%m%d-%H%M%S.png")
+        n = 1
+        while path.exists():
+            path, n = path.with_name(f"{path.stem.split('_')[0]}_{n}.png"), n + 1
+        if not cv2.imwrite(str(path), self.frame.image):
+            self._show_error(OSError(f"could not write {path}"))
+            return None
+        self._saved(path, "screenshot")
+        return path
+
+    def set_full_screen(self, on: bool) -> None:
+        for widget in (self.menuBar(), self.toolbar, self.panel, self.statusBar()):
+            widget.setVisible(not on)
+        self.showFullScreen() if on else self.showNormal()
+
+    def show_help(self) -> None:
+        dialog = dialogs.HelpDialog(shortcut_table(self.actions), self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.show()
+
+    # pipeline output --------------------------------------------------------------------------
+    def _on_ready(self, session) -> None:
+        if session is not self.session:
+            return
+        self.panel.category_groups_changed(session.category_groups, self.settings.hidden_labels)
+        self._options_changed()  # the filter now knows the model's classes
+        self.status.clearMessage()
+        self.status.flash(f"{session.model} ready on {session.device}")
+
+    def _on_frame(self, frame: RenderedFrame) -> None:
+        self.frame = frame
+        self._frames_counted += 1
+        self.view.set_frame(frame.image)
+        self.selection.on_frame(frame)
+
+    def _on_result(self, result) -> None:
+        self.selection.on_result(result)
+
+    def _on_failed(self, exc: BaseException) -> None:
+        self.stop_session()
+        self._show_error(exc)
+        if self.frame is None:
+            self.view.clear("The run stopped: choose another source (File menu)")
+
+    def _on_finished(self, reason: str) -> None:
+        spec = self.session.source if self.session is not None else None
+        self.stop_session()
+        self.status.flash(f"{source_title(spec) if spec else 'source'}: {reason}. Home restarts it.")
+
+    # helpers ----------------------------------------------------------------------------------
+    def view_options(self) -> ViewOptions:
+        a = self.actions
+        labels = frozenset(self.panel.categories.labels)
+        hidden = labels - self.panel.categories.enabled() if labels else self.settings.hidden_labels
+        return ViewOptions(visual_threshold=self.panel.threshold_value_float, show_boxes=a.show_boxes.isChecked(),
+                           show_ids=a.show_ids.isChecked(), show_labels=a.show_labels.isChecked(),
+                           show_time=a.show_time.isChecked(), hidden_labels=frozenset(hidden))
+
+    def _options_changed(self, *_) -> None:
+        options = self.view_options()
+        self.settings = replace(self.settings, visual_threshold=options.visual_threshold,
+                                show_boxes=options.show_boxes, show_ids=options.show_ids,
+                                show_labels=options.show_labels, show_time=options.show_time,
+                                hidden_labels=options.hidden_labels)
+        if self.session is not None:
+            self.session.set_view_options(options)
+        self.selection.threshold = options.visual_threshold
+        self.selection.refresh()
+
+    def _detect_rate_changed(self, rate: int) -> None:
+        self.settings = replace(self.settings, detect_rate=rate)
+        if self.session is not None:
+            self.session.set_detect_rate(rate)
+
+    def _update_stats(self) -> None:
+        now = time.monotonic()
+        fps = self._frames_counted / max(1e-6, now - self._count_started)
+        self._frames_counted, self._count_started = 0, now
+        stats = self.session.stats() if self.session is not None else None
+        dropped = (stats.dropped if stats else 0) + (self.bridge.coalesced if self.bridge else 0)
+        self.status.show_stats(fps if self.session is not None else None, stats, dropped,
+                               getattr(self.session, "device", self.args.device),
+                               getattr(self.session, "model", getattr(self.args, "model", "")) or "")
+
+    def _update_source_actions(self) -> None:
+        spec = self.session.source if self.session is not None else None
+        running = self.session is not None
+        a = self.actions
+        for action in (a.play_pause, a.record):
+            action.setEnabled(running)
+        a.screenshot.setEnabled(True)
+        a.restart.setEnabled(self._current_source() is not None)
+        for action in (a.seek_back, a.seek_forward):
+            action.setEnabled(is_seekable(spec))
+        self.source_label.setText(f"  {source_title(spec)}" if spec else "  no source")
+
+    def _saved(self, path: Path, what: str) -> None:
+        self.last_saved = path
+        self.status.flash(f"{what} saved: {path}")
+        log.info("%s saved: %s", what, path)
+
+    def _show_error(self, exc: BaseException) -> None:
+        log.error("%s", exc)
+        dialogs.show_error(self, exc)
+
+    # Qt events --------------------------------------------------------------------------------
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self.stats_timer.stop()
+        self.stop_session()
+        for box in self.findChildren(QMessageBox, "errorDialog"):
+            box.close()
+        save_settings(self.settings, self._store)
+        if not self.actions.full_screen.isChecked():
+            save_geometry(self.saveGeometry(), self._store)
+        event.accept()

@@ -1,0 +1,106 @@
+"""The side panel: the controls a presenter touches during a run, next to the video.
+
+Toggles are tool buttons bound to the window's QActions, so the panel, the View menu and the
+keyboard always agree. The panel only reports changes; the window applies them to the run.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Optional, Sequence
+
+from PyQt5.QtCore import Qt, pyqtSignal
+from PyQt5.QtWidgets import (QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
+                             QSlider, QSpinBox, QToolButton, QVBoxLayout, QWidget)
+
+from alphaction_demo.gui.actions import WindowActions
+from alphaction_demo.gui.category_filter import CategoryFilter
+from alphaction_demo.gui.score_plot import ScorePlot
+
+MAX_DETECT_RATE = 10
+
+
+class SidePanel(QWidget):
+    threshold_changed = pyqtSignal(float)
+    detect_rate_changed = pyqtSignal(int)
+    model_chosen = pyqtSignal(str)
+
+    def __init__(self, actions: WindowActions, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sidePanel")
+        self.threshold = QSlider(Qt.Horizontal, self)
+        self.threshold.setRange(0, 100)
+        self.threshold.setFocusPolicy(Qt.NoFocus)  # arrow keys belong to seeking
+        self.threshold_value = QLabel(self)
+        self.threshold_value.setMinimumWidth(34)
+        self.detect_rate = QSpinBox(self)
+        self.detect_rate.setRange(1, MAX_DETECT_RATE)
+        self.detect_rate.setSuffix(" / s")
+        self.detect_rate.setToolTip("How many times per second of video the labels are updated")
+        self.model = QComboBox(self)
+        self.model.setToolTip("Action models whose weights are in weights/")
+        self.plot = ScorePlot(self)
+        self.categories = CategoryFilter(self)
+
+        row = QHBoxLayout()
+        row.addWidget(self.threshold)
+        row.addWidget(self.threshold_value)
+        form = QFormLayout()
+        form.addRow("Visual threshold", row)
+        form.addRow("Detect rate", self.detect_rate)
+        form.addRow("Model", self.model)
+        toggles = QGridLayout()
+        for i, action in enumerate((actions.show_boxes, actions.show_ids, actions.show_labels, actions.show_time)):
+            button = QToolButton(self)
+            button.setDefaultAction(action)
+            button.setToolButtonStyle(Qt.ToolButtonTextOnly)
+            button.setSizePolicy(button.sizePolicy().Expanding, button.sizePolicy().Fixed)
+            toggles.addWidget(button, i // 2, i % 2)
+        form.addRow("Show", toggles)
+
+        plot_box = QGroupBox("Selected person", self)
+        QVBoxLayout(plot_box).addWidget(self.plot)
+        categories_box = QGroupBox("Categories shown", self)
+        QVBoxLayout(categories_box).addWidget(self.categories)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(plot_box)
+        layout.addWidget(categories_box, 1)
+
+        self.threshold.valueChanged.connect(self._on_threshold)
+        self.detect_rate.valueChanged.connect(self.detect_rate_changed.emit)
+        self.model.activated.connect(lambda i: self.model_chosen.emit(self.model.itemData(i)))
+
+    @property
+    def threshold_value_float(self) -> float:
+        return self.threshold.value() / 100.0
+
+    def set_threshold(self, value: float) -> None:
+        self.threshold.setValue(int(round(value * 100)))
+        self._show_threshold(self.threshold.value())
+
+    def set_models(self, names: Iterable[str], current: str) -> None:
+        self.model.blockSignals(True)
+        self.model.clear()
+        for name in names:
+            self.model.addItem(name, name)
+        if self.model.findData(current) < 0 and current:
+            self.model.addItem(current, current)
+        self.model.setCurrentIndex(max(0, self.model.findData(current)))
+        self.model.setEnabled(self.model.count() > 1)
+        self.model.blockSignals(False)
+
+    def set_detect_rate(self, rate: int) -> None:
+        self.detect_rate.blockSignals(True)
+        self.detect_rate.setValue(rate)
+        self.detect_rate.blockSignals(False)
+
+    def _show_threshold(self, value: int) -> None:
+        self.threshold_value.setText(f"{value / 100:.2f}")
+
+    def _on_threshold(self, value: int) -> None:
+        self._show_threshold(value)
+        self.threshold_changed.emit(value / 100.0)
+
+    def category_groups_changed(self, groups, hidden: Sequence[str]) -> None:
+        labels = [name for names in groups.values() for name in names]
+        self.categories.set_categories(groups, enabled=[n for n in labels if n not in set(hidden)])

@@ -1,0 +1,317 @@
+"""The window's `Session` on the real pipeline: one run of one source, driven from the GUI thread.
+
+Nothing here blocks the GUI thread. Reading a checkpoint takes seconds, so a supervisor thread
+loads the action model (once per window: `ModelCache`), builds the pipeline (`build_pipeline`
+with `live=True`, so files play in real time and a slow model drops clips instead of lagging),
+starts it and watches it. Whatever goes wrong on that thread (a camera that is not there, a file
+OpenCV cannot decode, missing weights, a stage that fails mid-run) reaches the window through the
+bridge's `failed` signal, and the window stays usable.
+
+Changing the detect rate restarts the pipeline with the new rate: the clip schedule and the
+memory rate of the model (`MEMORY_RATE` x detect rate) are fixed for a run, and a restart costs
+only the clip buffer (about two seconds of video before the first labels) because the loaded
+model is reused. A recording in progress continues into a new part file (`name-2.mp4`, ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable, Dict, Mapping, Optional, Sequence, Tuple
+
+from alphaction_demo.errors import DemoError, InputNotFoundError
+from alphaction_demo.rendering import ViewOptions
+from alphaction_demo.sources import FILE, FOLDER, SourceSpec
+
+log = logging.getLogger(__name__)
+
+JOIN_TIMEOUT_S = 2.0
+GROUPS = ("pose", "object", "person")
+
+
+class StageFailed(RuntimeError):
+    """A pipeline stage stopped the run; the original exception is the cause."""
+
+
+def model_key(args: argparse.Namespace) -> Tuple:
+    """What picks the weights and how they run (the detect rate is applied per run, not here)."""
+    return (str(args.cfg_path), str(args.weight_path), bool(args.common_cate), str(args.device),
+            str(args.precision))
+
+
+class ModelCache:
+    """The action models one window has loaded, by `model_key`: switching sources or changing the
+    detect rate must not read a 300 MB checkpoint again. Keeps the `capacity` most recently used
+    (switching back and forth between two models stays instant, RAM stays bounded). Safe to use
+    from any thread."""
+
+    def __init__(self, loader: Optional[Callable] = None, capacity: int = 2) -> None:
+        if loader is None:
+            from alphaction_demo.pipeline_run import load_action_model as loader
+        self._loader = loader
+        self._capacity = max(1, capacity)
+        self._models: "OrderedDict[Tuple, Tuple[object, int]]" = OrderedDict()  # key -> (LoadedModel, its rate)
+        self._lock = threading.Lock()
+
+    def cached(self, args: argparse.Namespace):
+        with self._lock:
+            entry = self._models.get(model_key(args))
+        return None if entry is None else entry[0]
+
+    def load(self, args: argparse.Namespace, detect_rate: int):
+        """The model for `args` at `detect_rate`, loading it the first time (slow: call off the GUI thread)."""
+        key = model_key(args)
+        with self._lock:  # one load at a time: two windows' worth of weights would not fit anyway
+            entry = self._models.get(key)
+            if entry is None:
+                while len(self._models) >= self._capacity:
+                    self._models.popitem(last=False)  # before loading: never two old models plus a new one
+                entry = (self._loader(args), int(args.detect_rate))
+                self._models[key] = entry
+            self._models.move_to_end(key)
+        loaded, loaded_rate = entry
+        return with_detect_rate(loaded, loaded_rate, detect_rate)
+
+
+def with_detect_rate(loaded, loaded_rate: int, rate: int):
+    """`loaded` with the model's memory rate for `rate`; the network (and its weights) is shared."""
+    if rate == loaded_rate:
+        return loaded
+    model = copy.copy(loaded.model)
+    model.memory_rate = loaded.model.memory_rate // max(loaded_rate, 1) * rate
+    return replace(loaded, model=model)
+
+
+def label_groups(loaded) -> Tuple[Tuple[str, ...], Dict[str, Sequence[str]]]:
+    """The classes the filter offers, in model order, by group (the display exclusions of the
+    80-class model are never drawn, so they are not offered either)."""
+    label_set = loaded.label_set
+    names = tuple(n for n in label_set.names if n not in loaded.excluded)
+    groups: Dict[str, list] = {g: [] for g in GROUPS}
+    for name, group in zip(label_set.names, label_set.groups):
+        if name not in loaded.excluded:
+            groups.setdefault(group, []).append(name)
+    return names, {g: tuple(v) for g, v in groups.items() if v}
+
+
+def check_source(spec: SourceSpec) -> None:
+    """The checks that cost nothing, so a mistyped path fails at once rather than after loading."""
+    if spec.kind in (FILE, FOLDER) and not Path(spec.value).exists():
+        raise InputNotFoundError(f"input not found: {spec.value} (choose another file)")
+
+
+def _part_path(path: Path, part: int) -> Path:
+    return path if part <= 1 else path.with_name(f"{path.stem}-{part}{path.suffix}")
+
+
+class PipelineSession:
+    """A `gui.session.Session` on `pipeline.Pipeline`; see the module docstring."""
+
+    def __init__(self, args: argparse.Namespace, source: SourceSpec, bridge, *, models: Optional[ModelCache] = None,
+                 tracker_factory: Optional[Callable[[], object]] = None) -> None:
+        check_source(source)
+        self.args = args
+        self.source = source
+        self.bridge = bridge
+        self.device = str(args.device)
+        self.model = args.model or Path(str(args.cfg_path)).stem
+        self._models = models or ModelCache()
+        self._tracker_factory = tracker_factory
+        self._lock = threading.Lock()
+        self._wake = threading.Event()  # stop or restart requested
+        self._stopping = False
+        self._restart = False
+        self._pipeline = None
+        self._view = ViewOptions(visual_threshold=args.visual_threshold, show_time=not args.hide_time)
+        self._paused = False
+        self._rate = int(args.detect_rate)
+        self._record_path: Optional[Path] = None
+        self._record_part = 0
+        self._saved: Optional[Path] = None
+        self._thread = threading.Thread(target=self._supervise, name="gui-session", daemon=True)
+        loaded = self._models.cached(args)
+        self.ready = False
+        self.labels: Tuple[str, ...] = ()
+        self.category_groups: Mapping[str, Sequence[str]] = {}
+        if loaded is not None:
+            self.labels, self.category_groups = label_groups(loaded)
+
+    @property
+    def pipeline(self):
+        """The running pipeline (None while loading or after the end); for tests and diagnostics."""
+        return self._pipeline
+
+    @property
+    def detect_rate(self) -> int:
+        return self._rate
+
+    # Session ------------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping = True
+            pipeline = self._pipeline
+        self._wake.set()
+        if pipeline is not None:
+            pipeline.stop()
+
+    def join(self, timeout: float) -> bool:
+        if self._thread.ident is not None:
+            self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def set_view_options(self, options: ViewOptions) -> None:
+        with self._lock:
+            self._view = replace(options, max_labels=self._view.max_labels)
+            if self._pipeline is not None:
+                self._pipeline.set_view_options(self._view)
+
+    def set_detect_rate(self, rate: int) -> None:
+        """Takes effect at once by restarting the pipeline (see the module docstring)."""
+        with self._lock:
+            if int(rate) == self._rate:
+                return
+            self._rate = int(rate)
+            if self._pipeline is None:
+                return  # not built yet: the first build uses the new rate
+            self._restart = True
+        self._wake.set()
+
+    def set_paused(self, paused: bool) -> None:
+        with self._lock:
+            self._paused = bool(paused)
+            if self._pipeline is not None:
+                self._pipeline.set_paused(self._paused)
+
+    def start_recording(self, path: Path) -> None:
+        path = Path(path)
+        if not path.parent.is_dir():
+            from alphaction_demo.errors import OutputError
+
+            raise OutputError(f"the folder for the recording does not exist: {path.parent} (create it first)")
+        with self._lock:
+            self._record_path, self._record_part, self._saved = path, 1, None
+            if self._pipeline is not None:
+                self._pipeline.start_recording(str(path))
+
+    def stop_recording(self) -> Optional[Path]:
+        """Close the recording; returns the path of its last part (None when nothing was written)."""
+        with self._lock:
+            pipeline, self._record_path = self._pipeline, None
+            saved, self._saved = self._saved, None
+        if pipeline is not None:
+            closed = pipeline.stop_recording()
+            saved = Path(closed) if closed is not None else saved
+        return saved
+
+    def stats(self):
+        pipeline = self._pipeline
+        return None if pipeline is None else pipeline.stats()
+
+    # the supervisor thread --------------------------------------------------------------------
+    def _supervise(self) -> None:
+        try:
+            while True:
+                with self._lock:
+                    if self._stopping:
+                        return
+                    rate = self._rate
+                    self._restart = False
+                    self._wake.clear()
+                loaded = self._models.load(self.args, rate)
+                if self._stopping:
+                    return
+                if not self.ready:
+                    self.labels, self.category_groups = label_groups(loaded)
+                pipeline = self._build(loaded, rate)
+                if pipeline is None:
+                    return
+                if not self.ready:
+                    self.ready = True
+                    self.bridge.push_ready(self)
+                if not self._watch(pipeline):
+                    return
+        except BaseException as exc:  # noqa: BLE001 (a worker's exception is reported, never lost)
+            log.error("the run could not start: %s", exc)
+            self.bridge.push_error(exc)
+
+    def _build(self, loaded, rate: int):
+        from alphaction_demo.pipeline_run import build_pipeline
+
+        args = copy.copy(self.args)
+        args.detect_rate = rate
+        args.results = None  # the window shows results; files are the headless run's job
+        tracker = self._tracker_factory() if self._tracker_factory is not None else None
+        pipeline = build_pipeline(args, loaded=loaded, tracker=tracker, live=True, source_spec=self.source,
+                                  on_frame=self.bridge.push_frame, on_result=self.bridge.push_result, record=False)
+        with self._lock:
+            if self._stopping:
+                pipeline.source.close()
+                return None
+            pipeline.set_view_options(self._view)
+            pipeline.set_paused(self._paused)
+            if self._record_path is not None:
+                pipeline.start_recording(str(_part_path(self._record_path, self._record_part)))
+            pipeline.start()
+            self._pipeline = pipeline
+        return pipeline
+
+    def _watch(self, pipeline) -> bool:
+        """Wait for the end, a stop or a restart; True when a new pipeline should be built."""
+        while not pipeline.finished.wait(0.1):
+            if self._wake.is_set():
+                break
+        with self._lock:
+            restart = self._restart and not self._stopping and not pipeline.finished.is_set()
+            if restart and self._record_path is not None:
+                self._record_part += 1
+        pipeline.stop()
+        if restart:
+            closed = pipeline.stop_recording()
+            if closed is not None:
+                with self._lock:
+                    self._saved = Path(closed)
+        if not pipeline.join(JOIN_TIMEOUT_S):
+            log.warning("the pipeline did not stop within %.0f s", JOIN_TIMEOUT_S)
+        if restart:
+            log.info("restarting the run at %d predictions per second", self._rate)
+            return True
+        with self._lock:
+            stopping = self._stopping
+        if not stopping:
+            if pipeline.error is not None:
+                self.bridge.push_error(self._failure(pipeline))
+            else:
+                self.bridge.push_finished("end of input")
+        return False
+
+    @staticmethod
+    def _failure(pipeline) -> BaseException:
+        error = pipeline.error
+        if isinstance(error, DemoError):
+            return error
+        failed = StageFailed(f"the {pipeline.failed_stage} stage failed: {type(error).__name__}: {error}")
+        failed.__cause__ = error
+        return failed
+
+
+class PipelineSessionFactory:
+    """`(args, source, bridge) -> PipelineSession` for one window, sharing one `ModelCache`."""
+
+    def __init__(self, models: Optional[ModelCache] = None,
+                 tracker_factory: Optional[Callable[[], object]] = None) -> None:
+        self.models = models or ModelCache()
+        self.tracker_factory = tracker_factory
+        self.sessions_made = 0
+
+    def __call__(self, args: argparse.Namespace, source: SourceSpec, bridge) -> PipelineSession:
+        self.sessions_made += 1
+        return PipelineSession(args, source, bridge, models=self.models, tracker_factory=self.tracker_factory)
+

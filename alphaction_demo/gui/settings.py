@@ -1,0 +1,88 @@
+"""What the window remembers between runs (QSettings), as one frozen record.
+
+Explicit command-line flags win over remembered values: a flag still at its parser default is
+taken as "not given", and the remembered value is used instead. Tests point QSettings at a
+temporary folder with `QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, tmp)` (or
+XDG_CONFIG_HOME for a subprocess), since the settings are stored in INI format.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, fields, replace
+from typing import FrozenSet, Optional
+
+from PyQt5.QtCore import QByteArray, QSettings
+
+ORGANIZATION = "alphaction-demo"
+APPLICATION = "alphaction-demo-gui"
+
+
+@dataclass(frozen=True)
+class GuiSettings:
+    visual_threshold: float = 0.5
+    detect_rate: int = 4
+    show_boxes: bool = True
+    show_ids: bool = True
+    show_labels: bool = True
+    show_time: bool = True
+    hidden_labels: FrozenSet[str] = frozenset()  # hidden, so classes of another model start shown
+    last_source_kind: str = ""  # "file", "webcam" or "url"
+    last_source_value: str = ""
+    last_folder: str = ""
+    model: str = ""
+
+    def with_args(self, args: argparse.Namespace, defaults: argparse.Namespace) -> "GuiSettings":
+        """Take each flag the user gave explicitly (differs from its parser default)."""
+        changes = {}
+        if args.visual_threshold != defaults.visual_threshold:
+            changes["visual_threshold"] = float(args.visual_threshold)
+        if args.detect_rate != defaults.detect_rate:
+            changes["detect_rate"] = int(args.detect_rate)
+        if args.hide_time:
+            changes["show_time"] = False
+        return replace(self, **changes)
+
+
+def open_settings() -> QSettings:
+    return QSettings(QSettings.IniFormat, QSettings.UserScope, ORGANIZATION, APPLICATION)
+
+
+def _read(store: QSettings, name: str, default):
+    value = store.value(f"run/{name}", None)
+    if value is None:
+        return default
+    try:
+        if isinstance(default, bool):
+            return value if isinstance(value, bool) else str(value).lower() in ("true", "1")
+        if isinstance(default, frozenset):
+            items = [value] if isinstance(value, str) else list(value)
+            return frozenset(str(v) for v in items if str(v))
+        return type(default)(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def load_settings(store: Optional[QSettings] = None) -> GuiSettings:
+    store = store or open_settings()
+    base = GuiSettings()
+    return GuiSettings(**{f.name: _read(store, f.name, getattr(base, f.name)) for f in fields(GuiSettings)})
+
+
+def save_settings(settings: GuiSettings, store: Optional[QSettings] = None) -> None:
+    store = store or open_settings()
+    for f in fields(GuiSettings):
+        value = getattr(settings, f.name)
+        store.setValue(f"run/{f.name}", sorted(value) if isinstance(value, frozenset) else value)
+    store.sync()
+
+
+def load_geometry(store: Optional[QSettings] = None) -> Optional[QByteArray]:
+    value = (store or open_settings()).value("window/geometry", None)
+    return value if isinstance(value, QByteArray) else None
+
+
+def save_geometry(geometry: QByteArray, store: Optional[QSettings] = None) -> None:
+    store = store or open_settings()
+    store.setValue("window/geometry", geometry)
+    store.sync()

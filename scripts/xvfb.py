@@ -1,0 +1,95 @@
+"""A virtual X display and real screenshots of windows on it, for tests and the README screenshot.
+
+Xvfb picks a free display itself (`-displayfd`), so parallel runs never collide. Windows are
+found with xdotool. The screenshot is taken by a separate Qt client on the xcb platform that asks
+the X server for the window's pixels (`QScreen.grabWindow`, i.e. XGetImage) and writes a PNG:
+no ImageMagick or python-xlib needed, and it captures what the X server shows, not what the app
+thinks it drew. Debian packages: xvfb, xdotool (plus Qt's xcb libraries, see README).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, Iterator, Optional
+
+GRAB = r"""
+import sys
+from PyQt5.QtWidgets import QApplication
+app = QApplication(["grab"])
+pixmap = app.primaryScreen().grabWindow(int(sys.argv[1]))
+sys.exit(0 if not pixmap.isNull() and pixmap.save(sys.argv[2], "PNG") else 1)
+"""
+
+
+def missing_tools() -> list:
+    return [tool for tool in ("Xvfb", "xdotool") if shutil.which(tool) is None]
+
+
+@contextlib.contextmanager
+def virtual_display(size: str = "1280x800x24", timeout: float = 10.0) -> Iterator[str]:
+    """Start Xvfb on a free display and yield its name (":N"); stop it on exit."""
+    read_fd, write_fd = os.pipe()
+    process = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", size, "-nolisten", "tcp"],
+                               pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    os.close(write_fd)
+    try:
+        number = b""
+        deadline = time.monotonic() + timeout
+        with os.fdopen(read_fd, "rb") as pipe:
+            while not number.endswith(b"\n") and time.monotonic() < deadline:
+                chunk = pipe.read(1)
+                if not chunk:
+                    break
+                number += chunk
+        if not number.strip():
+            raise RuntimeError(f"Xvfb did not start: {process.stderr.read().decode(errors='replace')[-500:]}")
+        yield f":{number.decode().strip()}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def x_env(display: str, **extra: str) -> Dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("WAYLAND_DISPLAY", "QT_QPA_PLATFORM_PLUGIN_PATH")}
+    env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb", **extra)
+    return env
+
+
+def find_window(display: str, title: str, timeout: float = 60.0,
+                process: Optional[subprocess.Popen] = None) -> Optional[int]:
+    """The id of the first visible window whose title contains `title`, or None after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            return None
+        found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", title],
+                               env=x_env(display), capture_output=True, text=True)
+        ids = found.stdout.split()
+        if ids:
+            return int(ids[0])
+        time.sleep(0.3)
+    return None
+
+
+def grab_window(display: str, window_id: int, path: Path) -> Path:
+    """Save what the X server shows of `window_id` (0: the whole screen) as a PNG."""
+    env = x_env(display)
+    subprocess.run([sys.executable, "-c", GRAB, str(window_id), str(path)], env=env, check=True,
+                   timeout=30, capture_output=True)
+    return path
+
+
+def key(display: str, window_id: int, keys: str) -> None:
+    """Type `keys` (xdotool syntax, e.g. ctrl+q) into the window, focusing it first (no WM here)."""
+    env = x_env(display)
+    subprocess.run(["xdotool", "windowfocus", "--sync", str(window_id)], env=env, check=True, timeout=10)
+    subprocess.run(["xdotool", "key", "--clearmodifiers", keys], env=env, check=True, timeout=10)

@@ -1,0 +1,340 @@
+"""The window on the real pipeline: a real video, a random R50 dense-serial checkpoint, a tracker
+with known boxes. Every control must change what the pipeline does or draws; recording, pause,
+source switching, closing and errors are checked end to end."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import replace
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from alphaction_demo.gui.qtenv import prepare_qt_environment  # noqa: E402
+
+prepare_qt_environment()
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PyQt5.QtCore import QSettings  # noqa: E402
+from PyQt5.QtWidgets import QMessageBox  # noqa: E402
+
+from alphaction_demo.cli import build_parser  # noqa: E402
+from alphaction_demo.errors import WeightsError  # noqa: E402
+from alphaction_demo.gui.main_window import MainWindow  # noqa: E402
+from alphaction_demo.gui.pipeline_session import ModelCache, PipelineSessionFactory, model_key  # noqa: E402
+from alphaction_demo.gui.session import source_for_path  # noqa: E402
+from alphaction_demo.gui.settings import GuiSettings  # noqa: E402
+from alphaction_demo.rendering import BOX_COLOR  # noqa: E402
+from gui_support import (LONG_VIDEO, SHORT_VIDEO, FixedTracker, load_model,  # noqa: E402,F401
+                         model_argv, random_checkpoint, source_frame)
+
+pytestmark = [pytest.mark.gui, pytest.mark.timeout(120)]
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path):
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
+    yield
+
+
+@pytest.fixture(scope="module")
+def models():
+    """One model cache for the module, as one window keeps one for all its runs."""
+    def counting_loader(args):
+        cache.loads.append(model_key(args))
+        return load_model(args)
+
+    cache = ModelCache(counting_loader)
+    cache.loads = []
+    return cache
+
+
+@pytest.fixture
+def args(random_checkpoint):
+    ns = build_parser().parse_args(model_argv(random_checkpoint))
+    ns.device, ns.gui = "cpu", True
+    return ns
+
+
+def make_window(qtbot, args, tmp_path, factory):
+    win = MainWindow(args, factory, GuiSettings(), models=[])
+    win.output_dir = tmp_path
+    qtbot.addWidget(win)
+    win.show()
+    return win
+
+
+@pytest.fixture
+def factory(models):
+    return PipelineSessionFactory(models, tracker_factory=FixedTracker)
+
+
+@pytest.fixture
+def window(qtbot, args, tmp_path, factory):
+    win = make_window(qtbot, args, tmp_path, factory)
+    yield win
+    win.close()
+
+
+def open_video(window, qtbot, path=LONG_VIDEO, timeout=20_000):
+    window.open_source(source_for_path(str(path)))
+    qtbot.waitUntil(lambda: window.frame is not None, timeout=timeout)
+    return window.session
+
+
+def next_frame(window, qtbot, after: int = 2):
+    """A frame rendered after the last change (one may already have been in flight)."""
+    start = window.frame.index
+    qtbot.waitUntil(lambda: window.frame.index >= start + after, timeout=5000)
+    return window.frame
+
+
+def overlay_mask(frame, path=LONG_VIDEO) -> np.ndarray:
+    """Where the rendered frame differs from the source frame it was drawn on."""
+    return np.any(frame.image != source_frame(path, frame.index), axis=2)
+
+
+def box_pixels(frame, k: int):
+    x1, y1, x2, y2 = (int(round(v)) for v in frame.boxes[k])
+    return x1, y1, x2, y2
+
+
+def test_window_plays_a_real_video_with_the_model(window, qtbot):
+    session = open_video(window, qtbot)
+    assert session.ready and window.frame.image.shape == (432, 768, 3)
+    assert list(window.frame.track_ids) == [1, 2]
+    assert set(session.category_groups) == {"pose", "object", "person"}
+    assert len(window.panel.categories.labels) == len(session.labels) > 15
+    qtbot.waitUntil(lambda: window.status.text("detector") != "detector –", timeout=3000)
+    assert window.status.text("device") == "cpu"
+    assert window.view.image is not None and window.view.image.width() == 768
+
+
+def test_view_toggles_change_the_rendered_frame(window, qtbot):
+    session = open_video(window, qtbot)
+    window.panel.threshold.setValue(100)  # no labels: random probabilities stay below 1
+    for action in (window.actions.show_boxes, window.actions.show_ids, window.actions.show_time):
+        action.setChecked(False)
+    view = session.pipeline.view
+    assert (view.show_boxes, view.show_ids, view.show_time, view.visual_threshold) == (False, False, False, 1.0)
+    assert not overlay_mask(next_frame(window, qtbot)).any()  # nothing drawn: the source frame itself
+
+    window.actions.show_boxes.setChecked(True)
+    frame = next_frame(window, qtbot)
+    mask = overlay_mask(frame)
+    x1, y1, x2, y2 = box_pixels(frame, 0)
+    assert mask.any() and np.all(frame.image[y1, x1 + 5:x2 - 5] == BOX_COLOR)
+    assert not mask[y1 + 10:y2 - 10, x1 + 10:x2 - 10].any()  # outlines only
+
+    window.actions.show_boxes.setChecked(False)
+    window.actions.show_ids.setChecked(True)
+    frame = next_frame(window, qtbot)
+    mask = overlay_mask(frame)
+    x1, y1, x2, y2 = box_pixels(frame, 0)
+    assert mask[:y1, x1:x2].any() and not mask[y1 + 5:, :].any()  # "#1" panels above the boxes
+
+    window.actions.show_ids.setChecked(False)
+    window.actions.show_time.setChecked(True)
+    mask = overlay_mask(next_frame(window, qtbot))
+    assert mask[-30:, :150].any() and not mask[:-40, :].any()  # the time, bottom left
+
+
+def test_threshold_and_category_filter_decide_the_labels(window, qtbot):
+    session = open_video(window, qtbot)
+    window.actions.show_ids.setChecked(False)
+    window.panel.threshold.setValue(0)
+
+    def labels():  # what track 1 shows, among the classes the filter offers (not the display exclusions)
+        shown = session.pipeline.labels.shown(1, session.pipeline.view.policy())
+        return [label for label in shown if label.text in session.labels]
+
+    qtbot.waitUntil(lambda: len(labels()) > 0, timeout=15_000)  # the first clip needs ~2.2 s of video
+    frame = next_frame(window, qtbot)
+    x1, y1, x2, _ = box_pixels(frame, 0)
+    shown_area = overlay_mask(frame)[:y1 - 4, x1:x2].sum()
+    assert shown_area > 0
+
+    window.panel.categories.none_button.click()
+    assert session.pipeline.view.hidden_labels == frozenset(session.labels)
+    assert labels() == []
+    frame = next_frame(window, qtbot)
+    assert overlay_mask(frame)[:y1 - 4, x1:x2].sum() == 0  # the panels are gone
+
+    window.panel.categories.all_button.click()
+    assert session.pipeline.view.hidden_labels == frozenset() and len(labels()) > 0
+    window.panel.threshold.setValue(100)
+    assert session.pipeline.view.visual_threshold == 1.0 and labels() == []
+
+    window.selection.select_at((x1 + x2) / 2, frame.boxes[0][3] - 5)  # click person 1
+    assert window.selection.track_id == 1
+    qtbot.waitUntil(lambda: len(window.selection.history.points(1)) >= 1, timeout=5000)
+
+
+def test_pause_stops_frames_and_resume_continues(window, qtbot):
+    session = open_video(window, qtbot)
+    window.actions.play_pause.trigger()
+    assert window.actions.play_pause.isChecked()
+    qtbot.wait(300)
+    count = window.bridge.frames_in
+    qtbot.wait(500)
+    assert window.bridge.frames_in == count
+    index = window.frame.index
+    window.actions.play_pause.trigger()
+    qtbot.waitUntil(lambda: window.bridge.frames_in > count + 2, timeout=3000)
+    assert window.frame.index - index < 10  # resumed where it paused, not where the clock is
+    assert session.pipeline is not None
+
+
+def test_detect_rate_restarts_with_the_new_rate(window, qtbot):
+    session = open_video(window, qtbot)
+    first = session.pipeline
+    assert first.predictor.model.memory_rate == 4
+    window.panel.detect_rate.setValue(2)
+    qtbot.waitUntil(lambda: session.pipeline is not first and session.pipeline is not None, timeout=5000)
+    assert not any(t.is_alive() for t in first._threads)
+    assert session.pipeline.predictor.model.memory_rate == 2
+    assert session.pipeline.predictor.model.network is first.predictor.model.network  # weights reused
+    frames = window.bridge.frames_in
+    qtbot.waitUntil(lambda: window.bridge.frames_in > frames + 3, timeout=5000)
+
+
+def test_recording_writes_a_playable_file(window, qtbot):
+    open_video(window, qtbot)
+    window.actions.record.trigger()
+    assert window.status.text("recording").startswith("● REC")
+    start = window.frame.index
+    qtbot.waitUntil(lambda: window.frame.index >= start + 12, timeout=5000)
+    window.actions.record.trigger()
+    path = window.last_saved
+    assert path is not None and path.is_file() and path.suffix == ".mp4"
+    capture = cv2.VideoCapture(str(path))
+    ok, image = capture.read()
+    count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+    capture.release()
+    assert ok and image.shape == (432, 768, 3) and count >= 10
+
+
+def test_close_joins_every_thread_within_2_s(qtbot, args, tmp_path, factory):
+    window = make_window(qtbot, args, tmp_path, factory)
+    session = open_video(window, qtbot)
+    threads = list(session.pipeline._threads) + [session._thread]
+    started = time.monotonic()
+    window.close()
+    assert time.monotonic() - started < 2.0
+    assert not any(t.is_alive() for t in threads) and window.session is None
+
+
+def test_switching_sources_restarts_cleanly(window, qtbot, factory, models):
+    first = open_video(window, qtbot, SHORT_VIDEO)
+    assert window.frame.image.shape == (480, 640, 3)
+    old_threads = list(first.pipeline._threads)
+    loads = factory.sessions_made
+    window.frame = None
+    second = open_video(window, qtbot, LONG_VIDEO)
+    assert second is not first and factory.sessions_made == loads + 1
+    assert not any(t.is_alive() for t in old_threads)
+    assert window.frame.image.shape == (432, 768, 3)
+    assert second.ready and models.loads == [model_key(window.args)]  # cached: loaded once
+
+
+def test_the_end_of_a_file_stops_the_run(window, qtbot):
+    # the last half second of the short clip
+    window.open_source(replace(source_for_path(str(SHORT_VIDEO)), start_ms=2500.0))
+    qtbot.waitUntil(lambda: window.session is None, timeout=10_000)
+    assert "end of input" in window.status.currentMessage()
+    assert window.actions.restart.isEnabled()
+
+
+def visible_errors(window):
+    return [w for w in window.findChildren(QMessageBox) if w.isVisible()]
+
+
+def test_an_unreadable_file_shows_an_error_and_the_window_stays_usable(window, qtbot, tmp_path):
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"this is not a video")
+    window.open_source(source_for_path(str(bad)))
+    qtbot.waitUntil(lambda: bool(visible_errors(window)), timeout=10_000)
+    assert "broken.mp4" in visible_errors(window)[0].text() and window.session is None
+    open_video(window, qtbot)  # still usable
+
+
+def test_a_stage_failure_shows_an_error(qtbot, args, tmp_path, models):
+    window = make_window(qtbot, args, tmp_path, PipelineSessionFactory(models, lambda: FixedTracker(fail_at=3)))
+    window.open_source(source_for_path(str(LONG_VIDEO)))
+    qtbot.waitUntil(lambda: bool(visible_errors(window)), timeout=10_000)
+    text = visible_errors(window)[0].text()
+    assert "detect stage failed" in text and "tracker exploded" in text
+    assert window.session is None
+    window.close()
+
+
+def test_missing_weights_and_slow_loading(qtbot, args, tmp_path):
+    calls = []
+
+    def slow_loader(a):
+        calls.append(a.weight_path)
+        time.sleep(0.3)
+        if not os.path.exists(a.weight_path):
+            raise WeightsError(f"weights not found: {a.weight_path}; download them with "
+                               "`alphaction-demo --download-weights x`")
+        return load_model(a)
+
+    window = make_window(qtbot, args, tmp_path, PipelineSessionFactory(ModelCache(slow_loader), FixedTracker))
+    window.open_source(source_for_path(str(LONG_VIDEO)))
+    assert window.status.currentMessage().startswith("Loading the action model")
+    assert window.panel.categories.labels == ()  # filled when the model is ready
+    qtbot.waitUntil(lambda: window.frame is not None, timeout=20_000)
+    assert len(window.panel.categories.labels) > 15
+    window.open_source(source_for_path(str(SHORT_VIDEO)))
+    qtbot.waitUntil(lambda: window.session is not None and window.session.ready, timeout=5000)
+    assert len(calls) == 1  # loaded once per window
+
+    window.args.weight_path = str(tmp_path / "missing.pth")
+    window.open_source(source_for_path(str(LONG_VIDEO)))
+    qtbot.waitUntil(lambda: bool(visible_errors(window)), timeout=10_000)
+    assert "--download-weights" in visible_errors(window)[0].text()
+    window.close()
+
+
+class _Model:
+    def __init__(self, memory_rate):
+        self.memory_rate = memory_rate
+        self.network = object()
+
+
+def _loaded(num_classes=5, excluded=frozenset()):
+    from alphaction_demo.pipeline_run import LoadedModel
+    from alphaction_demo.track_labels import LabelSet
+
+    names = tuple(f"c{i}" for i in range(num_classes))
+    groups = ("pose", "pose", "object", "person", "object")[:num_classes]
+    return LoadedModel(_Model(4), None, LabelSet(names, groups), frozenset(excluded), tuple(range(num_classes)))
+
+
+def test_model_cache_loads_each_model_once_and_keeps_the_two_latest():
+    from argparse import Namespace
+
+    loads = []
+    cache = ModelCache(lambda a: loads.append(a.weight_path) or _loaded(), capacity=2)
+    args = {w: Namespace(cfg_path="c", weight_path=w, common_cate=False, device="cpu", precision="fp32", detect_rate=4)
+            for w in "abc"}
+    first = cache.load(args["a"], 4)
+    assert cache.load(args["a"], 4) is first and cache.cached(args["a"]) is first
+    slower = cache.load(args["a"], 2)
+    assert slower.model.memory_rate == 2 and slower.model.network is first.model.network
+    assert first.model.memory_rate == 4  # the cached model is not changed
+    cache.load(args["b"], 4)
+    cache.load(args["a"], 4)  # a is now the most recent
+    cache.load(args["c"], 4)  # evicts b
+    assert loads == ["a", "b", "c"]
+    assert cache.cached(args["b"]) is None and cache.cached(args["a"]) is not None
+
+
+def test_label_groups_follow_the_model_and_leave_out_display_exclusions():
+    from alphaction_demo.gui.pipeline_session import label_groups
+
+    names, groups = label_groups(_loaded(excluded={"c3"}))
+    assert names == ("c0", "c1", "c2", "c4")
+    assert groups == {"pose": ("c0", "c1"), "object": ("c2", "c4")}
