@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from alphaction_demo.records import Frame, TrackedFrame
-
+from tests.conftest import R50_CONFIG
 
 
 def _videos() -> Path:
@@ -26,8 +26,7 @@ def _videos() -> Path:
 VIDEOS = _videos()
 LONG_VIDEO = VIDEOS / "intel-one-by-one-person-detection.mp4"  # 10 fps, 139 s, 768x432
 SHORT_VIDEO = VIDEOS / "intel-asl-walk.mkv"  # 30 fps, 89 frames, 640x480
-CONFIG = "resnet50_4x16f_denseserial"
-CHECKPOINT_NAME = "r50_denseserial_random.pth"
+CONFIG = R50_CONFIG
 
 
 def has_module(name: str) -> bool:
@@ -38,42 +37,20 @@ def has_module(name: str) -> bool:
 
 
 @pytest.fixture(scope="session")
-def random_checkpoint(tmp_path_factory) -> Path:
-    """~300 MB of seeded random weights in the official layout; written once per test session."""
-    from alphaction_demo.action import ActionModel, load_config
-
-    path = tmp_path_factory.getbasetemp() / CHECKPOINT_NAME
-    if not path.is_file():
-        ActionModel.save_random_checkpoint(load_config(CONFIG), path)
-    return path
+def random_checkpoint(r50_checkpoint) -> Path:
+    """The session's seeded random R50 dense-serial checkpoint (tests/conftest.py)."""
+    return r50_checkpoint
 
 
 def model_argv(checkpoint: Path) -> list:
     return ["--cfg-path", CONFIG, "--weight-path", str(checkpoint), "--cpu", "--precision", "bf16"]
 
 
-def fallback_label_set(num_classes: int):
-    """AVA's split (14 pose, 49 object, 17 person; 6/5/4 for the 15 common classes) with generic
-    names, for as long as `alphaction_demo.action.categories` is not on this branch."""
-    from alphaction_demo.track_labels import LabelSet
-
-    pose, objects = (14, 49) if num_classes == 80 else (6, 5)
-    groups = tuple("pose" if i < pose else "object" if i < pose + objects else "person" for i in range(num_classes))
-    return LabelSet(tuple(f"class {i + 1}" for i in range(num_classes)), groups)
-
-
 def load_model(args):
-    """`pipeline_run.load_action_model`, or the same without the category names until they land."""
-    from alphaction_demo.pipeline_run import LoadedModel, load_action_model
+    """The action model exactly as the command line loads it."""
+    from alphaction_demo.pipeline_run import load_action_model
 
-    if has_module("alphaction_demo.action.categories"):
-        return load_action_model(args)
-    from alphaction_demo.action import ActionModel, load_config
-
-    cfg = load_config(args.cfg_path, common_cate=bool(args.common_cate), detect_rate=args.detect_rate)
-    model = ActionModel.from_checkpoint(args.weight_path, cfg, device=args.device, precision=args.precision)
-    return LoadedModel(model, cfg, fallback_label_set(model.num_classes), frozenset(),
-                       tuple(range(1, model.num_classes + 1)))
+    return load_action_model(args)
 
 
 PERSON_BOXES = ((0.12, 0.30, 0.32, 0.95), (0.60, 0.30, 0.80, 0.95))  # fractions of width / height
