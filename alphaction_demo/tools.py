@@ -27,9 +27,10 @@ def verify_checkpoint(path: Path, config: str, common_cate: bool) -> None:
 
 def download(name: Optional[str]) -> int:
     from alphaction_demo import weights
+    from alphaction_demo.downloads import download_weights
 
     entry = weights.resolve_model(name or weights.DEFAULT_MODEL)
-    path = weights.download_weights(
+    path = download_weights(
         entry,
         weights.weights_dir(),
         verify=lambda p: verify_checkpoint(p, entry.config, entry.common_cate),

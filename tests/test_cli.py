@@ -114,3 +114,54 @@ def test_validation_happens_before_any_output_is_written(tmp_path):
     result = run_cli("--video-path", str(MKV), "--output-path", str(out), "--detect-rate", "0")
     assert result.returncode == 2
     assert not out.exists()
+
+
+MODEL_CASES = [
+    ("unknown model", ["--model", "resnet18", "--video-path", str(MKV), "--no-gui", "--cpu"], "unknown model"),
+    ("model and cfg together", ["--model", "resnet50_4x16f_serial", "--cfg-path", "resnet50_4x16f_serial",
+                                "--video-path", str(MKV), "--no-gui", "--cpu"], "either --model or --cfg-path"),
+    ("missing weight file", ["--cfg-path", "resnet50_4x16f_denseserial", "--weight-path", "none.pth",
+                             "--video-path", str(MKV), "--no-gui", "--cpu"], "weights not found"),
+    ("zoo weights not downloaded", ["--video-path", str(MKV), "--no-gui", "--cpu"],
+     "--download-weights resnet101_8x8f_denseserial_common"),
+    ("download an unknown model", ["--download-weights", "resnet18"], "unknown model"),
+]
+
+
+@pytest.mark.parametrize("args, fragment", [c[1:] for c in MODEL_CASES], ids=[c[0] for c in MODEL_CASES])
+def test_model_choice_errors(args, fragment, tmp_path):
+    empty = tmp_path / "weights"
+    empty.mkdir()
+    result = run_cli(*args, env_extra={"ALPHACTION_WEIGHTS_DIR": str(empty)})
+    assert_one_line_error(result, fragment)
+    assert list(empty.iterdir()) == []
+
+
+def test_list_models_prints_the_zoo(tmp_path):
+    from alphaction_demo.weights import MODEL_ZOO
+
+    (tmp_path / "resnet50_4x16f_baseline.pth").write_bytes(b"x")
+    result = run_cli("--list-models", env_extra={"ALPHACTION_WEIGHTS_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    lines = {line.split()[0]: line for line in result.stdout.splitlines() if line.startswith("resnet")}
+    assert set(lines) == {entry.name for entry in MODEL_ZOO}
+    assert "present" in lines["resnet50_4x16f_baseline"]
+
+
+def test_download_offline_fails_in_one_line_and_keeps_nothing(tmp_path):
+    """Offline (every connection refused, as on this machine), a real --download-weights run."""
+    sitecustomize = tmp_path / "offline" / "sitecustomize.py"
+    sitecustomize.parent.mkdir()
+    sitecustomize.write_text(
+        "import socket\n"
+        "def _refuse(*args, **kwargs):\n"
+        "    raise OSError('network is unreachable')\n"
+        "socket.create_connection = _refuse\n"
+        "socket.socket.connect = lambda self, address: _refuse()\n"
+    )
+    folder = tmp_path / "weights"
+    result = run_cli("--download-weights", "resnet50_4x16f_baseline",
+                     env_extra={"ALPHACTION_WEIGHTS_DIR": str(folder), "PYTHONPATH": str(sitecustomize.parent)})
+    assert_one_line_error(result, "could not download resnet50_4x16f_baseline")
+    assert "by hand" in result.stderr
+    assert not (folder / "resnet50_4x16f_baseline.pth").exists()
