@@ -48,3 +48,7 @@ class SourceError(DemoError):
 
 class NotAvailableError(DemoError):
     """A feature that this build does not provide (yet, or on this machine)."""
+
+
+class BoxesFileError(DemoError):
+    """A precomputed boxes file (--boxes) that cannot be read; the message names the line."""

@@ -186,4 +186,15 @@ def validate_args(args: argparse.Namespace) -> None:
         return
     _resolve_gui(args)
     _resolve_model(args)
+    _resolve_detector(args)
+
+
+def _resolve_detector(args: argparse.Namespace) -> None:
+    """Find the detector's weights now: offline, a missing file must not wait for the model to load."""
+    if args.boxes is not None or args.detector != "yolo":
+        return
+    from alphaction_demo.detection import resolve_detector_weights
+    from alphaction_demo.weights import weights_dir
+
+    args.detector_weights = resolve_detector_weights(args.detector_weights, weights_dir())
 

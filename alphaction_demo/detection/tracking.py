@@ -1,0 +1,109 @@
+"""Detector + ultralytics tracker = persons with ids that stay with them.
+
+The tracker is ultralytics' own ByteTrack or BoT-SORT, fed with the detector's persons directly.
+Its thresholds follow the official demo: detections down to `box_thres` (0.1) take part (ByteTrack's
+second, low-score association), new tracks need ultralytics' 0.25. Lost tracks are kept for 1.5 s
+of video (at least 30 frames), so a person hidden for a moment comes back with the same id.
+The boxes handed on are the detector's boxes of the matched detections, not the Kalman filter's
+smoothed ones: the action model was trained on detector-like boxes, and a smoothed box lags.
+Ids are per tracker instance and restart with `reset()`, so they never collide within a run.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Protocol
+
+import numpy as np
+
+from alphaction_demo.detection.detections import Detections
+from alphaction_demo.detection.settings import DetectorSettings
+from alphaction_demo.records import Frame, TrackedFrame
+
+KEEP_LOST_S = 1.5
+
+
+class PersonTracker(Protocol):
+    name: str
+
+    def update(self, frame: Frame) -> TrackedFrame: ...
+
+    def reset(self) -> None: ...
+
+
+class Detector(Protocol):
+    name: str
+
+    def detect(self, image: np.ndarray) -> tuple: ...
+
+
+def tracker_args(settings: DetectorSettings) -> SimpleNamespace:
+    """ultralytics' published tracker configuration, with the official demo's box threshold."""
+    from ultralytics.utils import ROOT, YAML
+
+    values = dict(YAML.load(ROOT / "cfg" / "trackers" / f"{settings.tracker}.yaml"))
+    values["track_low_thresh"] = settings.box_thres
+    values["track_buffer"] = max(30, int(round(KEEP_LOST_S * settings.fps)))
+    if settings.tracker == "botsort":
+        values["with_reid"] = False  # appearance features need another network; IoU + motion is enough here
+    values["device"] = settings.device
+    return SimpleNamespace(**values)
+
+
+def new_ultralytics_tracker(settings: DetectorSettings):
+    from ultralytics.trackers.bot_sort import BOTSORT
+    from ultralytics.trackers.byte_tracker import BYTETracker
+
+    kind = {"bytetrack": BYTETracker, "botsort": BOTSORT}[settings.tracker]
+    return kind(args=tracker_args(settings))
+
+
+class PersonIds:
+    """Track ids for persons: ultralytics' tracker over any detector's person boxes."""
+
+    def __init__(self, settings: DetectorSettings) -> None:
+        self.settings = settings
+        self._tracker = new_ultralytics_tracker(settings)
+
+    def reset(self) -> None:
+        self._tracker = new_ultralytics_tracker(self.settings)
+
+    def assign(self, persons: Detections, image: np.ndarray):
+        """(boxes, scores, ids) of the tracked persons among `persons`."""
+        tracks = self._tracker.update(persons, image)
+        if len(tracks) == 0:
+            return np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64)
+        tracks = np.asarray(tracks, np.float32).reshape(len(tracks), -1)
+        index = tracks[:, -1].astype(np.int64)
+        return persons.xyxy[index].copy(), persons.conf[index].copy(), tracks[:, 4].astype(np.int64)
+
+
+class DetectAndTrack:
+    """The detection stage: one detector pass, persons tracked, objects passed on."""
+
+    def __init__(self, detector: Detector, settings: DetectorSettings) -> None:
+        self.detector = detector
+        self.ids = PersonIds(settings)
+        self.name = f"{detector.name} + {settings.tracker}"
+
+    def reset(self) -> None:
+        self.ids.reset()
+
+    def update(self, frame: Frame) -> TrackedFrame:
+        persons, objects = self.detector.detect(frame.image)
+        boxes, scores, ids = self.ids.assign(persons, frame.image)
+        return TrackedFrame(frame, boxes, scores, ids, objects.xyxy, objects.conf)
+
+
+def build_tracker(settings: DetectorSettings) -> PersonTracker:
+    if settings.kind == "boxes":
+        from alphaction_demo.detection.boxes_file import BoxesFileTracker, read_boxes_file
+
+        return BoxesFileTracker(read_boxes_file(settings.boxes_file))
+    if settings.kind == "hog":
+        from alphaction_demo.detection.hog import HogDetector
+
+        return DetectAndTrack(HogDetector(settings), settings)
+    from alphaction_demo.detection.yolo import YoloDetector
+
+    return DetectAndTrack(YoloDetector(settings), settings)

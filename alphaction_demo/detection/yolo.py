@@ -1,0 +1,60 @@
+"""One ultralytics YOLO pass per frame: persons for the tracker, other COCO objects for the model.
+
+The action model's object blocks take the top objects of a clip's centre frame, so the same pass
+that finds persons keeps every other class with its score; nothing runs twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Tuple
+
+import numpy as np
+
+from alphaction_demo.detection.detections import Detections
+from alphaction_demo.detection.settings import DetectorSettings
+from alphaction_demo.errors import WeightsError
+
+log = logging.getLogger(__name__)
+PERSON_CLASS = 0  # COCO
+
+
+class YoloDetector:
+    def __init__(self, settings: DetectorSettings) -> None:
+        from ultralytics import YOLO
+
+        self.settings = settings
+        try:
+            self.model = YOLO(settings.weights, task="detect")
+        except FileNotFoundError as error:
+            raise WeightsError(f"detector weights not found: {settings.weights} ({error})") from None
+        except Exception as error:  # ultralytics raises assorted errors for files that are not its models
+            reason = " ".join(str(error).split())[:200]
+            raise WeightsError(f"cannot load detector weights {settings.weights}: {reason}") from None
+        names = getattr(self.model, "names", None) or {}
+        built_from_yaml = str(settings.weights).lower().endswith((".yaml", ".yml"))  # classes are unnamed then
+        if names and not built_from_yaml and names.get(PERSON_CLASS) != "person":
+            raise WeightsError(f"{settings.weights} does not detect COCO persons (class 0 is "
+                               f"{names.get(PERSON_CLASS)!r}); use a COCO detection model such as yolo11n.pt")
+        self.name = f"{_stem(settings.weights)} ({settings.imgsz} px)"
+
+    def detect(self, image: np.ndarray) -> Tuple[Detections, Detections]:
+        """Persons (score at least box_thres) and other objects (at least object_thres), best first."""
+        s = self.settings
+        options = dict(imgsz=s.imgsz, conf=min(s.box_thres, s.object_thres), iou=s.nms_thres, device=s.device,
+                       verbose=False)
+        if s.half and s.device.startswith("cuda"):
+            options["half"] = True
+        result = self.model.predict(image, **options)[0]
+        boxes = result.boxes
+        found = Detections.of(boxes.xyxy.cpu().numpy(), boxes.conf.cpu().numpy(), boxes.cls.cpu().numpy())
+        found = found.clipped(image.shape[1], image.shape[0])
+        is_person = found.cls == PERSON_CLASS
+        persons = found[is_person & (found.conf >= s.box_thres)]
+        objects = found[~is_person & (found.conf >= s.object_thres)]
+        return persons.sorted_by_score(), objects.sorted_by_score()
+
+
+def _stem(weights: str) -> str:
+    name = str(weights).replace("\\", "/").rsplit("/", 1)[-1]
+    return name.rsplit(".", 1)[0]
