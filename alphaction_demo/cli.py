@@ -8,6 +8,7 @@ should fail in the first second with one line that says what to do, not after th
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import List, Optional, Sequence
 
@@ -157,6 +158,9 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    # FFmpeg's own diagnostics ("moov atom not found") would precede our one-line error; cv2 reads
+    # this when it is first imported, which is after this point
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     parser = build_parser()
     args = parser.parse_args(list(argv) if argv is not None else None)
     try:

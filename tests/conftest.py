@@ -1,0 +1,48 @@
+"""Fixtures shared by the end-to-end, CLI and GUI tests: a generated official-format checkpoint
+(no weights can be downloaded here) and short clips cut from the real videos at test time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import pytest
+
+VIDEOS = Path(__file__).resolve().parents[1] / ".." / "shared" / "media" / "videos"
+R50_CONFIG = "resnet50_4x16f_denseserial"
+
+
+@pytest.fixture(scope="session")
+def r50_checkpoint(tmp_path_factory) -> Path:
+    """A seeded random ResNet-50 dense-serial checkpoint in the official `{"model": ...}` format."""
+    from alphaction_demo.action import ActionModel, load_config
+
+    path = tmp_path_factory.mktemp("weights") / f"{R50_CONFIG}_random.pth"
+    return ActionModel.save_random_checkpoint(load_config(R50_CONFIG), path, seed=0)
+
+
+def cut_clip(source: Path, target: Path, frames: int, size=None) -> Path:
+    """The first `frames` frames of a real video, optionally resized, as a new mp4."""
+    capture = cv2.VideoCapture(str(source))
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    writer = None
+    for _ in range(frames):
+        ok, image = capture.read()
+        if not ok:
+            break
+        if size is not None:
+            image = cv2.resize(image, (size[1], size[0]), interpolation=cv2.INTER_AREA)
+        if writer is None:
+            writer = cv2.VideoWriter(str(target), cv2.VideoWriter_fourcc(*"mp4v"), fps,
+                                     (image.shape[1], image.shape[0]))
+        writer.write(image)
+    writer.release()
+    capture.release()
+    return target
+
+
+@pytest.fixture(scope="session")
+def walking_clip(tmp_path_factory) -> Path:
+    """Five seconds (125 frames at 25 fps, 640x360) of people walking."""
+    return cut_clip(VIDEOS / "supervision-walking.mp4", tmp_path_factory.mktemp("clips") / "walking.mp4", 125,
+                    size=(360, 640))

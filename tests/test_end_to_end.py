@@ -1,0 +1,116 @@
+"""The command line a user runs, in a subprocess, on real video with a generated checkpoint and
+precomputed boxes: outputs, cadence, Ctrl+C and bad inputs."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from tests.conftest import R50_CONFIG, VIDEOS, cut_clip
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def boxes_csv(path: Path, frames: int, size=(360, 640)) -> Path:
+    """Two people walking across the frame (frame index, track id, pixel box, score)."""
+    h, w = size
+    lines = ["frame,track_id,x1,y1,x2,y2,score"]
+    for i in range(frames):
+        for track in (1, 2):
+            x = (0.1 + 0.4 * (track - 1)) * w + i
+            lines.append(f"{i},{track},{x:.1f},{0.2 * h:.1f},{x + 0.15 * w:.1f},{0.95 * h:.1f},0.9")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def demo(*args, env_extra=None, **kw):
+    env = dict(os.environ, YOLO_OFFLINE="1", ALPHACTION_WEIGHTS_DIR=str(ROOT / "weights"))
+    env.pop("DISPLAY", None)
+    env.update(env_extra or {})
+    return subprocess.run([sys.executable, str(ROOT / "demo.py"), *map(str, args)], capture_output=True, text=True,
+                          env=env, timeout=600, **kw)
+
+
+def model_args(checkpoint):
+    return ["--cfg-path", R50_CONFIG, "--weight-path", checkpoint, "--cpu", "--precision", "bf16", "--no-gui"]
+
+
+def test_offline_run_on_a_real_video(tmp_path, walking_clip, r50_checkpoint):
+    boxes = boxes_csv(tmp_path / "boxes.csv", 125)
+    out = tmp_path / "annotated.mp4"
+    results = {}
+    for suffix in ("csv", "jsonl"):
+        results[suffix] = tmp_path / f"results.{suffix}"
+        run = demo("--video-path", walking_clip, "--boxes", boxes, "--output-path", out, "--results",
+                   results[suffix], *model_args(r50_checkpoint))
+        assert run.returncode == 0, run.stderr
+    assert "125 frames written" in run.stderr
+    video = cv2.VideoCapture(str(out))
+    assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == 125
+    assert (video.get(cv2.CAP_PROP_FRAME_WIDTH), video.get(cv2.CAP_PROP_FRAME_HEIGHT)) == (640, 360)
+    assert video.get(cv2.CAP_PROP_FPS) == pytest.approx(25)
+    rows = list(csv.reader(results["csv"].open()))
+    assert rows and all(len(r) == 9 for r in rows)
+    assert {r[0] for r in rows} == {"walking"}
+    times = sorted({float(r[1]) for r in rows})
+    assert times[0] == pytest.approx(1.28, abs=0.05)  # the first full clip
+    assert np.allclose(np.diff(times), 0.25, atol=0.041)  # then every 250 ms of video
+    assert all(0 <= float(v) <= 1 for r in rows for v in r[2:6]) and all(0 < float(r[7]) <= 1 for r in rows)
+    assert {int(r[6]) for r in rows} <= set(range(1, 81)) and {r[8] for r in rows} == {"1", "2"}
+    lines = [json.loads(line) for line in results["jsonl"].read_text().splitlines()]
+    assert sorted({line["timestamp_s"] for line in lines}) == times
+    for line in lines[:6]:
+        mine = [r for r in rows if float(r[1]) == line["timestamp_s"] and int(r[8]) == line["track_id"]]
+        assert float(mine[0][2]) * 640 == pytest.approx(line["box"][0], abs=0.05)
+        assert len(mine) == sum(1 for s in line["scores"].values() if s >= 0.01)
+
+
+def test_ctrl_c_stops_promptly_and_keeps_the_outputs(tmp_path, r50_checkpoint):
+    clip = cut_clip(VIDEOS / "supervision-walking.mp4", tmp_path / "long.mp4", 341, size=(360, 640))
+    boxes = boxes_csv(tmp_path / "boxes.csv", 341)
+    out, results = tmp_path / "annotated.mp4", tmp_path / "results.jsonl"
+    env = dict(os.environ, YOLO_OFFLINE="1")
+    env.pop("DISPLAY", None)
+    process = subprocess.Popen([sys.executable, str(ROOT / "demo.py"), "--video-path", str(clip), "--boxes",
+                                str(boxes), "--output-path", str(out), "--results", str(results),
+                                *map(str, model_args(r50_checkpoint))],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and not (results.exists() and results.stat().st_size > 0):
+        time.sleep(0.2)
+    assert process.poll() is None, process.communicate()[1]
+    process.send_signal(signal.SIGINT)
+    sent = time.monotonic()
+    _, err = process.communicate(timeout=30)
+    assert time.monotonic() - sent < 3.0
+    assert process.returncode == 130, err
+    assert "interrupted" in err.splitlines()[-1]
+    video = cv2.VideoCapture(str(out))
+    written = int(video.get(cv2.CAP_PROP_FRAME_COUNT))
+    assert 0 < written < 341 and video.read()[0]
+    assert all(json.loads(line) for line in results.read_text().splitlines())
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "no frame could be decoded"),
+    (b"plain text, not a video" * 50, "cannot open"),
+])
+def test_a_file_that_is_not_a_video_is_one_line_and_status_2(tmp_path, r50_checkpoint, content, message):
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(content)
+    run = demo("--video-path", bad, "--output-path", tmp_path / "o.mp4", "--boxes",
+               boxes_csv(tmp_path / "b.csv", 3), *model_args(r50_checkpoint))
+    assert run.returncode == 2, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) <= 2 and "error" in lines[-1] and "bad.mp4" in lines[-1]
+    assert not (tmp_path / "o.mp4").exists()
