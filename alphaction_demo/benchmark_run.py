@@ -1,0 +1,182 @@
+"""`demo.py --benchmark`: the real pipeline on synthetic frames with randomly initialised models,
+so anyone can learn in a minute, without downloading anything, whether their machine keeps up.
+
+The detector runs for real on every frame (its cost does not depend on what it finds), but a
+randomly initialised detector finds nobody, so the persons handed on are the synthetic figures'
+known boxes: the action model then works on three people, as it would in a real scene.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+PROG = "alphaction-demo"
+FRAME_SIZE = (480, 640)
+DEFAULT_SECONDS = 8.0
+LIVE_SECONDS = 8.0
+
+
+class _KnownFigures:
+    """The real tracker's work on each frame, then the synthetic figures as the persons."""
+
+    def __init__(self, tracker, figures) -> None:
+        self.tracker = tracker
+        self.figures = figures
+        self.name = getattr(tracker, "name", "detector")
+
+    def reset(self) -> None:
+        self.tracker.reset()
+
+    def update(self, frame):
+        tracked = self.tracker.update(frame)
+        boxes = self.figures.figure_boxes(frame.index)
+        return replace(tracked, person_boxes=boxes, person_scores=np.ones(len(boxes), np.float32),
+                       track_ids=np.arange(1, len(boxes) + 1, dtype=np.int64))
+
+
+@dataclass(frozen=True)
+class BenchmarkReport:
+    model: str
+    detector: str
+    device: str
+    precision: str
+    fps: float
+    detect_rate: float
+    detector_fps: float
+    stage0_clips_per_s: float
+    stage1_per_s: float
+    render_fps: float
+    offline_fps: float
+    live_display_fps: Optional[float]
+    live_latency_ms: Optional[float]
+    live_dropped: int
+    live_skipped_clips: int
+
+    @property
+    def keeps_up(self) -> bool:
+        action_per_s = 1.0 / (1.0 / self.stage0_clips_per_s + 1.0 / self.stage1_per_s)
+        return self.detector_fps >= self.fps * 0.9 and action_per_s >= self.detect_rate
+
+    def text(self) -> str:
+        action_per_s = 1.0 / (1.0 / self.stage0_clips_per_s + 1.0 / self.stage1_per_s)
+        lines = [
+            f"benchmark: {self.model} ({self.precision}) + {self.detector} on {self.device}, "
+            f"{FRAME_SIZE[1]}x{FRAME_SIZE[0]} frames at {self.fps:g} fps, detect rate {self.detect_rate:g}/s",
+            f"  detection + tracking   {self.detector_fps:7.1f} frames/s   (needs {self.fps:g})",
+            f"  action stage 0         {self.stage0_clips_per_s:7.2f} clips/s    (backbone + pooling)",
+            f"  action stage 1         {self.stage1_per_s:7.1f} clips/s    (interaction + classifier)",
+            f"  action, both stages    {action_per_s:7.2f} clips/s    (needs {self.detect_rate:g})",
+            f"  rendering + writing    {self.render_fps:7.1f} frames/s",
+            f"  offline end to end     {self.offline_fps:7.1f} frames/s",
+            f"  live: display {_f(self.live_display_fps, 'fps')}, label latency {_f(self.live_latency_ms, 'ms', 0)}"
+            f", dropped frames {self.live_dropped}, skipped clips {self.live_skipped_clips}",
+        ]
+        if self.keeps_up:
+            lines.append(f"this machine keeps up live at {self.fps:g} fps with {self.detect_rate:g} predictions per second")
+        else:
+            hints = []
+            if action_per_s < self.detect_rate:
+                hints.append(f"--detect-rate {max(int(action_per_s), 1)}")
+                if self.precision == "fp32" and self.device == "cpu":
+                    hints.append("--precision bf16")
+            if self.detector_fps < self.fps * 0.9:
+                hints.append("--imgsz 320")
+            lines.append("this machine cannot keep up live at these settings (frames and clips are dropped); "
+                         "try " + ", ".join(hints + ["a CUDA GPU"]))
+        return "\n".join(lines)
+
+
+def _f(value: Optional[float], unit: str, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f} {unit}"
+
+
+def _rate(count: int, seconds: float) -> float:
+    return count / seconds if seconds > 0 else float("inf")
+
+
+def _benchmark_args(args: argparse.Namespace) -> argparse.Namespace:
+    from alphaction_demo import weights
+
+    out = argparse.Namespace(**vars(args))
+    if out.cfg_path is None:
+        entry = weights.resolve_model(out.model or weights.DEFAULT_MODEL)
+        out.model, out.cfg_path, out.common_cate = entry.name, entry.config, out.common_cate or entry.common_cate
+    detector_weights = out.detector_weights or weights.YOLO_DEFAULT
+    if out.detector == "yolo" and not detector_weights.endswith((".yaml", ".yml")):
+        detector_weights = Path(detector_weights).with_suffix(".yaml").name  # same network, random weights
+    out.detector_weights, out.boxes, out.results = detector_weights, None, None
+    return out
+
+
+def measure(args: argparse.Namespace, seconds: float, live_seconds: float) -> BenchmarkReport:
+    from alphaction_demo.action import ActionModel, load_config
+    from alphaction_demo.detection import build_tracker
+    from alphaction_demo.pipeline_run import build_pipeline, detector_settings, load_action_model
+    from alphaction_demo.sources import SYNTHETIC, SourceSpec, SyntheticSource
+
+    bench = _benchmark_args(args)
+    fps = float(args.fps or 25.0)
+    cfg = load_config(bench.cfg_path, common_cate=bool(bench.common_cate), detect_rate=bench.detect_rate)
+    sys.stderr.write(f"{PROG}: building a randomly initialised {bench.model or bench.cfg_path} and "
+                     f"{bench.detector_weights if bench.detector == 'yolo' else 'HOG'} detector\n")
+    loaded = load_action_model(bench, model=ActionModel.random(cfg, seed=0, device=bench.device,
+                                                               precision=bench.precision))
+    tracker = build_tracker(detector_settings(bench, fps))
+    frames = int(seconds * fps)
+    offline_spec = SourceSpec(SYNTHETIC, fps=fps, size=FRAME_SIZE, frames=frames)
+    with tempfile.TemporaryDirectory() as folder:
+        bench.output_path = str(Path(folder) / "benchmark.mp4")
+        pipeline = build_pipeline(bench, loaded=loaded, source_spec=offline_spec,
+                                  tracker=_KnownFigures(tracker, SyntheticSource(offline_spec)))
+        _run_to_end(pipeline, f"offline: {frames} frames")
+        offline = pipeline.stats()
+    live_spec = SourceSpec(SYNTHETIC, fps=fps, size=FRAME_SIZE)
+    bench.output_path = None
+    pipeline = build_pipeline(bench, loaded=loaded, source_spec=live_spec,
+                              tracker=_KnownFigures(tracker, SyntheticSource(live_spec)))
+    sys.stderr.write(f"{PROG}: live: {live_seconds:g} s from a synthetic {fps:g} fps camera\n")
+    pipeline.start()
+    pipeline.finished.wait(live_seconds)
+    live = pipeline.stats()
+    pipeline.stop()
+    pipeline.join(5.0)
+    return BenchmarkReport(
+        model=str(bench.model or bench.cfg_path), detector=bench.detector_weights if bench.detector == "yolo" else "HOG",
+        device=bench.device, precision=bench.precision, fps=fps, detect_rate=float(bench.detect_rate),
+        detector_fps=_rate(offline.frames_tracked, offline.detect_seconds),
+        stage0_clips_per_s=_rate(offline.clips, offline.extract_seconds),
+        stage1_per_s=_rate(offline.predictions, offline.predict_seconds),
+        render_fps=_rate(offline.frames_rendered, offline.render_seconds),
+        offline_fps=_rate(offline.frames_rendered, offline.elapsed_seconds),
+        live_display_fps=live.frames_rendered / live.elapsed_seconds if live.elapsed_seconds else None,
+        live_latency_ms=live.action_latency_ms, live_dropped=live.dropped, live_skipped_clips=live.skipped_clips)
+
+
+def _run_to_end(pipeline, what: str) -> None:
+    sys.stderr.write(f"{PROG}: {what}\n")
+    pipeline.start()
+    pipeline.finished.wait()
+    pipeline.join(5.0)
+    if pipeline.error is not None:
+        raise pipeline.error
+
+
+def run_benchmark(args: argparse.Namespace) -> int:
+    seconds = args.duration / 1000.0 if args.duration and args.duration > 0 else DEFAULT_SECONDS
+    started = time.monotonic()
+    try:
+        report = measure(args, seconds, LIVE_SECONDS)
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: benchmark interrupted\n")
+        return 130
+    print(report.text())
+    sys.stderr.write(f"{PROG}: benchmark took {time.monotonic() - started:.0f} s\n")
+    return 0
