@@ -17,7 +17,7 @@ install: $(STAMP)
 
 # The webcam when one is present; otherwise the demo says how to pass a video.
 demo: $(STAMP)
-	$(PY) -m alphaction_demo.demo_launcher $(ARGS)
+	$(PY) -m alphaction_demo.app.launcher $(ARGS)
 
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen YOLO_OFFLINE=1 $(PY) -m pytest -q $(PYTEST_ARGS)

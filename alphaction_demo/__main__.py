@@ -2,7 +2,7 @@
 
 import sys
 
-from alphaction_demo.cli import main
+from alphaction_demo.app.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 import cv2
-import numpy as np
 import torch
 
 os.environ.setdefault("YOLO_OFFLINE", "1")

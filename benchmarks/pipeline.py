@@ -22,17 +22,17 @@ os.environ.setdefault("YOLO_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from alphaction_demo.action import ActionModel, load_config  # noqa: E402
-from alphaction_demo.action_predictor import ActionPredictor, FrameBoxes  # noqa: E402
-from alphaction_demo.benchmark_run import FRAME_SIZE, _KnownFigures  # noqa: E402
-from alphaction_demo.clip import ClipSettings  # noqa: E402
-from alphaction_demo.clip_schedule import ScheduleSettings  # noqa: E402
+from alphaction_demo.pipeline.action_predictor import ActionPredictor, FrameBoxes  # noqa: E402
+from alphaction_demo.app.benchmark import FRAME_SIZE, _KnownFigures  # noqa: E402
+from alphaction_demo.pipeline.clip import ClipSettings  # noqa: E402
+from alphaction_demo.pipeline.clip_schedule import ScheduleSettings  # noqa: E402
 from alphaction_demo.detection import DetectorSettings, build_tracker  # noqa: E402
-from alphaction_demo.pipeline_run import build_pipeline, load_action_model  # noqa: E402
+from alphaction_demo.app.headless import build_pipeline, load_action_model  # noqa: E402
 from alphaction_demo.records import ActionResult  # noqa: E402
-from alphaction_demo.rendering import ViewOptions, draw_overlay  # noqa: E402
-from alphaction_demo.sinks import VideoFileSink  # noqa: E402
-from alphaction_demo.sources import SYNTHETIC, SourceSpec, SyntheticSource, open_source  # noqa: E402
-from alphaction_demo.track_labels import TrackLabels  # noqa: E402
+from alphaction_demo.media.rendering import ViewOptions, draw_overlay  # noqa: E402
+from alphaction_demo.media.sinks import VideoFileSink  # noqa: E402
+from alphaction_demo.media.sources import SYNTHETIC, SourceSpec, SyntheticSource, open_source  # noqa: E402
+from alphaction_demo.pipeline.track_labels import TrackLabels  # noqa: E402
 
 FPS = 25.0
 

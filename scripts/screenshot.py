@@ -14,7 +14,6 @@ weights) once detection is installed; without it two fixed boxes stand in for th
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import logging
 import os
 import subprocess
@@ -55,15 +54,8 @@ def parse(argv):
     return parser.parse_args(argv)
 
 
-def has_module(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
-
-
 def demo_args(opts, workdir: Path) -> argparse.Namespace:
-    from alphaction_demo.cli import build_parser
+    from alphaction_demo.app.cli import build_parser
 
     argv = ["--gui", "--video-path", str(Path(opts.video).resolve()), "--cpu", "--precision", "bf16",
             "--detector", opts.detector, "--visual-threshold", str(opts.threshold)]
@@ -74,15 +66,14 @@ def demo_args(opts, workdir: Path) -> argparse.Namespace:
     elif opts.weight_path:
         argv += ["--weight-path", opts.weight_path] + (["--cfg-path", opts.cfg_path] if opts.cfg_path else [])
     else:
-        weights = None
-        if has_module("alphaction_demo.weights"):
-            from alphaction_demo import weights as zoo
+        from alphaction_demo.action import zoo
 
-            entry = zoo.resolve_model(zoo.DEFAULT_MODEL)
-            path = Path(zoo.weights_dir()) / entry.filename
-            if path.is_file():
-                argv += ["--model", entry.name]
-                weights = path
+        weights = None
+        entry = zoo.resolve_model(zoo.DEFAULT_MODEL)
+        path = Path(zoo.weights_dir()) / entry.filename
+        if path.is_file():
+            argv += ["--model", entry.name]
+            weights = path
         if weights is None:
             from alphaction_demo.action import ActionModel, load_config
 
@@ -93,46 +84,11 @@ def demo_args(opts, workdir: Path) -> argparse.Namespace:
             argv += ["--cfg-path", RANDOM_CONFIG, "--weight-path", str(path)]
     args = build_parser().parse_args(argv)
     args.device, args.gui = "cpu", True
-    if args.model and has_module("alphaction_demo.weights"):
+    if args.model:
         from alphaction_demo.gui.models import args_for_model
 
         args = args_for_model(args, args.model)
     return args
-
-
-class FixedPersons:
-    """Stand-in for the detector until `alphaction_demo.detection` is installed."""
-
-    def reset(self) -> None:
-        pass
-
-    def update(self, frame):
-        import numpy as np
-
-        from alphaction_demo.records import TrackedFrame
-
-        h, w = frame.height, frame.width
-        boxes = np.array([[0.12 * w, 0.30 * h, 0.32 * w, 0.95 * h], [0.60 * w, 0.30 * h, 0.80 * w, 0.95 * h]],
-                         np.float32)
-        return TrackedFrame(frame, boxes, np.full(2, 0.9, np.float32), np.array([1, 2], np.int64))
-
-
-def load_model(args):
-    """`load_action_model`, with generic class names while the category lists are not installed."""
-    from alphaction_demo.pipeline_run import LoadedModel, load_action_model
-
-    if has_module("alphaction_demo.action.categories"):
-        return load_action_model(args)
-    from alphaction_demo.action import ActionModel, load_config
-    from alphaction_demo.track_labels import LabelSet
-
-    cfg = load_config(args.cfg_path, common_cate=bool(args.common_cate), detect_rate=args.detect_rate)
-    model = ActionModel.from_checkpoint(args.weight_path, cfg, device=args.device, precision=args.precision)
-    n = model.num_classes
-    pose, objects = (14, 49) if n == 80 else (6, 5)
-    groups = tuple("pose" if i < pose else "object" if i < pose + objects else "person" for i in range(n))
-    return LoadedModel(model, cfg, LabelSet(tuple(f"class {i + 1}" for i in range(n)), groups), frozenset(),
-                       tuple(range(1, n + 1)))
 
 
 def shoot(opts) -> int:
@@ -145,10 +101,7 @@ def shoot(opts) -> int:
     with tempfile.TemporaryDirectory(prefix="alphaction-shot-") as tmp:
         os.environ["XDG_CONFIG_HOME"] = str(Path(tmp) / "config")  # default settings, not the user's
         args = demo_args(opts, Path(tmp))
-        tracker = None if has_module("alphaction_demo.detection") else FixedPersons
-        if tracker is not None:
-            log.warning("alphaction_demo.detection is not installed: two fixed boxes stand in for the persons")
-        factory = PipelineSessionFactory(ModelCache(load_model), tracker_factory=tracker)
+        factory = PipelineSessionFactory(ModelCache())
         state = {"saved": False}
 
         def on_shown(window) -> None:

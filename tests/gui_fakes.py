@@ -11,10 +11,10 @@ from typing import List, Optional
 import cv2
 import numpy as np
 
-from alphaction_demo.pipeline import PipelineStats
+from alphaction_demo.pipeline.pipelines import PipelineStats
 from alphaction_demo.records import ActionResult, RenderedFrame
-from alphaction_demo.rendering import ViewOptions
-from alphaction_demo.sources import SourceSpec
+from alphaction_demo.media.rendering import ViewOptions
+from alphaction_demo.media.sources import SourceSpec
 
 GROUPS = {"pose": ["stand", "sit", "walk"], "object": ["carry/hold (an object)"], "person": ["talk to (e.g., self, a person, a group)"]}
 LABELS = tuple(n for names in GROUPS.values() for n in names)

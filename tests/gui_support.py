@@ -3,7 +3,6 @@ session), the arguments that point at it, a tracker with known boxes, and the mo
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -29,13 +28,6 @@ SHORT_VIDEO = VIDEOS / "intel-asl-walk.mkv"  # 30 fps, 89 frames, 640x480
 CONFIG = R50_CONFIG
 
 
-def has_module(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
-
-
 @pytest.fixture(scope="session")
 def random_checkpoint(r50_checkpoint) -> Path:
     """The session's seeded random R50 dense-serial checkpoint (tests/conftest.py)."""
@@ -48,7 +40,7 @@ def model_argv(checkpoint: Path) -> list:
 
 def load_model(args):
     """The action model exactly as the command line loads it."""
-    from alphaction_demo.pipeline_run import load_action_model
+    from alphaction_demo.app.headless import load_action_model
 
     return load_action_model(args)
 

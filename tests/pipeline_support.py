@@ -12,7 +12,7 @@ from typing import List, Mapping, Optional, Tuple
 import numpy as np
 
 from alphaction_demo.records import Frame, TrackedFrame
-from alphaction_demo.track_labels import LabelSet
+from alphaction_demo.pipeline.track_labels import LabelSet
 
 NUM_CLASSES = 15
 LABEL_SET = LabelSet(tuple(f"class{i}" for i in range(NUM_CLASSES)),

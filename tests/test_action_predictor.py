@@ -4,9 +4,9 @@ results and frames leave; memory and buffer stay bounded however long the stream
 import numpy as np
 import pytest
 
-from alphaction_demo.action_predictor import ActionPredictor, FrameBoxes
-from alphaction_demo.clip import ClipSettings
-from alphaction_demo.clip_schedule import ScheduleSettings
+from alphaction_demo.pipeline.action_predictor import ActionPredictor, FrameBoxes
+from alphaction_demo.pipeline.clip import ClipSettings
+from alphaction_demo.pipeline.clip_schedule import ScheduleSettings
 from alphaction_demo.records import ActionResult, Frame
 from tests.pipeline_support import LABEL_SET, BoxTracker, FakeModel
 

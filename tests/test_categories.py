@@ -8,7 +8,7 @@ import pytest
 from alphaction_demo.action import (AVA_CATEGORIES, COMMON_CATEGORIES, DISPLAY_EXCLUDED_IDS, categories_for,
                                     load_config)
 from alphaction_demo.action.categories import GROUPS, group_sizes
-from alphaction_demo.track_labels import LabelSet
+from alphaction_demo.pipeline.track_labels import LabelSet
 
 # The official demo visualiser's 15 common categories, in the 15-class model's output order.
 OFFICIAL_COMMON = ("dance", "run/jog", "sit", "stand", "swim", "walk", "answer phone", "carry/hold sth.", "drive",

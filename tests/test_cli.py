@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from alphaction_demo.cli import _argv_flags, build_parser
+from alphaction_demo.app.cli import _argv_flags, build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 VIDEOS = ROOT / ".." / "shared" / "media" / "videos"
@@ -75,7 +75,7 @@ def test_entry_points_are_the_same_command(entry):
 
 def test_console_script_is_declared():
     text = (ROOT / "pyproject.toml").read_text()
-    assert 'alphaction-demo = "alphaction_demo.cli:main"' in text
+    assert 'alphaction-demo = "alphaction_demo.app.cli:main"' in text
 
 
 VALIDATION_CASES = [
@@ -138,7 +138,7 @@ def test_model_choice_errors(args, fragment, tmp_path):
 
 
 def test_list_models_prints_the_zoo(tmp_path):
-    from alphaction_demo.weights import MODEL_ZOO
+    from alphaction_demo.action.zoo import MODEL_ZOO
 
     (tmp_path / "resnet50_4x16f_baseline.pth").write_bytes(b"x")
     result = run_cli("--list-models", env_extra={"ALPHACTION_WEIGHTS_DIR": str(tmp_path)})

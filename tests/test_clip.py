@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from alphaction_demo.action import load_config
-from alphaction_demo.clip import ClipGeometry, ClipSettings, build_clips, resized_size
+from alphaction_demo.pipeline.clip import ClipGeometry, ClipSettings, build_clips, resized_size
 
 
 @pytest.mark.parametrize("size, expected", [

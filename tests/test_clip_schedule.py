@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from alphaction_demo.clip_schedule import ClipSchedule, ScheduleSettings
+from alphaction_demo.pipeline.clip_schedule import ClipSchedule, ScheduleSettings
 
 
 def centres(fps, seconds, **kw):

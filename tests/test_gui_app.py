@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gui_support import LONG_VIDEO, PERSON_BOXES, has_module, model_argv, random_checkpoint  # noqa: F401
+from gui_support import LONG_VIDEO, PERSON_BOXES, model_argv, random_checkpoint  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -20,8 +20,6 @@ import xvfb  # noqa: E402
 
 pytestmark = [pytest.mark.gui, pytest.mark.timeout(180)]
 TITLE = "AlphAction demo"
-MISSING = [name for name in ("detection", "weights", "action.categories")
-           if not has_module(f"alphaction_demo.{name}")]
 
 
 def write_boxes(path: Path, frames: int, size=(432, 768)) -> Path:
@@ -50,8 +48,6 @@ def colours(image: np.ndarray) -> int:
 
 
 @pytest.mark.skipif(bool(xvfb.missing_tools()), reason=f"needs {' and '.join(xvfb.missing_tools())} (Debian: xvfb xdotool)")
-@pytest.mark.skipif(bool(MISSING), reason="detection not merged" if "detection" in MISSING
-                    else f"{', '.join(MISSING)} not merged")
 @pytest.mark.parametrize("close_with", ["ctrl+q", "SIGTERM"])
 def test_demo_py_gui_on_a_real_x_server(tmp_path, random_checkpoint, close_with):
     boxes = write_boxes(tmp_path / "boxes.csv", frames=400)

@@ -16,7 +16,7 @@ import pytest  # noqa: E402
 from PyQt5.QtCore import QSettings  # noqa: E402
 from PyQt5.QtWidgets import QMessageBox  # noqa: E402
 
-from alphaction_demo.cli import build_parser  # noqa: E402
+from alphaction_demo.app.cli import build_parser  # noqa: E402
 from alphaction_demo.errors import WeightsError  # noqa: E402
 from alphaction_demo.gui.main_window import MainWindow  # noqa: E402
 from alphaction_demo.gui.session import FILE, WEBCAM, SourceSpec  # noqa: E402

@@ -20,13 +20,13 @@ import pytest  # noqa: E402
 from PyQt5.QtCore import QSettings  # noqa: E402
 from PyQt5.QtWidgets import QMessageBox  # noqa: E402
 
-from alphaction_demo.cli import build_parser  # noqa: E402
+from alphaction_demo.app.cli import build_parser  # noqa: E402
 from alphaction_demo.errors import WeightsError  # noqa: E402
 from alphaction_demo.gui.main_window import MainWindow  # noqa: E402
 from alphaction_demo.gui.pipeline_session import ModelCache, PipelineSessionFactory, model_key  # noqa: E402
 from alphaction_demo.gui.session import source_for_path  # noqa: E402
 from alphaction_demo.gui.settings import GuiSettings  # noqa: E402
-from alphaction_demo.rendering import BOX_COLOR  # noqa: E402
+from alphaction_demo.media.rendering import BOX_COLOR  # noqa: E402
 from gui_support import (LONG_VIDEO, SHORT_VIDEO, FixedTracker, load_model,  # noqa: E402,F401
                          model_argv, random_checkpoint, source_frame)
 
@@ -305,8 +305,8 @@ class _Model:
 
 
 def _loaded(num_classes=5, excluded=frozenset()):
-    from alphaction_demo.pipeline_run import LoadedModel
-    from alphaction_demo.track_labels import LabelSet
+    from alphaction_demo.app.headless import LoadedModel
+    from alphaction_demo.pipeline.track_labels import LabelSet
 
     names = tuple(f"c{i}" for i in range(num_classes))
     groups = ("pose", "pose", "object", "person", "object")[:num_classes]

@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PyQt5.QtCore import QPointF, QRectF, QSettings  # noqa: E402
 
-from alphaction_demo.cli import build_parser  # noqa: E402
+from alphaction_demo.app.cli import build_parser  # noqa: E402
 from alphaction_demo.gui import qtenv  # noqa: E402
 from alphaction_demo.gui.bridge import PipelineBridge  # noqa: E402
 from alphaction_demo.gui.category_filter import CategoryFilter  # noqa: E402

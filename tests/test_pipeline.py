@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from alphaction_demo.action import load_config
-from alphaction_demo.pipeline_run import LoadedModel, build_pipeline, run_pipeline
+from alphaction_demo.app.headless import LoadedModel, build_pipeline, run_pipeline
 from alphaction_demo.records import RenderedFrame
-from alphaction_demo.sources import FILE, SYNTHETIC, SourceSpec
+from alphaction_demo.media.sources import FILE, SYNTHETIC, SourceSpec
 from tests.pipeline_support import LABEL_SET, BoxTracker, FakeModel
 
 VIDEOS = Path(__file__).resolve().parents[1] / ".." / "shared" / "media" / "videos"

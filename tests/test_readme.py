@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from alphaction_demo.cli import build_parser
+from alphaction_demo.app.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from alphaction_demo.records import ActionResult
-from alphaction_demo.rendering import BOX_COLOR, ViewOptions, draw_overlay, format_time
-from alphaction_demo.track_labels import LabelSet, TrackLabels
+from alphaction_demo.media.rendering import BOX_COLOR, ViewOptions, draw_overlay, format_time
+from alphaction_demo.pipeline.track_labels import LabelSet, TrackLabels
 
 SET = LabelSet(("stand", "carry", "talk"), ("pose", "object", "person"))
 

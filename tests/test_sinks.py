@@ -9,7 +9,7 @@ import pytest
 
 from alphaction_demo.errors import OutputError
 from alphaction_demo.records import ActionResult
-from alphaction_demo.sinks import CSV_MIN_SCORE, ResultsFile, VideoFileSink
+from alphaction_demo.media.sinks import CSV_MIN_SCORE, ResultsFile, VideoFileSink
 
 
 def test_video_is_complete_under_its_name_only_when_closed(tmp_path):

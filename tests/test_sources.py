@@ -1,7 +1,6 @@
 """Frames from files, folders, cameras and streams: indices, times, trimming, odd inputs."""
 
 import logging
-import shutil
 from pathlib import Path
 
 import cv2
@@ -9,7 +8,7 @@ import numpy as np
 import pytest
 
 from alphaction_demo.errors import SourceError
-from alphaction_demo.sources import (FILE, FOLDER, SYNTHETIC, URL, WEBCAM, PacedSource, SourceSpec,
+from alphaction_demo.media.sources import (FILE, FOLDER, SYNTHETIC, URL, WEBCAM, PacedSource, SourceSpec,
                                      open_source)
 
 VIDEOS = Path(__file__).resolve().parents[1] / ".." / "shared" / "media" / "videos"

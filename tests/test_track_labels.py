@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from alphaction_demo.records import ActionResult
-from alphaction_demo.track_labels import LabelPolicy, LabelSet, TrackLabels
+from alphaction_demo.pipeline.track_labels import LabelPolicy, LabelSet, TrackLabels
 
 SET = LabelSet(("stand", "sit", "walk", "carry", "ride", "talk"), ("pose", "pose", "pose", "object", "object", "person"))
 

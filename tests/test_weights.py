@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from alphaction_demo import downloads, weights
+from alphaction_demo.action import downloads
+from alphaction_demo.action import zoo as weights
 from alphaction_demo.action import CONFIG_NAMES, load_config
 from alphaction_demo.errors import DownloadError, UsageError
-from alphaction_demo.tools import verify_checkpoint
-from alphaction_demo.weights import MODEL_ZOO, ZooEntry
+from alphaction_demo.app.commands import verify_checkpoint
+from alphaction_demo.action.zoo import MODEL_ZOO, ZooEntry
 
 PAYLOAD = bytes(range(256)) * 4096  # 1 MiB that shows any misplaced byte
 
@@ -110,7 +111,7 @@ def test_weights_dir_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv(weights.WEIGHTS_DIR_ENV, str(tmp_path))
     assert weights.weights_dir() == tmp_path
     monkeypatch.delenv(weights.WEIGHTS_DIR_ENV)
-    assert weights.weights_dir() == Path(weights.__file__).resolve().parents[1] / "weights"
+    assert weights.weights_dir() == Path(weights.__file__).resolve().parents[2] / "weights"
 
 
 def test_full_download(server, tmp_path):

@@ -1,18 +1,27 @@
-"""The AlphAction action model (SlowFast + Interaction Aggregation) in pure PyTorch.
+"""The AlphAction action model (SlowFast + Interaction Aggregation) in pure PyTorch, its categories,
+the model zoo and the downloads.
 
-Public interface (see DESIGN.md): `load_config`, `ActionModel.from_checkpoint`,
-`ActionModel.extract_features` (stage 0) and `ActionModel.predict` (stage 1).
+Public interface (see docs/ARCHITECTURE.md): `load_config`, `ActionModel.from_checkpoint`,
+`ActionModel.extract_features` (stage 0) and `ActionModel.predict` (stage 1). The names are
+resolved on first use, so that the zoo and the categories can be read without importing torch
+(`--list-models` and argument checks stay instant).
 """
 
-from alphaction_demo.action.categories import (
-    AVA_CATEGORIES,
-    COMMON_CATEGORIES,
-    DISPLAY_EXCLUDED_IDS,
-    Category,
-    categories_for,
-)
-from alphaction_demo.action.config import CONFIG_NAMES, Config, load_config
-from alphaction_demo.action.model import ActionModel, Features
+from importlib import import_module
+from typing import Any
 
-__all__ = ["ActionModel", "AVA_CATEGORIES", "Category", "COMMON_CATEGORIES", "Config", "CONFIG_NAMES",
-           "DISPLAY_EXCLUDED_IDS", "Features", "categories_for", "load_config"]
+_HOMES = {
+    "AVA_CATEGORIES": "categories", "COMMON_CATEGORIES": "categories", "DISPLAY_EXCLUDED_IDS": "categories",
+    "Category": "categories", "categories_for": "categories",
+    "CONFIG_NAMES": "config", "Config": "config", "load_config": "config",
+    "ActionModel": "model", "Features": "model",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{home}"), name)

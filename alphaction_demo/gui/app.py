@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 def _parser_defaults() -> argparse.Namespace:
-    from alphaction_demo.cli import build_parser
+    from alphaction_demo.app.cli import build_parser
 
     return build_parser().parse_args([])
 
@@ -76,7 +76,7 @@ def run_gui(args: argparse.Namespace, session_factory: Optional[Callable] = None
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """`python -m alphaction_demo.gui.app ...`: the CLI with --gui forced (handy for trying it)."""
-    from alphaction_demo.cli import main as cli_main
+    from alphaction_demo.app.cli import main as cli_main
 
     return cli_main(["--gui", *(sys.argv[1:] if argv is None else argv)])
 

@@ -15,7 +15,7 @@ from alphaction_demo.errors import WeightsError
 
 
 def _zoo_entries():
-    from alphaction_demo import weights
+    from alphaction_demo.action import zoo as weights
 
     zoo = getattr(weights, "MODEL_ZOO", None)
     if zoo is None:
@@ -26,7 +26,7 @@ def _zoo_entries():
 def available_models(args: argparse.Namespace) -> List[str]:
     """Zoo names with weights present, plus the model of this run (which may be a custom file)."""
     try:
-        from alphaction_demo import weights
+        from alphaction_demo.action import zoo as weights
 
         folder = weights.weights_dir()
         names = [e.name for e in _zoo_entries() if (Path(folder) / e.filename).is_file()]
@@ -40,7 +40,7 @@ def available_models(args: argparse.Namespace) -> List[str]:
 
 def args_for_model(args: argparse.Namespace, name: str) -> argparse.Namespace:
     """A copy of the run's arguments that uses zoo model `name`; WeightsError when absent."""
-    from alphaction_demo import weights
+    from alphaction_demo.action import zoo as weights
 
     entry = weights.resolve_model(name)
     path = Path(weights.weights_dir()) / entry.filename

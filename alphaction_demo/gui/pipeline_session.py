@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Callable, Dict, Mapping, Optional, Sequence, Tuple
 
 from alphaction_demo.errors import DemoError, InputNotFoundError
-from alphaction_demo.rendering import ViewOptions
-from alphaction_demo.sources import FILE, FOLDER, SourceSpec
+from alphaction_demo.media.rendering import ViewOptions
+from alphaction_demo.media.sources import FILE, FOLDER, SourceSpec
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class ModelCache:
 
     def __init__(self, loader: Optional[Callable] = None, capacity: int = 2) -> None:
         if loader is None:
-            from alphaction_demo.pipeline_run import load_action_model as loader
+            from alphaction_demo.app.headless import load_action_model as loader
         self._loader = loader
         self._capacity = max(1, capacity)
         self._models: "OrderedDict[Tuple, Tuple[object, int]]" = OrderedDict()  # key -> (LoadedModel, its rate)
@@ -243,7 +243,7 @@ class PipelineSession:
             self.bridge.push_error(exc)
 
     def _build(self, loaded, rate: int):
-        from alphaction_demo.pipeline_run import build_pipeline
+        from alphaction_demo.app.headless import build_pipeline
 
         args = copy.copy(self.args)
         args.detect_rate = rate

@@ -14,8 +14,8 @@ import argparse
 from pathlib import Path
 from typing import Mapping, Optional, Protocol, Sequence, Tuple
 
-from alphaction_demo.rendering import ViewOptions
-from alphaction_demo.sources import FILE, FOLDER, URL, WEBCAM, SourceSpec, spec_from_args
+from alphaction_demo.media.rendering import ViewOptions
+from alphaction_demo.media.sources import FILE, FOLDER, URL, WEBCAM, SourceSpec, spec_from_args
 
 __all__ = ["FILE", "FOLDER", "URL", "WEBCAM", "Session", "SourceSpec", "ViewOptions", "is_seekable",
            "source_for_path", "source_from_args", "source_title"]

@@ -39,7 +39,7 @@ class LoadedModel:
 def load_action_model(args: argparse.Namespace, model=None) -> LoadedModel:
     from alphaction_demo.action import ActionModel, load_config
     from alphaction_demo.action.categories import categories_for
-    from alphaction_demo.track_labels import LabelSet
+    from alphaction_demo.pipeline.track_labels import LabelSet
 
     cfg = load_config(args.cfg_path, common_cate=bool(args.common_cate), detect_rate=args.detect_rate)
     if model is None:
@@ -51,7 +51,7 @@ def load_action_model(args: argparse.Namespace, model=None) -> LoadedModel:
 
 def detector_settings(args: argparse.Namespace, fps: float):
     from alphaction_demo.detection import DetectorSettings, resolve_detector_weights
-    from alphaction_demo.weights import YOLO_DEFAULT, weights_dir
+    from alphaction_demo.action.zoo import YOLO_DEFAULT, weights_dir
 
     kind = "boxes" if args.boxes else args.detector
     weights = args.detector_weights or YOLO_DEFAULT
@@ -68,14 +68,14 @@ def build_pipeline(args: argparse.Namespace, *, loaded: LoadedModel, tracker=Non
                    record: bool = True):
     """A ready-to-start `Pipeline` for `args`. `live=None` follows the source (camera and stream
     live, files offline); `live=True` with a file plays it in real time (the window does that)."""
-    from alphaction_demo.action_predictor import ActionPredictor
-    from alphaction_demo.clip import ClipSettings
-    from alphaction_demo.clip_schedule import ScheduleSettings
-    from alphaction_demo.pipeline import Pipeline
-    from alphaction_demo.rendering import ViewOptions
-    from alphaction_demo.sinks import ResultsFile
-    from alphaction_demo.sources import PacedSource, open_source, spec_from_args
-    from alphaction_demo.track_labels import TrackLabels
+    from alphaction_demo.pipeline.action_predictor import ActionPredictor
+    from alphaction_demo.pipeline.clip import ClipSettings
+    from alphaction_demo.pipeline.clip_schedule import ScheduleSettings
+    from alphaction_demo.pipeline.pipelines import Pipeline
+    from alphaction_demo.media.rendering import ViewOptions
+    from alphaction_demo.media.sinks import ResultsFile
+    from alphaction_demo.media.sources import PacedSource, open_source, spec_from_args
+    from alphaction_demo.pipeline.track_labels import TrackLabels
 
     spec = source_spec or spec_from_args(args)
     live = spec.live if live is None else live
@@ -236,6 +236,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_benchmark(args: argparse.Namespace) -> int:
-    from alphaction_demo.benchmark_run import run_benchmark as run_it
+    from alphaction_demo.app.benchmark import run_benchmark as run_it
 
     return run_it(args)

@@ -17,18 +17,18 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Callable, FrozenSet, List, Optional
 
 import numpy as np
 
-from alphaction_demo.action_predictor import ActionPredictor, FrameBoxes
+from alphaction_demo.pipeline.action_predictor import ActionPredictor, FrameBoxes
 from alphaction_demo.records import ActionResult, EndOfStream, Frame, RenderedFrame, TrackedFrame
-from alphaction_demo.rendering import ViewOptions, draw_overlay
-from alphaction_demo.sinks import ResultsFile, VideoFileSink
-from alphaction_demo.sources import FrameSource
-from alphaction_demo.stage_threads import LatestSlot, RateMeter, StageThread, Stopped, get, put
-from alphaction_demo.track_labels import TrackLabels
+from alphaction_demo.media.rendering import ViewOptions, draw_overlay
+from alphaction_demo.media.sinks import ResultsFile, VideoFileSink
+from alphaction_demo.media.sources import FrameSource
+from alphaction_demo.pipeline.stage_threads import LatestSlot, RateMeter, StageThread, Stopped, get, put
+from alphaction_demo.pipeline.track_labels import TrackLabels
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from typing import Deque, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from alphaction_demo.clip import ClipGeometry, ClipSettings, build_clips
-from alphaction_demo.clip_schedule import ClipSchedule, ScheduleSettings
+from alphaction_demo.pipeline.clip import ClipGeometry, ClipSettings, build_clips
+from alphaction_demo.pipeline.clip_schedule import ClipSchedule, ScheduleSettings
 from alphaction_demo.records import ActionResult, TrackedFrame
 
 log = logging.getLogger(__name__)

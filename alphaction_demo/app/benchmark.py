@@ -103,7 +103,7 @@ def _rate(count: int, seconds: float) -> float:
 
 
 def _benchmark_args(args: argparse.Namespace) -> argparse.Namespace:
-    from alphaction_demo import weights
+    from alphaction_demo.action import zoo as weights
 
     out = argparse.Namespace(**vars(args))
     if out.cfg_path is None:
@@ -119,8 +119,8 @@ def _benchmark_args(args: argparse.Namespace) -> argparse.Namespace:
 def measure(args: argparse.Namespace, seconds: float, live_seconds: float) -> BenchmarkReport:
     from alphaction_demo.action import ActionModel, load_config
     from alphaction_demo.detection import build_tracker
-    from alphaction_demo.pipeline_run import build_pipeline, detector_settings, load_action_model
-    from alphaction_demo.sources import SYNTHETIC, SourceSpec, SyntheticSource
+    from alphaction_demo.app.headless import build_pipeline, detector_settings, load_action_model
+    from alphaction_demo.media.sources import SYNTHETIC, SourceSpec, SyntheticSource
 
     bench = _benchmark_args(args)
     fps = float(args.fps or 25.0)

@@ -14,24 +14,9 @@ from typing import Dict, FrozenSet, List, Sequence, Tuple
 
 import numpy as np
 
+from alphaction_demo.media.rendering import ShownLabel
 from alphaction_demo.records import ActionResult
-
-
-@dataclass(frozen=True)
-class ShownLabel:
-    text: str
-    score: float
-    group: str  # "pose", "object" or "person"
-
-
-@dataclass(frozen=True)
-class LabelPolicy:
-    """What the viewer asked to see."""
-
-    threshold: float = 0.5
-    max_labels: int = 5
-    hidden: FrozenSet[str] = frozenset()  # label names filtered out (display exclusions, GUI filter)
-    best_pose_only: bool = True  # pose classes are exclusive (softmax): show the winner only
+from alphaction_demo.settings import LabelPolicy
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,7 @@ def _resolve_device(args: argparse.Namespace) -> None:
 
 def _resolve_model(args: argparse.Namespace) -> None:
     """Turn --model / --cfg-path / --weight-path into a configuration and an existing checkpoint."""
-    from alphaction_demo import weights
+    from alphaction_demo.action import zoo as weights
 
     if args.model is not None and (args.cfg_path or args.weight_path):
         raise UsageError("give either --model or --cfg-path/--weight-path, not both")
@@ -194,7 +194,7 @@ def _resolve_detector(args: argparse.Namespace) -> None:
     if args.boxes is not None or args.detector != "yolo":
         return
     from alphaction_demo.detection import resolve_detector_weights
-    from alphaction_demo.weights import weights_dir
+    from alphaction_demo.action.zoo import weights_dir
 
     args.detector_weights = resolve_detector_weights(args.detector_weights, weights_dir())
 

@@ -14,7 +14,7 @@ from typing import List, Optional, Sequence
 
 from alphaction_demo import __version__
 from alphaction_demo.errors import DemoError
-from alphaction_demo.validation import validate_args
+from alphaction_demo.app.validation import validate_args
 
 PROG = "alphaction-demo"
 
@@ -141,18 +141,18 @@ def build_parser() -> argparse.ArgumentParser:
 def _dispatch(args: argparse.Namespace) -> int:
     """Run the one thing the arguments ask for; heavy imports happen only here."""
     if args.list_models:
-        from alphaction_demo.tools import list_models
+        from alphaction_demo.app.commands import list_models
 
         return list_models()
     if args.download_weights is not None:
-        from alphaction_demo.tools import download
+        from alphaction_demo.app.commands import download
 
         return download(args.download_weights or None)
     if args.benchmark:
-        from alphaction_demo.tools import benchmark
+        from alphaction_demo.app.commands import benchmark
 
         return benchmark(args)
-    from alphaction_demo.tools import run
+    from alphaction_demo.app.commands import run
 
     return run(args)
 

@@ -65,7 +65,7 @@ def weights_dir() -> Path:
     configured = os.environ.get(WEIGHTS_DIR_ENV)
     if configured:
         return Path(configured).expanduser()
-    checkout = Path(__file__).resolve().parents[1] / "weights"
+    checkout = Path(__file__).resolve().parents[2] / "weights"
     if checkout.is_dir():
         return checkout
     return Path.home() / ".cache" / "alphaction-demo" / "weights"

@@ -14,7 +14,6 @@ import math
 import re
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Protocol, Tuple
 
@@ -23,40 +22,13 @@ import numpy as np
 
 from alphaction_demo.errors import SourceError
 from alphaction_demo.records import Frame
+from alphaction_demo.settings import FILE, FOLDER, SYNTHETIC, URL, WEBCAM, SourceSpec
 
 log = logging.getLogger(__name__)
 
-FILE, FOLDER, WEBCAM, URL, SYNTHETIC = "file", "folder", "webcam", "url", "synthetic"
 DEFAULT_FPS = 25.0
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 STREAM_TIMEOUT_MS = 10_000
-
-
-@dataclass(frozen=True)
-class SourceSpec:
-    kind: str
-    value: str = ""
-    start_ms: float = 0.0
-    duration_ms: float = -1.0  # -1: to the end
-    fps: Optional[float] = None  # folders (and files whose metadata is wrong): frames per second
-    size: Tuple[int, int] = (480, 640)  # synthetic: (height, width)
-    frames: int = 0  # synthetic: 0 = endless
-
-    @property
-    def live(self) -> bool:
-        return self.kind in (WEBCAM, URL) or (self.kind == SYNTHETIC and self.frames == 0)
-
-    @property
-    def video_id(self) -> str:
-        """The id written in results files."""
-        if self.kind == WEBCAM:
-            return f"webcam{self.value}"
-        if self.kind in (FILE, FOLDER):
-            return Path(self.value).stem or "video"
-        return self.kind
-
-    def describe(self) -> str:
-        return {WEBCAM: f"webcam {self.value}", SYNTHETIC: "synthetic frames"}.get(self.kind, self.value)
 
 
 class FrameSource(Protocol):

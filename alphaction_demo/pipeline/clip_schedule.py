@@ -13,39 +13,17 @@ one every 267 ms there).
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
 from typing import List, Optional, Sequence
 
 import numpy as np
 
-TIME, FRAMES = "time", "frames"
+from alphaction_demo.settings import FRAMES, ScheduleSettings
 
 
-@dataclass(frozen=True)
-class ScheduleSettings:
-    detect_rate: float = 4.0
-    sampling: str = TIME  # "time" or "frames"
-    model_fps: float = 25.0  # the frame rate the models were trained on (AVA)
-    span: int = 64  # frames per clip before the temporal crop (FRAME_NUM * FRAME_SAMPLE_RATE)
-    centre: int = 32  # position of the key frame in the span
 
-    def __post_init__(self) -> None:
-        if self.sampling not in (TIME, FRAMES):
-            raise ValueError(f"clip sampling must be 'time' or 'frames', got {self.sampling!r}")
-        if self.detect_rate <= 0:
-            raise ValueError(f"detect_rate must be positive, got {self.detect_rate}")
-
-    @property
-    def interval_ms(self) -> float:
-        return 1000.0 / self.detect_rate
-
-    @property
-    def step_ms(self) -> float:
-        return 1000.0 / self.model_fps
-
-    def instants(self, centre_ms: float) -> np.ndarray:
-        """The video times the clip samples in "time" mode."""
-        return centre_ms + (np.arange(self.span) - self.centre) * self.step_ms
+def clip_instants(settings: ScheduleSettings, centre_ms: float) -> np.ndarray:
+    """The video times a clip samples in "time" mode."""
+    return centre_ms + (np.arange(settings.span) - settings.centre) * settings.step_ms
 
 
 class ClipSchedule:
@@ -73,7 +51,7 @@ class ClipSchedule:
         if s.sampling == FRAMES:
             left_full = position >= s.centre
         else:
-            left_full = s.instants(timestamp_ms)[0] >= self._first_ms - self.frame_ms / 2
+            left_full = clip_instants(s, timestamp_ms)[0] >= self._first_ms - self.frame_ms / 2
         if not left_full:
             return None
         if self._grid_origin is None:  # the grid starts at the first full clip, as the official demo
@@ -87,7 +65,7 @@ class ClipSchedule:
 
     def last_needed_ms(self, centre_ms: float) -> float:
         """Time of the last frame time-sampling needs (its nearest frame may be a later one)."""
-        return float(self.settings.instants(centre_ms)[-1])
+        return float(clip_instants(self.settings, centre_ms)[-1])
 
     def clip_ready(self, centre_position: int, centre_ms: float, times: Sequence[float]) -> Optional[bool]:
         """True when the buffered `times` cover the clip; None when they never will (the stream
@@ -105,7 +83,7 @@ class ClipSchedule:
             return list(np.clip(np.arange(start, start + s.span), 0, len(times) - 1))
         array = np.asarray(times, np.float64)
         picks = []
-        for instant in s.instants(centre_ms):
+        for instant in clip_instants(s, centre_ms):
             i = bisect.bisect_left(times, instant)
             if i == 0:
                 picks.append(0)
@@ -120,4 +98,4 @@ class ClipSchedule:
         s = self.settings
         if s.sampling == FRAMES:
             return -float("inf")  # positions, not times: the buffer trims by count
-        return float(s.instants(centre_ms)[0]) - self.frame_ms
+        return float(clip_instants(s, centre_ms)[0]) - self.frame_ms

@@ -7,12 +7,12 @@ Sizes follow the official visualiser (font 1/40 and box line 1/180 of the short 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import FrozenSet, Sequence
+from typing import FrozenSet, Protocol, Sequence
 
 import cv2
 import numpy as np
 
-from alphaction_demo.track_labels import LabelPolicy, ShownLabel, TrackLabels
+from alphaction_demo.settings import LabelPolicy, ViewOptions
 
 BOX_COLOR = (41, 40, 191)  # BGR of the official (191, 40, 41)
 GROUP_COLORS = {"pose": (234, 85, 176), "object": (198, 118, 87), "person": (199, 189, 52)}
@@ -22,19 +22,16 @@ FONT_PIXELS_AT_SCALE_1 = 22.0
 
 
 @dataclass(frozen=True)
-class ViewOptions:
-    """What the overlay shows; the GUI changes it while a run goes on."""
+class ShownLabel:
+    text: str
+    score: float
+    group: str  # "pose", "object" or "person"
 
-    visual_threshold: float = 0.5
-    show_boxes: bool = True
-    show_ids: bool = True
-    show_labels: bool = True
-    show_time: bool = True
-    hidden_labels: FrozenSet[str] = frozenset()
-    max_labels: int = 5
 
-    def policy(self, excluded: FrozenSet[str] = frozenset()) -> LabelPolicy:
-        return LabelPolicy(self.visual_threshold, self.max_labels, self.hidden_labels | excluded)
+class LabelLookup(Protocol):
+    """Whatever holds each track's latest scores (the pipeline's `TrackLabels`)."""
+
+    def shown(self, track_id: int, policy: LabelPolicy) -> Sequence[ShownLabel]: ...
 
 
 def format_time(ms: float) -> str:
@@ -87,7 +84,7 @@ def _panel(image: np.ndarray, lines: Sequence[tuple], x: int, bottom: int, style
         y += row_h + gap
 
 
-def draw_overlay(image: np.ndarray, boxes: np.ndarray, track_ids: np.ndarray, labels: TrackLabels,
+def draw_overlay(image: np.ndarray, boxes: np.ndarray, track_ids: np.ndarray, labels: LabelLookup,
                  options: ViewOptions, timestamp_ms: float, excluded: FrozenSet[str] = frozenset()) -> np.ndarray:
     """A copy of `image` (H x W x 3 BGR) with the overlay."""
     out = image.copy()

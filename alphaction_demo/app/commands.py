@@ -12,7 +12,7 @@ from typing import Optional
 
 
 def list_models() -> int:
-    from alphaction_demo import weights
+    from alphaction_demo.action import zoo as weights
 
     print(weights.format_model_table())
     return 0
@@ -26,8 +26,8 @@ def verify_checkpoint(path: Path, config: str, common_cate: bool) -> None:
 
 
 def download(name: Optional[str]) -> int:
-    from alphaction_demo import weights
-    from alphaction_demo.downloads import download_weights
+    from alphaction_demo.action import zoo as weights
+    from alphaction_demo.action.downloads import download_weights
 
     entry = weights.resolve_model(name or weights.DEFAULT_MODEL)
     path = download_weights(
@@ -40,7 +40,7 @@ def download(name: Optional[str]) -> int:
 
 
 def benchmark(args: argparse.Namespace) -> int:
-    from alphaction_demo.pipeline_run import run_benchmark
+    from alphaction_demo.app.headless import run_benchmark
 
     return run_benchmark(args)
 
@@ -50,6 +50,6 @@ def run(args: argparse.Namespace) -> int:
         from alphaction_demo.gui.app import run_gui
 
         return run_gui(args)
-    from alphaction_demo.pipeline_run import run
+    from alphaction_demo.app.headless import run
 
     return run(args)

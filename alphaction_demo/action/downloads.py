@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from alphaction_demo.errors import DownloadError, OutputError
-from alphaction_demo.weights import ZooEntry
+from alphaction_demo.action.zoo import ZooEntry
 
 log = logging.getLogger(__name__)
 

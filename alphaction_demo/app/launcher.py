@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 from typing import List, Optional, Sequence
 
-from alphaction_demo.cli import main as cli_main
-from alphaction_demo.validation import display_available
+from alphaction_demo.app.cli import main as cli_main
+from alphaction_demo.app.validation import display_available
 
 HOW_TO_PASS_A_VIDEO = (
     "No webcam found. Run the demo on a video file with:\n"
