@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
-from typing import Callable, Optional, Sequence
+from typing import Callable, Optional
 
 from alphaction_demo.gui.qtenv import prepare_qt_environment
 from alphaction_demo.settings import RunSettings
@@ -65,14 +65,3 @@ def run_gui(run: RunSettings, session_factory: Optional[Callable] = None,
         watcher.close()
         window.stop_session()
     return window.exit_status
-
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """`python -m alphaction_demo.gui.app ...`: the CLI with --gui forced (handy for trying it)."""
-    from alphaction_demo.app.cli import main as cli_main
-
-    return cli_main(["--gui", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    sys.exit(main())
