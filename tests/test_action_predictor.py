@@ -4,7 +4,8 @@ results and frames leave; memory and buffer stay bounded however long the stream
 import numpy as np
 import pytest
 
-from alphaction_demo.pipeline.action_predictor import ActionPredictor, FrameBoxes
+from alphaction_demo.pipeline.action_predictor import ActionPredictor
+from alphaction_demo.pipeline.offline_order import FrameBoxes, OfflineOrder
 from alphaction_demo.pipeline.clip import ClipSettings
 from alphaction_demo.pipeline.clip_schedule import ScheduleSettings
 from alphaction_demo.records import ActionResult, Frame
@@ -14,6 +15,11 @@ from tests.pipeline_support import LABEL_SET, BoxTracker, FakeModel
 def make(model, live=False, fps=25.0, **schedule):
     return ActionPredictor(model, LABEL_SET.names, ClipSettings(), ScheduleSettings(**schedule),
                            frame_ms=1000.0 / fps, live=live, now_ms=lambda: 0.0)
+
+
+def ordered(model):
+    """The offline predictor with its output in video order, as the offline pipeline uses it."""
+    return OfflineOrder(make(model))
 
 
 def feed(predictor, n, fps=25.0, size=(48, 64), tracker=None):
@@ -41,7 +47,7 @@ def test_offline_predictions_wait_for_the_future_memory_window():
 
 
 def test_offline_output_is_every_frame_once_in_order_with_results_before_their_frames():
-    predictor = make(FakeModel(memory_length=(2, 2)))
+    predictor = ordered(FakeModel(memory_length=(2, 2)))
     out = feed(predictor, 150) + predictor.finish()
     frames = [o for o in out if isinstance(o, FrameBoxes)]
     assert [f.index for f in frames] == list(range(150))
@@ -69,9 +75,9 @@ def test_clips_hold_the_centre_frames_boxes_scaled_into_the_clip_and_the_top_obj
 
 def test_a_centre_without_persons_is_skipped():
     model = FakeModel()
-    predictor = make(model)
+    predictor = ordered(model)
     out = feed(predictor, 100, tracker=BoxTracker(persons=0)) + predictor.finish()
-    assert model.extracted == [] and predictor.stats.empty_clips > 0
+    assert model.extracted == [] and predictor.predictor.stats.empty_clips > 0
     assert [o.index for o in out] == list(range(100))
 
 

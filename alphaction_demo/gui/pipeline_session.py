@@ -104,7 +104,7 @@ def _part_path(path: Path, part: int) -> Path:
 
 
 class PipelineSession:
-    """A `gui.session.Session` on `pipeline.Pipeline`; see the module docstring."""
+    """A `gui.session.Session` on the pipelines (`pipeline.live.LivePipeline`); see the module docstring."""
 
     def __init__(self, run: RunSettings, source: SourceSpec, bridge, *, models: Optional[ModelCache] = None,
                  tracker_factory: Optional[Callable[[], object]] = None) -> None:
