@@ -1,15 +1,28 @@
-"""The live pipeline (camera, stream, or a file played in real time for the window): the capture
-never blocks, every hand-over keeps the newest item, the action thread always takes the newest
-complete clip with memory from the past only, and labels change as soon as they are predicted.
+"""The live pipeline (camera, stream, or a file played in real time for the window).
 
-capture --slot--> detect --slot--> render;  detect --push--> predictor <--step-- action
+The display does not wait for detection: every captured frame goes to the display at the source's
+rate, drawn with the latest tracks moved to its time by their motion (`detection.motion`), each
+with its latest labels. Detection takes the newest frame whenever it is free, never a backlog; the
+action thread takes the newest complete clip, with memory from the past only, and labels change as
+soon as they are predicted. Frames are dropped only where the display itself cannot keep up.
+
+capture --+--slot--> render (every frame: motion-predicted boxes, latest labels) --> window, recording
+          +--slot--> detect --> motion, predictor <--step-- action --> labels, results file
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import deque
+from typing import Deque, Optional
+
+import numpy as np
+
+from alphaction_demo.detection.motion import TrackMotion
 from alphaction_demo.pipeline.base import PipelineBase
 from alphaction_demo.pipeline.stage_threads import LatestSlot
-from alphaction_demo.records import ActionResult, Frame, TrackedFrame
+from alphaction_demo.records import ActionResult, Frame
 
 
 class LivePipeline(PipelineBase):
@@ -17,8 +30,12 @@ class LivePipeline(PipelineBase):
 
     def __init__(self, **parts) -> None:
         super().__init__(**parts)
-        self._capture_slot: LatestSlot[Frame] = LatestSlot()
-        self._render_slot: LatestSlot[TrackedFrame] = LatestSlot()
+        self._detect_slot: LatestSlot[Frame] = LatestSlot()
+        self._display_slot: LatestSlot[Frame] = LatestSlot()
+        self.motion = TrackMotion()
+        self._label_lock = threading.Lock()
+        self._label_times: Deque[float] = deque(maxlen=20)  # clock of the latest label updates
+        self._first_label_at: Optional[float] = None
 
     def _stages(self):
         return [("capture", self._capture), ("detect", self._detect), ("action", self._action),
@@ -36,26 +53,28 @@ class LivePipeline(PipelineBase):
                     continue
                 frame = self.source.read()
                 if frame is None:
-                    self.end_reason = "end of input"
+                    if not self.stop_event.is_set():
+                        self.end_reason = "end of stream"
                     break
                 self._capture_rate.tick()
-                self._capture_slot.put(frame)
+                self._display_slot.put(frame)
+                self._detect_slot.put(frame)
         finally:
             self.source.close()
-            self._capture_slot.close()
+            self._detect_slot.close()
+            self._display_slot.close()
 
     def _detect(self) -> None:
         try:
             while True:
-                frame = self._capture_slot.get(self.stop_event)
+                frame = self._detect_slot.get(self.stop_event)
                 if frame is None:
                     break
                 tracked = self._detect_one(frame)
+                self.motion.update(tracked)
                 self.predictor.push(tracked)
-                self._render_slot.put(tracked)
         finally:
             self.predictor.end()
-            self._render_slot.close()
 
     def _action(self) -> None:
         while not self.stop_event.is_set():
@@ -70,6 +89,11 @@ class LivePipeline(PipelineBase):
     def _publish(self, result: ActionResult) -> None:
         """Labels change at once; the results file gets the row now."""
         self.labels.update(result)
+        now = time.monotonic()
+        with self._label_lock:
+            if self._first_label_at is None and len(result.track_ids):
+                self._first_label_at = now
+            self._label_times.append(now)
         if self._results is not None:
             self._results.write(result, self.source_size)
         if self._on_result is not None:
@@ -78,13 +102,22 @@ class LivePipeline(PipelineBase):
     def _render(self) -> None:
         try:
             while True:
-                tracked = self._render_slot.get(self.stop_event)
-                if tracked is None:
+                frame = self._display_slot.get(self.stop_event)
+                if frame is None:
                     return
-                self._draw_and_emit(tracked.frame.image, tracked.index, tracked.timestamp_ms,
-                                    tracked.person_boxes, tracked.track_ids)
+                boxes, track_ids = self.motion.at(frame.timestamp_ms)
+                self._draw_and_emit(frame.image, frame.index, frame.timestamp_ms, boxes, track_ids)
         finally:
             self._close_recording()
 
+    # reporting -------------------------------------------------------------------------------
     def _dropped(self) -> int:
-        return self._capture_slot.dropped + self._render_slot.dropped
+        return self._display_slot.dropped
+
+    def _extra_stats(self) -> dict:
+        with self._label_lock:
+            times = list(self._label_times)
+            first = self._first_label_at
+        interval = float(np.mean(np.diff(times))) * 1000.0 if len(times) >= 2 else None
+        return dict(detector_skipped=self._detect_slot.dropped, label_interval_ms=interval,
+                    first_label_ms=(first - self._started_at) * 1000.0 if first is not None else None)
