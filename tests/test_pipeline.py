@@ -179,3 +179,47 @@ def test_pause_holds_a_file_and_resume_continues(tmp_path):
     pipeline.set_paused(False)
     assert pipeline.finished.wait(10)
     assert pipeline.stats().frames_read == 89 and pipeline.error is None
+
+
+class ArrivingTracker(BoxTracker):
+    """Person 1 from the start; person 2 from `arrives_ms` of the camera's time on."""
+
+    def __init__(self, arrives_ms: float) -> None:
+        super().__init__(persons=2)
+        self.arrives_ms = arrives_ms
+
+    def update(self, frame):
+        tracked = super().update(frame)
+        if frame.timestamp_ms >= self.arrives_ms:
+            return tracked
+        from dataclasses import replace
+
+        return replace(tracked, person_boxes=tracked.person_boxes[:1], person_scores=tracked.person_scores[:1],
+                       track_ids=tracked.track_ids[:1])
+
+
+def test_a_person_who_appears_is_labelled_within_two_model_calls(tmp_path):
+    """The action model is slower than the clip's future half (1.28 s), as on any CPU: of the calls
+    that start after a person appears, the second takes a clip whose centre shows them at the latest."""
+    model = FakeModel(extract_delay=1.5)
+    starts, labelled = [], []
+    extract = model.extract_features
+
+    def timed_extract(*args, **kw):
+        starts.append(pipeline.source.now_ms())
+        return extract(*args, **kw)
+
+    model.extract_features = timed_extract
+    settings = settings_for(tmp_path, SourceSpec(SYNTHETIC, fps=25, size=(96, 128)), output_path=None)
+    arrives_ms = 3000.0
+    pipeline = build_pipeline(settings, loaded=loaded(model), tracker=ArrivingTracker(arrives_ms),
+                              on_result=lambda r: labelled.append(len(starts)) if 2 in r.track_ids else None)
+    pipeline.start()
+    deadline = time.monotonic() + 15.0
+    while not labelled and time.monotonic() < deadline:
+        time.sleep(0.05)
+    pipeline.stop()
+    assert pipeline.join(3.0)
+    assert labelled, "person 2 never got a label"
+    calls_after_arrival = sum(1 for t in starts[: labelled[0]] if t >= arrives_ms)
+    assert 1 <= calls_after_arrival <= 2, (starts, labelled)
