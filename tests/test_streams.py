@@ -143,3 +143,40 @@ def test_a_stream_that_breaks_off_keeps_the_recording_and_says_so_in_one_line(tm
     assert "broke off after 50 frames" in last and "check the server" in last and f"kept video {out}" in last
     assert "Traceback" not in run.stderr
     assert 40 <= frame_count(out) <= 55
+
+
+class FakeCamera:
+    """cv2.VideoCapture of a webcam: frames as fast as asked, no timestamps, unplugged after `frames`."""
+
+    def __init__(self, index, frames=1000):
+        self.left = frames
+
+    def isOpened(self):
+        return True
+
+    def get(self, prop):
+        return 25.0 if prop == cv2.CAP_PROP_FPS else 0.0
+
+    def read(self):
+        if self.left <= 0:
+            return False, None
+        self.left -= 1
+        time.sleep(0.02)
+        return True, np.zeros((48, 64, 3), np.uint8)
+
+    def release(self):
+        pass
+
+
+def test_a_webcam_trims_by_the_clock_and_an_unplugged_one_says_so(monkeypatch):
+    from alphaction_demo.errors import SourceError
+    from alphaction_demo.settings import WEBCAM
+
+    monkeypatch.setattr(cv2, "VideoCapture", FakeCamera)
+    source = open_source(SourceSpec(WEBCAM, "0", start_ms=300.0, duration_ms=400.0))
+    times = [f.timestamp_ms for f in iter(source.read, None)]
+    assert times and 300 <= times[0] < 400 and 600 <= times[-1] <= 700
+    monkeypatch.setattr(cv2, "VideoCapture", lambda index: FakeCamera(index, frames=5))
+    source = open_source(SourceSpec(WEBCAM, "0"))
+    with pytest.raises(SourceError, match="webcam 0 broke off after 5 frames .*plugged in"):
+        list(iter(source.read, None))
