@@ -7,7 +7,6 @@ and report through callbacks and `stats()`.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -25,9 +24,6 @@ from alphaction_demo.pipeline.stage_threads import RateMeter, StageThread
 from alphaction_demo.pipeline.track_labels import TrackLabels
 from alphaction_demo.records import ActionResult, Frame, RenderedFrame, TrackedFrame
 from alphaction_demo.settings import ViewOptions
-
-log = logging.getLogger(__name__)
-
 
 @dataclass(frozen=True)
 class PipelineStats:
