@@ -33,7 +33,7 @@ class PipelineStats:
     frames_read: int
     frames_tracked: int
     frames_rendered: int
-    dropped: int  # live: frames replaced before a stage took them
+    dropped: int  # live: frames the display could not show in time
     clips: int
     predictions: int
     skipped_clips: int
