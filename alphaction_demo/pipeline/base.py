@@ -33,7 +33,7 @@ class PipelineStats:
     frames_read: int
     frames_tracked: int
     frames_rendered: int
-    dropped: int  # live: frames the display could not show in time
+    dropped: int  # live: frames replaced before a stage took them
     clips: int
     predictions: int
     skipped_clips: int

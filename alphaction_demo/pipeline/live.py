@@ -21,11 +21,8 @@ import numpy as np
 
 from alphaction_demo.detection.motion import TrackMotion
 from alphaction_demo.pipeline.base import PipelineBase
-from alphaction_demo.pipeline.stage_threads import LatestSlot, lower_priority
+from alphaction_demo.pipeline.stage_threads import LatestSlot
 from alphaction_demo.records import ActionResult, Frame
-
-
-MODEL_NICE = 5  # the detector and the action model yield to the display (about 3x less CPU weight)
 
 
 class LivePipeline(PipelineBase):
@@ -68,7 +65,6 @@ class LivePipeline(PipelineBase):
             self._display_slot.close()
 
     def _detect(self) -> None:
-        lower_priority(MODEL_NICE)
         try:
             while True:
                 frame = self._detect_slot.get(self.stop_event)
@@ -81,7 +77,6 @@ class LivePipeline(PipelineBase):
             self.predictor.end()
 
     def _action(self) -> None:
-        lower_priority(MODEL_NICE)
         while not self.stop_event.is_set():
             if not self.predictor.wait_for_work(0.1):
                 continue

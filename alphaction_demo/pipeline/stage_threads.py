@@ -8,9 +8,7 @@ a full or empty queue once the run is stopping.
 from __future__ import annotations
 
 import logging
-import os
 import queue
-import sys
 import threading
 import time
 from collections import deque
@@ -110,19 +108,6 @@ class RateMeter:
                 return None
             span = max(now - self._times[0], self._times[-1] - self._times[0])
             return (len(self._times) - 1) / span if span > 0 else None
-
-
-def lower_priority(steps: int) -> None:
-    """Let the calling thread give way to the process's other threads when the CPU is short (Linux
-    keeps a nice value per thread). Live, the model threads do this so the display keeps its rate:
-    a late label is far less visible than a stuttering picture. Elsewhere, a no-op."""
-    if not sys.platform.startswith("linux"):
-        return
-    tid = threading.get_native_id()
-    try:
-        os.setpriority(os.PRIO_PROCESS, tid, min(os.getpriority(os.PRIO_PROCESS, tid) + steps, 19))
-    except OSError:  # not permitted in some sandboxes: the run works the same, only less smoothly
-        log.debug("could not lower the priority of thread %s", threading.current_thread().name)
 
 
 class StageThread(threading.Thread):
