@@ -19,6 +19,7 @@ from alphaction_demo.settings import PROG
 MIN_SECONDS = 20.0
 MAX_SECONDS = 90.0
 LABEL_UPDATES = 3
+FINISH_CALL_S = 300.0
 
 
 def rss_mb() -> Optional[float]:
@@ -118,7 +119,10 @@ def measure_live(pipeline, source_fps: float, min_seconds: float = MIN_SECONDS, 
         if progress:
             sys.stderr.write("\n")
         pipeline.stop()
-        pipeline.join(10.0)
+        # a model call cannot be cut short, and a process that exits during one aborts: wait for it
+        if not pipeline.join(2.0):
+            sys.stderr.write(f"{PROG}: waiting for the action model's current call to finish\n")
+            pipeline.join(FINISH_CALL_S)
     if pipeline.error is not None:
         raise pipeline.error
     seconds = s.elapsed_seconds or elapsed
