@@ -121,17 +121,17 @@ def test_fit_rect_keeps_aspect(image, area, expected):
 def test_view_maps_clicks_and_scales(qtbot):
     view = VideoView()
     qtbot.addWidget(view)
-    view.resize(800, 300)
+    view.resize(1000, 400)
     view.show()
     view.set_frame(np.zeros((100, 200, 3), np.uint8))
     rect = view.image_rect()
-    assert rect == QRectF(100, 0, 600, 300)
-    assert view.to_image(QPointF(400, 150)) == pytest.approx((100, 50))
+    assert rect == QRectF(100, 0, 800, 400)
+    assert view.to_image(QPointF(500, 200)) == pytest.approx((100, 50))
     assert view.to_image(QPointF(50, 150)) is None  # in the black bar
     with qtbot.waitSignal(view.clicked) as blocker:
         from PyQt5.QtCore import QPoint, Qt
 
-        qtbot.mouseClick(view, Qt.LeftButton, pos=QPoint(700 - 3, 3))
+        qtbot.mouseClick(view, Qt.LeftButton, pos=QPoint(900 - 3, 3))
     assert blocker.args[0] == pytest.approx(199, abs=0.5)
 
 
