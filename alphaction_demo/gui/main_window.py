@@ -57,6 +57,7 @@ class MainWindow(QMainWindow):
         self.bridge: Optional[PipelineBridge] = None
         self.frame: Optional[RenderedFrame] = None
         self.exit_status = 0
+        self.unjoined: list = []  # stopped runs still inside a model call: joined before the process exits
         self.last_saved: Optional[Path] = None
         self._factory = session_factory
         self._settings_for_model = settings_for_model
@@ -204,7 +205,8 @@ class MainWindow(QMainWindow):
         session.stop()
         joined = session.join(JOIN_TIMEOUT_S)
         if not joined:
-            log.warning("the run did not stop within %.0f s", JOIN_TIMEOUT_S)
+            log.info("the run did not stop within %.0f s: waiting for it at exit", JOIN_TIMEOUT_S)
+            self.unjoined.append(session)
         self.actions.record.blockSignals(True)
         self.actions.record.setChecked(False)
         self.actions.record.blockSignals(False)

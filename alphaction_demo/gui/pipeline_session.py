@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import logging
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import fields, replace
 from pathlib import Path
@@ -164,6 +165,7 @@ class PipelineSession:
         self._record_path: Optional[Path] = None
         self._record_part = 0
         self._saved: Optional[Path] = None
+        self._lingering: list = []  # stopped pipelines whose stages had not ended yet
         self._carried: Optional[PipelineStats] = None  # the counters of the pipelines before this one
         self._labels = None  # the running pipeline's TrackLabels
         self._excluded: frozenset = frozenset()
@@ -197,9 +199,18 @@ class PipelineSession:
             pipeline.stop()
 
     def join(self, timeout: float) -> bool:
+        """True when the supervisor and every pipeline stage it started have ended. A stage inside
+        one long model call (seconds on a small CPU in fp32) may outlive the supervisor's own wait:
+        it is waited for here too, because a process that exits while a PyTorch call runs on
+        another thread aborts ("terminate called without an active exception")."""
+        deadline = time.monotonic() + timeout
         if self._thread.ident is not None:
             self._thread.join(timeout)
-        return not self._thread.is_alive()
+        with self._lock:
+            lingering = list(self._lingering)
+        for pipeline in lingering:
+            pipeline.join(max(0.0, deadline - time.monotonic()))
+        return not self._thread.is_alive() and all([p.join(0.0) for p in lingering])
 
     def set_view_options(self, options: ViewOptions) -> None:
         with self._lock:
@@ -332,7 +343,9 @@ class PipelineSession:
                 with self._lock:
                     self._saved = Path(closed)
         if not pipeline.join(JOIN_TIMEOUT_S):
-            log.warning("the pipeline did not stop within %.0f s", JOIN_TIMEOUT_S)
+            log.info("the pipeline did not stop within %.0f s (a model call in progress)", JOIN_TIMEOUT_S)
+            with self._lock:
+                self._lingering.append(pipeline)
         if restart:
             with self._lock:  # one step, so stats() never counts the old pipeline twice
                 self._carried = carried_stats(self._carried, pipeline.stats())
