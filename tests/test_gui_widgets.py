@@ -211,3 +211,15 @@ def test_source_from_args(argv, kind, value, title, seekable, tmp_path, monkeypa
     if spec is not None:
         assert source_title(spec) == title
         assert spec.start_ms == (500 if kind == "file" else 0)
+
+
+def test_score_plot_legend_sits_below_the_curves(qtbot):
+    plot = ScorePlot(top_k=5)
+    qtbot.addWidget(plot)
+    plot.resize(280, 230)
+    line = plot.fontMetrics().height()
+    area = plot.plot_rect(line, 5)
+    legend = [plot.legend_rect(area, line, rank) for rank in range(5)]
+    assert all(not rect.intersects(area) and rect.top() > area.bottom() for rect in legend)
+    assert all(rect.bottom() <= plot.height() for rect in legend)
+    assert area.height() > 60  # the curves keep most of the height
