@@ -19,7 +19,7 @@ from alphaction_demo.gui.score_plot import ScorePlot
 MAX_DETECT_RATE = 10
 PANEL_MAX_WIDTH = 300  # the video keeps the rest of a small window
 TOGGLE_STYLE = """
-QToolButton { border: 1px solid #9a9a9a; border-radius: 4px; padding: 3px 6px; color: #606060; }
+QToolButton { border: 1px solid #9a9a9a; border-radius: 4px; padding: 3px 4px; color: #606060; }
 QToolButton:checked { background: #2f7d3f; border-color: #1f5a2c; color: white; font-weight: bold; }
 """
 
@@ -69,7 +69,8 @@ class SidePanel(QWidget):
             self.toggle_buttons.append(button)
             button.setSizePolicy(button.sizePolicy().Expanding, button.sizePolicy().Fixed)
             toggles.addWidget(button, i // 2, i % 2)
-        form.addRow("Show", toggles)
+        form.addRow(QLabel("Show", self))
+        form.addRow(toggles)  # the whole width: captions are never cut short
 
         plot_box = QGroupBox("Selected person", self)
         QVBoxLayout(plot_box).addWidget(self.plot)
