@@ -276,3 +276,23 @@ def test_at_the_minimum_size_the_video_stays_readable(window, qtbot):
     window.resize(window.minimumSizeHint())
     qtbot.wait(50)
     assert window.view.width() >= 560 and window.view.height() >= 315
+
+
+def test_a_new_model_continues_from_the_moment_on_screen(qtbot, tmp_path):
+    run = RunSettings(source=None, model=ModelSettings(config="c", weights="w", name="a", device="cpu"),
+                      outputs=OutputSettings(gui=True))
+    from dataclasses import replace
+
+    win = MainWindow(run, FakeSession, GuiSettings(), models=["a", "b"],
+                     settings_for_model=lambda r, name: replace(r, model=replace(r.model, name=name)))
+    qtbot.addWidget(win)
+    win.show()
+    video = tmp_path / "a.mp4"
+    video.write_bytes(b"x")
+    first = start(win, qtbot, FILE, str(video))
+    qtbot.waitUntil(lambda: win.frame.timestamp_ms > 300, timeout=3000)
+    shown = win.frame.timestamp_ms
+    win.choose_model("b")
+    assert win.session is not first
+    assert shown <= win.session.source.start_ms <= shown + 200
+    win.close()
