@@ -8,7 +8,7 @@ from typing import List, Sequence, Tuple
 
 from PyQt5.QtCore import QPointF, QRectF, Qt
 from PyQt5.QtGui import QColor, QIcon, QKeySequence, QPainter, QPen, QPixmap
-from PyQt5.QtWidgets import QAction, QMainWindow, QStyle
+from PyQt5.QtWidgets import QAction, QLabel, QMainWindow, QStyle, QToolBar
 
 
 @dataclass(frozen=True)
@@ -137,3 +137,30 @@ def shortcut_table(actions: WindowActions) -> List[Tuple[str, str]]:
             rows.append((keys, action.statusTip() or action.text().replace("&", "")))
     rows.append(("Click", "Select a person: plot their action scores"))
     return rows
+
+
+def add_menus(window: QMainWindow, a: WindowActions) -> None:
+    bar = window.menuBar()
+    for title, items in (
+        ("&File", [a.open_file, a.open_webcam, a.open_url, None, a.screenshot, a.record, None, a.quit]),
+        ("&Playback", [a.play_pause, a.restart, a.seek_back, a.seek_forward]),
+        ("&View", [a.show_boxes, a.show_ids, a.show_labels, a.show_time, None, a.full_screen]),
+        ("&Help", [a.help]),
+    ):
+        menu = bar.addMenu(title)
+        for item in items:
+            menu.addSeparator() if item is None else menu.addAction(item)
+
+
+def add_toolbar(window: QMainWindow, a: WindowActions) -> Tuple[QToolBar, QLabel]:
+    """The tool bar and, at its end, the label that names the source."""
+    bar = window.addToolBar("Controls")
+    bar.setObjectName("controls")
+    bar.setMovable(False)
+    bar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+    for item in (a.open_file, a.open_webcam, a.open_url, None, a.play_pause, a.restart, a.seek_back,
+                 a.seek_forward, None, a.record, a.screenshot, None, a.full_screen, a.help):
+        bar.addSeparator() if item is None else bar.addAction(item)
+    label = QLabel("  no source", bar)
+    bar.addWidget(label)
+    return bar, label

@@ -16,10 +16,10 @@ from typing import Callable, Optional, Sequence
 
 import cv2
 from PyQt5.QtCore import QSettings, Qt, QTimer
-from PyQt5.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QToolBar
+from PyQt5.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter
 
 from alphaction_demo.gui import dialogs
-from alphaction_demo.gui.actions import build_actions, shortcut_table, show_paused
+from alphaction_demo.gui.actions import add_menus, add_toolbar, build_actions, shortcut_table, show_paused
 from alphaction_demo.gui.bridge import PipelineBridge
 from alphaction_demo.gui.keys import WindowKeys, focus_returns_on
 from alphaction_demo.gui.panel import SidePanel
@@ -77,8 +77,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.splitter)
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
-        self._build_menus()
-        self.toolbar = self._build_toolbar()
+        add_menus(self, self.actions)
+        self.toolbar, self.source_label = add_toolbar(self, self.actions)
         self._apply_settings(models)
         self.keys = WindowKeys(self, self.actions.all(), self.view)
         self._rate_timer = QTimer(self)
@@ -96,32 +96,6 @@ class MainWindow(QMainWindow):
         self._update_source_actions()
 
     # construction ---------------------------------------------------------------------------
-    def _build_menus(self) -> None:
-        a = self.actions
-        bar = self.menuBar()
-        for title, items in (
-            ("&File", [a.open_file, a.open_webcam, a.open_url, None, a.screenshot, a.record, None, a.quit]),
-            ("&Playback", [a.play_pause, a.restart, a.seek_back, a.seek_forward]),
-            ("&View", [a.show_boxes, a.show_ids, a.show_labels, a.show_time, None, a.full_screen]),
-            ("&Help", [a.help]),
-        ):
-            menu = bar.addMenu(title)
-            for item in items:
-                menu.addSeparator() if item is None else menu.addAction(item)
-
-    def _build_toolbar(self) -> QToolBar:
-        a = self.actions
-        bar = self.addToolBar("Controls")
-        bar.setObjectName("controls")
-        bar.setMovable(False)
-        bar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
-        for item in (a.open_file, a.open_webcam, a.open_url, None, a.play_pause, a.restart, a.seek_back,
-                     a.seek_forward, None, a.record, a.screenshot, None, a.full_screen, a.help):
-            bar.addSeparator() if item is None else bar.addAction(item)
-        self.source_label = QLabel("  no source", bar)
-        bar.addWidget(self.source_label)
-        return bar
-
     def _apply_settings(self, models: Sequence[str]) -> None:
         s = self.settings
         self.panel.set_threshold(s.visual_threshold)
