@@ -214,6 +214,9 @@ def test_a_paused_frame_follows_the_toggles(window, qtbot):
     assert (image_of(window) != boxes_off).any()
     window.panel.categories.none_button.click()  # a category change redraws too
     assert session.redraws >= 3
+    click_person(window)  # so does a selection: the person's outline on the frozen frame
+    assert window.selection.track_id == 1 and window.view._highlight is not None
+    assert session.paused and QApplication.focusWidget() is window.view
 
 
 def test_help_closes_with_esc(window, qtbot):
