@@ -26,6 +26,7 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import Callable, Dict, Mapping, Optional, Sequence, Tuple
 
+from alphaction_demo.action.categories import GROUPS
 from alphaction_demo.errors import DemoError, InputNotFoundError, OutputError
 from alphaction_demo.gui.session import resumed_at
 from alphaction_demo.media.rendering import draw_overlay
@@ -36,7 +37,6 @@ from alphaction_demo.settings import FILE, FOLDER, ModelSettings, OutputSettings
 log = logging.getLogger(__name__)
 
 JOIN_TIMEOUT_S = 2.0
-GROUPS = ("pose", "object", "person")
 
 
 class StageFailed(RuntimeError):
