@@ -55,7 +55,6 @@ class WindowKeys(QObject):
         self._home = home
         self._editing: Optional[QAbstractSpinBox] = None
         self._before = None
-        self.triggered: List[str] = []  # the actions triggered here, for diagnostics
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self)
@@ -105,7 +104,6 @@ class WindowKeys(QObject):
         action = self.action_for(event.key(), event.modifiers())
         if action is None:
             return False
-        self.triggered.append(action.text().replace("&", ""))
         action.trigger()
         return True
 
