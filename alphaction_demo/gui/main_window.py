@@ -180,7 +180,7 @@ class MainWindow(QMainWindow):
         joined = session.join(JOIN_TIMEOUT_S)
         if not joined:
             log.info("the run did not stop within %.0f s: waiting for it at exit", JOIN_TIMEOUT_S)
-            self.unjoined.append(session)
+            self.unjoined = [s for s in self.unjoined if not s.join(0.0)] + [session]
         self.actions.record.blockSignals(True)
         self.actions.record.setChecked(False)
         self.actions.record.blockSignals(False)
