@@ -93,6 +93,7 @@ def run_frames_mode(video: Path, boxes_csv: Path, config: str, checkpoint: Path,
 
 
 # the official moments: every 8th frame from 32 but the person-less 56, up to the last whose clip is complete
+@pytest.mark.timeout(600)  # about a minute on 2 idle cores; room for a busy shared machine
 @pytest.mark.parametrize("config, frames, indices", [
     (R50_CONFIG, FRAMES, [4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 16, 17]),
     ("resnet50_4x16f_baseline", SHORT_FRAMES, [4, 5, 6, 8]),
