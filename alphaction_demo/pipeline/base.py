@@ -193,7 +193,7 @@ class PipelineBase:
         self.frames_written += 1
         self._display_rate.tick()
         if self._on_frame is not None:
-            self._on_frame(RenderedFrame(annotated, index, timestamp_ms, track_ids, boxes))
+            self._on_frame(RenderedFrame(annotated, index, timestamp_ms, track_ids, boxes, source_image=image))
 
     def _record(self, image: np.ndarray, timestamp_ms: float) -> None:
         with self._record_lock:
