@@ -11,11 +11,11 @@ import argparse
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from alphaction_demo.app.validation import check_output_folder, shared_settings
 from alphaction_demo.errors import DemoError, UsageError
-from alphaction_demo.settings import PROG, RunSettings
+from alphaction_demo.settings import FILE, PROG, RunSettings, SourceSpec
 
 from alphaction_demo.app.batch.inputs import VideoInput, expand_inputs
 from alphaction_demo.app.batch.plan import FAILED, VideoJob, VideoSummary, canonical, completed_summary, options_record
@@ -107,14 +107,22 @@ def _check_runner_flags(args: argparse.Namespace) -> None:
                          "--ray-cpus-per-task (the cluster's size decides how many run at once)")
 
 
-def _frame_count(path: str) -> int:
-    import cv2
+def probe(job: VideoJob) -> Tuple[VideoJob, Optional[VideoSummary]]:
+    """Open the video and decode its first frame here, so that a file that is not a video fails
+    in milliseconds with the message a single run gives, instead of occupying a worker; the
+    container's frame count sizes the progress bar."""
+    from alphaction_demo.media.sources import open_source
 
-    capture = cv2.VideoCapture(path)
     try:
-        return max(0, int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)) if capture.isOpened() else 0
-    finally:
-        capture.release()
+        source = open_source(SourceSpec(FILE, job.input))
+        try:
+            source.read()
+            frames = source.frame_count or 0
+        finally:
+            source.close()
+    except DemoError as error:
+        return job, VideoSummary(video=job.input, name=job.name, status=FAILED, error=str(error), index=job.index)
+    return replace(job, frames_hint=frames), None
 
 
 def plan_jobs(videos: Sequence[VideoInput], output_dir: Path, options: str, write_video: bool, suffix: str,
@@ -175,11 +183,14 @@ def run_batch(args: argparse.Namespace) -> int:
     sys.stderr.write(f"{PROG}: {len(videos)} video{'s' if len(videos) != 1 else ''}: {len(jobs)} to annotate, "
                      f"{skipped} already done\n")
     interrupted = False
+    probed = [probe(job) for job in jobs]
+    jobs = [job for job, failed in probed if failed is None]
+    rows += [failed for _, failed in probed if failed is not None]
     if jobs:
-        jobs = [replace(job, frames_hint=_frame_count(job.input)) for job in jobs]
         progress = BatchProgress(len(jobs), sum(job.frames_hint for job in jobs))
         try:
             runner = _runner(args, settings, jobs, progress)
+            progress.start()
             try:
                 summaries = runner.run(jobs)
             except KeyboardInterrupt:

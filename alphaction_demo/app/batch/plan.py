@@ -20,6 +20,7 @@ from alphaction_demo import __version__
 from alphaction_demo.settings import RunSettings
 
 DONE, SKIPPED, FAILED = "done", "skipped", "failed"
+INTERRUPTED = "interrupted before it finished (run the same command again to resume)"
 MARKER_SUFFIX = ".done.json"
 MARKER_FORMAT = 1
 VIDEO_SUFFIX = ".mp4"

@@ -25,12 +25,12 @@ from typing import Callable, Deque, Dict, List, Optional
 from alphaction_demo.errors import DemoError
 from alphaction_demo.settings import RunSettings
 
-from alphaction_demo.app.batch.plan import FAILED, VideoJob, VideoSummary, discard_parts
-from alphaction_demo.app.batch.worker import INTERRUPTED, annotate, load_model, one_line, set_thread_budget, worker_settings
+from alphaction_demo.app.batch.plan import FAILED, INTERRUPTED, VideoJob, VideoSummary, discard_parts
+from alphaction_demo.app.batch.worker import annotate, load_model, one_line, set_thread_budget, worker_settings
 
 log = logging.getLogger(__name__)
 
-STOP_GRACE_S = 3.5  # a video stops within ~2.5 s (one model call, then the stage joins); then kill
+STOP_GRACE_S = 2.5  # a video stops within ~2 s (the current model call, then its stages join); then kill
 MAX_ATTEMPTS = 2  # a video whose worker dies is tried once more
 DIED = "its worker process died twice ({reason}); it may need more memory than a worker has"
 

@@ -20,11 +20,11 @@ from alphaction_demo.errors import DemoError, NotAvailableError, UsageError
 from alphaction_demo.pipeline.build import LoadedModel
 from alphaction_demo.settings import RunSettings
 
-from alphaction_demo.app.batch.plan import (DONE, FAILED, VideoJob, VideoSummary, discard_parts, forget,
-                                            write_atomically)
+from alphaction_demo.app.batch.plan import (DONE, FAILED, INTERRUPTED, VideoJob, VideoSummary, discard_parts,
+                                            forget, write_atomically)
 from alphaction_demo.app.batch.pool import STOP_GRACE_S, WorkerStartError
 from alphaction_demo.app.batch.resources import THREADS_PER_JOB
-from alphaction_demo.app.batch.worker import INTERRUPTED, annotate, load_model, one_line, set_thread_budget
+from alphaction_demo.app.batch.worker import annotate, load_model, one_line, set_thread_budget
 
 log = logging.getLogger(__name__)
 

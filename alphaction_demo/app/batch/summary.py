@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Iterable, List, Optional, Sequence
 
-from alphaction_demo.app.batch.plan import DONE, FAILED, SKIPPED, VideoSummary, write_atomically
+from alphaction_demo.app.batch.plan import DONE, FAILED, INTERRUPTED, SKIPPED, VideoSummary, write_atomically
 
 SUMMARY_NAME = "summary.csv"
 MERGED_STEM = "results"
@@ -90,11 +90,16 @@ class BatchProgress:
     def __init__(self, videos: int, frames: int, enabled: bool = True) -> None:
         self._videos = videos
         self._finished = 0
+        self._frames = frames
+        self._enabled = enabled and videos > 0
         self._bar = None
-        if enabled and videos:
+
+    def start(self) -> None:
+        """Show the bar (after the runner printed what it starts)."""
+        if self._enabled and self._bar is None:
             from tqdm import tqdm
 
-            self._bar = tqdm(total=frames or None, unit="frame", desc=self._description(), file=sys.stderr,
+            self._bar = tqdm(total=self._frames or None, unit="frame", desc=self._description(), file=sys.stderr,
                              dynamic_ncols=True)
 
     def _description(self) -> str:
@@ -107,6 +112,8 @@ class BatchProgress:
             self._bar.update(count)
 
     def video_done(self, summary: VideoSummary, expected_frames: int = 0) -> None:
+        if summary.error == INTERRUPTED:
+            return
         self._finished += 1
         if self._bar is not None:
             if summary.status != DONE and expected_frames and self._bar.total:

@@ -18,13 +18,13 @@ from alphaction_demo.errors import DemoError
 from alphaction_demo.pipeline.build import LoadedModel, build_pipeline, load_action_model
 from alphaction_demo.settings import FILE, OutputSettings, RunSettings, SourceSpec
 
-from alphaction_demo.app.batch.plan import DONE, FAILED, VideoJob, VideoSummary, discard_parts, finish_outputs, forget
+from alphaction_demo.app.batch.plan import (DONE, FAILED, INTERRUPTED, VideoJob, VideoSummary, discard_parts,
+                                            finish_outputs, forget)
 
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY_S = 0.5  # how often a running video reports its frames (and notices a stop)
 JOIN_TIMEOUT_S = 2.0
-INTERRUPTED = "interrupted before it finished (run the same command again to resume)"
 
 
 class StopFlag(Protocol):
