@@ -180,12 +180,13 @@ def run_batch(args: argparse.Namespace) -> int:
     options = canonical(options_record(settings, not args.no_video, suffix))
     jobs, rows = plan_jobs(videos, output_dir, options, not args.no_video, suffix, args.force)
     skipped = sum(1 for r in rows if r.status != FAILED)
-    sys.stderr.write(f"{PROG}: {len(videos)} video{'s' if len(videos) != 1 else ''}: {len(jobs)} to annotate, "
-                     f"{skipped} already done\n")
-    interrupted = False
     probed = [probe(job) for job in jobs]
     jobs = [job for job, failed in probed if failed is None]
     rows += [failed for _, failed in probed if failed is not None]
+    unreadable = sum(1 for r in rows if r.status == FAILED)
+    sys.stderr.write(f"{PROG}: {len(videos)} video{'s' if len(videos) != 1 else ''}: {len(jobs)} to annotate, "
+                     f"{skipped} already done" + (f", {unreadable} unreadable" if unreadable else "") + "\n")
+    interrupted = False
     if jobs:
         progress = BatchProgress(len(jobs), sum(job.frames_hint for job in jobs))
         try:
