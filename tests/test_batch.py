@@ -249,5 +249,6 @@ def test_the_same_folder_on_a_ray_cluster_gives_the_same_outputs(collection, poo
     run = run_batch(*batch_args(r50_checkpoint, collection / "class", "--output-dir", gathered, "--ray-address",
                                 address, "--gather", "--no-video", "--results-format", "jsonl"), env=env)
     assert run.returncode == 0, run.stderr
+    assert "each video takes 2 CPUs" in run.stderr  # the default: 4, or the largest node's when fewer
     assert sorted(p.name for p in gathered.iterdir()) == ["asl.done.json", "asl.jsonl", "results.jsonl", "summary.csv"]
     assert json.loads((gathered / "asl.done.json").read_text())["outputs"] == {"asl.jsonl": 0}

@@ -132,3 +132,20 @@ def test_batch_takes_the_single_runs_model_and_detection_flags():
     flags = {o for a in batch._actions for o in a.option_strings}
     assert "--boxes" not in flags and "--webcam" not in flags and "--output-path" not in flags
     assert {"--jobs", "--ray-address", "--gather", "--no-video", "--results-format", "--imgsz"} <= flags
+
+
+@pytest.mark.parametrize("cores, gpus, device, jobs, threads, expected", [
+    (2, 0, "cpu", 0, 0, (1, 2)),  # a small machine: one worker with every core
+    (16, 0, "cpu", 0, 0, (4, 4)),  # one worker per 4 cores
+    (16, 0, "cpu", 2, 0, (2, 8)),  # --jobs: the cores shared among them
+    (16, 0, "cpu", 2, 3, (2, 3)),  # --threads-per-job
+    (16, 2, "cuda", 0, 0, (2, 8)),  # one worker per GPU
+    (16, 2, "cuda:1", 0, 0, (1, 16)),  # the user named one GPU
+])
+def test_default_workers_fit_the_machine(monkeypatch, cores, gpus, device, jobs, threads, expected):
+    from alphaction_demo.app.batch import resources
+
+    monkeypatch.setattr(resources, "usable_cores", lambda: cores)
+    monkeypatch.setattr(resources, "cuda_devices", lambda device: gpus)
+    budget = resources.plan_budget(device, jobs, threads)
+    assert (budget.jobs, budget.threads) == expected
