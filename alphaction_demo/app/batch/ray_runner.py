@@ -11,6 +11,7 @@ and the driver writes them (marker last), so the folder only needs to exist on t
 from __future__ import annotations
 
 import logging
+import socket
 import tempfile
 import time
 from dataclasses import replace
@@ -28,6 +29,7 @@ from alphaction_demo.app.batch.worker import annotate, load_model, one_line, set
 
 log = logging.getLogger(__name__)
 
+CONNECT_TIMEOUT_S = 5.0
 WAIT_SLICE_S = 0.5  # ray.wait is given a timeout so that Ctrl+C reaches the driver at once
 Files = Dict[str, bytes]
 
@@ -80,6 +82,21 @@ def annotate_task(job: VideoJob, settings: RunSettings, threads: int,
         return summary, files, None
 
 
+def _check_reachable(address: str) -> None:
+    """Ray keeps retrying an address nobody answers for minutes; a plain connection says at once."""
+    if address == "auto" or "://" in address:
+        return
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=CONNECT_TIMEOUT_S):
+            pass
+    except ValueError:
+        raise UsageError(f"--ray-address must be HOST:PORT or auto, got {address!r}") from None
+    except OSError as error:
+        raise DemoError(f"cannot reach the Ray cluster at {address} ({error.strerror or error}); start it with "
+                        "`ray start --head` and pass the address it prints") from None
+
+
 def _import_ray():
     try:
         import ray
@@ -101,6 +118,7 @@ class RayRunner:
         self._on_done = on_done
         self._results: Dict[int, VideoSummary] = {}
         self._address = address
+        _check_reachable(address)
         try:
             ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
         except (ConnectionError, ValueError, RuntimeError) as error:
