@@ -7,15 +7,12 @@ close or SIGTERM, 130 after Ctrl+C (as the headless run).
 
 from __future__ import annotations
 
-import logging
 import signal
 import sys
 from typing import Callable, Optional
 
 from alphaction_demo.gui.qtenv import prepare_qt_environment
 from alphaction_demo.settings import RunSettings
-
-log = logging.getLogger(__name__)
 
 
 def run_gui(run: RunSettings, session_factory: Optional[Callable] = None,

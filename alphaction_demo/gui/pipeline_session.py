@@ -23,6 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Dict, Mapping, Optional, Sequence, Tuple
 
+from alphaction_demo.action.categories import GROUPS
 from alphaction_demo.errors import DemoError, InputNotFoundError, OutputError
 from alphaction_demo.pipeline.build import LoadedModel
 from alphaction_demo.settings import FILE, FOLDER, ModelSettings, OutputSettings, RunSettings, SourceSpec, ViewOptions
@@ -30,7 +31,6 @@ from alphaction_demo.settings import FILE, FOLDER, ModelSettings, OutputSettings
 log = logging.getLogger(__name__)
 
 JOIN_TIMEOUT_S = 2.0
-GROUPS = ("pose", "object", "person")
 
 
 class StageFailed(RuntimeError):
