@@ -95,6 +95,7 @@ def test_every_good_video_is_annotated_and_the_corrupt_one_fails(collection, poo
     assert "cannot open" in rows["corrupt.mp4"]["error"] and "corrupt.mp4" in rows["corrupt.mp4"]["error"]
     assert "1 video failed" in run.stderr and "corrupt.mp4: cannot open" in run.stderr
     assert "3 videos: 2 done, 0 skipped (already done), 1 failed" in run.stdout
+    assert "videos 2/2" in run.stderr  # the progress bar (the corrupt file never reached a worker)
     merged = list(csv.reader((out / "results.csv").open()))
     walking = list(csv.reader((out / "walking.csv").open()))
     assert walking and {r[0] for r in merged} == {"walking"}  # asl is too short for a clip: no rows

@@ -159,9 +159,11 @@ class LocalPool:
         return [self._results[k] for k in sorted(self._results)]
 
     # driver loop ---------------------------------------------------------------------------
-    def _start_worker(self) -> None:
-        slot = self._next_slot
-        self._next_slot += 1
+    def _start_worker(self, slot: Optional[int] = None) -> None:
+        """A new worker; a replacement takes the slot (and so the GPU) of the one it replaces."""
+        if slot is None:
+            slot = self._next_slot
+            self._next_slot += 1
         self._workers[slot] = _Worker(slot, self._ctx, self._spec, self._stop)
 
     def _step(self) -> None:
@@ -210,6 +212,9 @@ class LocalPool:
             return False
 
     def _assign(self, worker: _Worker) -> None:
+        if not worker.process.is_alive():  # it ended after its last message: nothing for it
+            worker.job = None
+            return
         worker.send(self._pending.popleft() if self._pending and not self._stop.is_set() else None)
 
     def _record(self, summary: VideoSummary) -> None:
@@ -225,10 +230,8 @@ class LocalPool:
         del self._workers[worker.slot]
         worker.conn.close()
         job = worker.job
-        if worker.retiring and job is None:
-            return
         reason = _exit_reason(worker.process.exitcode)
-        if not worker.ready:
+        if not worker.ready and not worker.retiring:
             self._startup_deaths += 1
             if self._startup_deaths > 2 * self._workers_wanted:
                 raise WorkerStartError(f"batch workers keep dying while they load the model ({reason})")
@@ -242,7 +245,7 @@ class LocalPool:
                 self._record(VideoSummary(video=job.input, name=job.name, status=FAILED,
                                           error=DIED.format(reason=reason), index=job.index))
         if self._pending and len(self._workers) < self._workers_wanted:
-            self._start_worker()
+            self._start_worker(worker.slot)
 
     # stopping ------------------------------------------------------------------------------
     def _shutdown(self, interrupted: bool) -> None:
