@@ -135,7 +135,8 @@ def test_batch_takes_the_single_runs_model_and_detection_flags():
 
 
 @pytest.mark.parametrize("cores, gpus, device, jobs, threads, expected", [
-    (2, 0, "cpu", 0, 0, (1, 2)),  # a small machine: one worker with every core
+    (1, 0, "cpu", 0, 0, (1, 1)),
+    (2, 0, "cpu", 0, 0, (2, 1)),  # two workers of one thread beat one of two (README: Many videos)
     (16, 0, "cpu", 0, 0, (4, 4)),  # one worker per 4 cores
     (16, 0, "cpu", 2, 0, (2, 8)),  # --jobs: the cores shared among them
     (16, 0, "cpu", 2, 3, (2, 3)),  # --threads-per-job

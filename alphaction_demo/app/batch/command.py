@@ -72,7 +72,7 @@ def build_batch_parser(single_run: argparse.ArgumentParser) -> argparse.Argument
     out.add_argument("--force", action="store_true", help="redo every video, even those already done")
     pool = parser.add_argument_group("local workers")
     pool.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
-                      help="worker processes (default: one per GPU, or one per 4 CPU cores, at least 1)")
+                      help="worker processes (default: one per GPU; on the CPU one per 4 cores, at least 2 when there are 2)")
     pool.add_argument("--threads-per-job", type=_positive_int, default=None, metavar="N",
                       help="CPU threads of each worker (default: the cores divided among the workers)")
     ray = parser.add_argument_group("Ray cluster (pip install .[ray])")
