@@ -132,6 +132,7 @@ def main() -> None:
         finally:
             if head is not None:
                 stop_ray(head)
+                shutil.rmtree(f"/tmp/rb{os.getpid()}", ignore_errors=True)
     one, two = results[runs[0][0]], results[runs[1][0]]
     print(f"\n{platform.processor() or platform.machine()}, {os.cpu_count()} cores; {args.videos} clips of "
           f"{args.seconds:g} s; 2 workers = {one['wall'] / two['wall']:.2f}x one worker (target >= 1.8x)")

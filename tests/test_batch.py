@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -222,6 +223,7 @@ def ray_cluster(tmp_path_factory):
         yield f"127.0.0.1:{port}", env
     finally:
         _stop_cluster(head, temp_dir)
+        shutil.rmtree(temp_dir, ignore_errors=True)
 
 
 def test_the_same_folder_on_a_ray_cluster_gives_the_same_outputs(collection, pool_run, ray_cluster, r50_checkpoint,
