@@ -61,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
             "  %(prog)s --webcam                      live window on camera 0\n"
             "  %(prog)s --video-path in.mp4 --no-gui --output-path out.mp4 --results out.csv\n"
             "  %(prog)s --list-models                 the model zoo\n"
-            "  %(prog)s --download-weights            the demo model's weights into weights/"
+            "  %(prog)s --download-weights            the demo model's weights into weights/\n"
+            "  %(prog)s batch FOLDER --output-dir OUT many videos at once (see: %(prog)s batch --help)"
         ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -159,7 +160,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     # this when it is first imported, which is after this point
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     parser = build_parser()
-    args = parser.parse_args(list(argv) if argv is not None else None)
+    argv = list(argv) if argv is not None else sys.argv[1:]
+    if argv[:1] == ["batch"]:
+        from alphaction_demo.app.batch.command import main as batch_main
+
+        return batch_main(argv[1:], parser)
+    args = parser.parse_args(argv)
     try:
         return _dispatch(args)
     except DemoError as exc:

@@ -243,3 +243,27 @@ def benchmark_settings(args: argparse.Namespace) -> RunSettings:
                                 box_thres=args.tracker_box_thres, nms_thres=args.tracker_nms_thres)
     return RunSettings(source=source, model=_model(args, device, need_weights=False), detector=detector,
                        schedule=_schedule(args), view=_view(args), outputs=OutputSettings())
+
+
+def check_output_folder(flag: str, value: str) -> Path:
+    """A folder to write many files into: created when missing, and tried for writing now."""
+    folder = Path(value).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{flag} names a file, not a folder: {folder}")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"cannot create the folder for {flag}: {folder} ({error.strerror}); choose another") from None
+    if not _can_create_files_in(folder):
+        raise OutputError(f"the folder for {flag} is not writable: {folder} (choose another folder)")
+    return folder
+
+
+def shared_settings(args: argparse.Namespace) -> RunSettings:
+    """What every video of a batch shares (model, detector, schedule, view), checked exactly as
+    for a single run; the source and the outputs are filled in per video."""
+    check_numbers(args)
+    device = resolve_device(args.device, args.cpu)
+    _check_precision(args.precision, device)
+    return RunSettings(source=None, model=_model(args, device), detector=_detector(args, device, args.precision),
+                       schedule=_schedule(args), view=_view(args), outputs=OutputSettings(gui=False))
