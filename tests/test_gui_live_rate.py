@@ -68,8 +68,8 @@ def test_the_window_shows_a_25_fps_file_at_25_fps(tmp_path, random_checkpoint):
     argv = ["--gui", "--video-path", str(clip), "--boxes", str(boxes),
             *[a if a != "bf16" else "fp32" for a in model_argv(random_checkpoint)]]
     with xvfb.virtual_display() as display:
-        env = xvfb.x_env(display, XDG_CONFIG_HOME=str(tmp_path / "config"), YOLO_OFFLINE="1")
-        run = subprocess.run([sys.executable, "-c", MEASURE, "10", *argv], cwd=ROOT, env=env, capture_output=True,
+        env = xvfb.x_env(display, XDG_CONFIG_HOME=str(tmp_path / "config"), YOLO_OFFLINE="1", PYTHONPATH=str(ROOT))
+        run = subprocess.run([sys.executable, "-c", MEASURE, "10", *argv], cwd=tmp_path, env=env, capture_output=True,
                              text=True, timeout=200)
     assert run.returncode == 0, run.stderr[-2000:]
     report = json.loads(run.stdout.strip().splitlines()[-1])
