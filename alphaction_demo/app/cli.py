@@ -59,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
             "  %(prog)s --webcam                      live window on camera 0\n"
             "  %(prog)s --video-path in.mp4 --no-gui --output-path out.mp4 --results out.csv\n"
             "  %(prog)s --list-models                 the model zoo\n"
-            "  %(prog)s --download-weights            the demo model's weights into weights/"
+            "  %(prog)s --download-weights            the demo model's weights into weights/\n"
+            "  %(prog)s evaluate --ground-truth GT.csv --results out.csv   AVA frame-mAP (evaluate --help)"
         ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -161,8 +162,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     # FFmpeg's own diagnostics ("moov atom not found") would precede our one-line error; cv2 reads
     # this when it is first imported, which is after this point
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    argv = list(argv) if argv is not None else sys.argv[1:]
+    if argv[:1] == ["evaluate"]:
+        from alphaction_demo.app import evaluate
+
+        return evaluate.main(argv[1:])
     parser = build_parser()
-    args = parser.parse_args(list(argv) if argv is not None else None)
+    args = parser.parse_args(argv)
     try:
         validate_args(args)
         return _dispatch(args)
