@@ -1,4 +1,5 @@
-"""When clips are taken: every 250 ms of video after the first full clip, and which frames."""
+"""When clips are taken: every 250 ms of video from the first full clip, on a grid that holds every
+whole second in "time" mode (AVA keyframes), and which frames."""
 
 import numpy as np
 import pytest
@@ -60,3 +61,28 @@ def test_clip_is_ready_only_when_the_last_instant_is_covered():
     schedule = ClipSchedule(ScheduleSettings(), 40.0)
     assert not schedule.clip_ready(32, 1280.0, [i * 40.0 for i in range(60)])
     assert schedule.clip_ready(32, 1280.0, [i * 40.0 for i in range(64)])
+
+
+@pytest.mark.parametrize("fps, start_ms, rate", [(25, 0, 4), (30, 0, 4), (29.97, 0, 4), (10, 0, 3), (25, 900000, 4),
+                                                 (30, 1000, 1)])
+def test_time_mode_centres_are_the_grid_instants_so_every_whole_second_is_a_keyframe(fps, start_ms, rate):
+    schedule = ClipSchedule(ScheduleSettings(detect_rate=rate), 1000.0 / fps)
+    centres = {}
+    for i in range(int(fps * 12)):
+        t = start_ms + i * 1000.0 / fps
+        slot = schedule.consider(t)
+        if slot is not None:
+            centres[schedule.centre_ms(slot, t)] = t
+    instants = sorted(centres)
+    assert all(abs(c - round(c * rate / 1000) * 1000 / rate) < 1e-6 for c in instants)  # k * interval from 0
+    assert all(abs(centres[c] - c) <= 500 / fps + 1e-6 for c in instants)  # the centre frame is the nearest
+    seconds = [c for c in instants if abs(c - round(c / 1000) * 1000) < 1e-6]
+    first = instants[0]
+    assert start_ms + 1280 - 500 / fps <= first < start_ms + 1280 + 1000 / rate  # the first full clip
+    assert [round(s / 1000) for s in seconds] == list(range(int(-(-first // 1000)), int(instants[-1] // 1000) + 1))
+    assert np.allclose(np.diff(instants), 1000 / rate)
+
+
+def test_frames_mode_centres_stay_frame_times():
+    schedule = ClipSchedule(ScheduleSettings(sampling="frames"), 100.0)
+    assert schedule.centre_ms(12, 3200.0) == 3200.0

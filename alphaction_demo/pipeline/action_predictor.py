@@ -53,8 +53,9 @@ class _Buffered:
 
 @dataclass
 class _Centre:
-    frame: _Buffered
+    frame: _Buffered  # the centre frame: its boxes are the clip's persons
     t_index: int
+    centre_ms: float  # the instant the clip is centred on (the frame's time, or the grid's)
 
 
 @dataclass
@@ -92,7 +93,7 @@ class ActionPredictor:
         self._geometry: Optional[ClipGeometry] = None
         self._ended = False
         self._frames_out: Deque[FrameBoxes] = deque()
-        self._results_out: Deque[ActionResult] = deque()
+        self._results_out: Deque[Tuple[float, ActionResult]] = deque()  # (centre frame's time, result)
 
     # producer side ---------------------------------------------------------------------------
     def push(self, tracked: TrackedFrame) -> None:
@@ -108,7 +109,7 @@ class ActionPredictor:
                 self._frames_out.append(FrameBoxes.of(tracked))
             t_index = self.schedule.consider(tracked.timestamp_ms)
             if t_index is not None:
-                self._open.append(_Centre(item, t_index))
+                self._open.append(_Centre(item, t_index, self.schedule.centre_ms(t_index, tracked.timestamp_ms)))
             self._trim()
             self.stats.buffered_frames = len(self._buffer)
             self._lock.notify_all()
@@ -138,7 +139,7 @@ class ActionPredictor:
             if self._open:
                 keep_from = min(keep_from, self._position(self._open[0]) - s.centre)
         else:
-            oldest = self._open[0].frame.timestamp_ms if self._open else self._buffer[-1].timestamp_ms
+            oldest = self._open[0].centre_ms if self._open else self._buffer[-1].timestamp_ms
             limit = self.schedule.oldest_needed_ms(min(oldest, self._buffer[-1].timestamp_ms))
             keep_from = 0
             while keep_from < len(self._buffer) - 1 and self._buffer[keep_from + 1].timestamp_ms <= limit:
@@ -162,7 +163,7 @@ class ActionPredictor:
         times = [b.timestamp_ms for b in self._buffer]
         n = 0
         for centre in self._open:
-            if not self.schedule.clip_ready(self._position(centre), centre.frame.timestamp_ms, times):
+            if not self.schedule.clip_ready(self._position(centre), centre.centre_ms, times):
                 break
             n += 1
         return n
@@ -181,7 +182,7 @@ class ActionPredictor:
             times = [b.timestamp_ms for b in self._buffer]
             clips = []
             for centre in take:
-                picks = self.schedule.pick(self._position(centre), centre.frame.timestamp_ms, times)
+                picks = self.schedule.pick(self._position(centre), centre.centre_ms, times)
                 clips.append((centre, [self._buffer[i].image for i in picks]))
             del self._open[:ready]
             if self._ended:
@@ -234,9 +235,9 @@ class ActionPredictor:
             self.stats.predictions += 1
             if self.live and self._now_ms is not None:
                 self.stats.latencies_ms.append(self._now_ms() - centre.frame.timestamp_ms)
-            self._results_out.append(ActionResult(centre.frame.timestamp_ms, ids.astype(np.int64),
-                                                  boxes.astype(np.float32), scores.astype(np.float32),
-                                                  self.labels))
+            self._results_out.append((centre.frame.timestamp_ms,
+                                      ActionResult(centre.centre_ms, ids.astype(np.int64), boxes.astype(np.float32),
+                                                   scores.astype(np.float32), self.labels)))
             self._release_memory(centre.t_index)
         self.stats.memory_entries = len(self._memory)
 
@@ -257,7 +258,7 @@ class ActionPredictor:
         before the frames at or after its centre (as the official video writer applies them)."""
         out: List[object] = []
         if self.live:
-            out.extend(self._results_out)
+            out.extend(result for _, result in self._results_out)
             self._results_out.clear()
             return out
         with self._lock:
@@ -265,8 +266,8 @@ class ActionPredictor:
             horizon = min(pending) if pending else float("inf")
             while True:
                 frame_ok = bool(self._frames_out) and self._frames_out[0].timestamp_ms < horizon
-                if self._results_out and (not frame_ok or self._results_out[0].timestamp_ms <= self._frames_out[0].timestamp_ms):
-                    out.append(self._results_out.popleft())
+                if self._results_out and (not frame_ok or self._results_out[0][0] <= self._frames_out[0].timestamp_ms):
+                    out.append(self._results_out.popleft()[1])
                 elif frame_ok:
                     out.append(self._frames_out.popleft())
                 else:
@@ -279,7 +280,7 @@ class ActionPredictor:
         out = self.step()
         if not self.live:
             with self._lock:
-                out.extend(self._results_out)
+                out.extend(result for _, result in self._results_out)
                 self._results_out.clear()
                 out.extend(self._frames_out)
                 self._frames_out.clear()

@@ -4,21 +4,26 @@ The official demo takes a centre every 1000 / detect_rate ms of video time, judg
 frame, and a clip of 64 consecutive frames around it. The models were trained on 25 fps video, so
 at other frame rates 64 frames are not 2.56 s; "time" sampling picks, for each of the 64 instants
 40 ms apart, the nearest buffered frame instead (the official behaviour is "frames").
-Centres sit on a grid that starts at the first full clip (slot k at first + k * interval ms), so
-memory indices are unique and one step apart, and a 30 fps video still gets 4 predictions per
-second of video on average (the official rule, "interval after the previous centre", drifts to
-one every 267 ms there).
+In "time" mode the centres are the instants k * interval of video time (slot k, from time 0), not
+frame times: with a whole detect rate the grid holds every whole second, which is where AVA puts
+its keyframes (the clip of keyframe t has 32 instants before t and 32 from t, as AlphAction's AVA
+loader cuts it), so the results file can be evaluated as AVA is; the slot's centre frame (its boxes)
+is the first frame within half a frame of the instant. In "frames" mode (the official rule) the grid
+starts at the first full clip (slot k at first + k * interval ms) and centres are frame times.
+Either way memory indices are unique and one step apart, and a 30 fps video still gets 4
+predictions per second of video on average (the official "interval after the previous centre"
+drifts to one every 267 ms there).
 """
 
 from __future__ import annotations
 
 import bisect
+import math
 from typing import List, Optional, Sequence
 
 import numpy as np
 
 from alphaction_demo.settings import FRAMES, ScheduleSettings
-
 
 
 def clip_instants(settings: ScheduleSettings, centre_ms: float) -> np.ndarray:
@@ -48,11 +53,9 @@ class ClipSchedule:
             self._first_ms = timestamp_ms
         position = self._count
         self._count += 1
-        if s.sampling == FRAMES:
-            left_full = position >= s.centre
-        else:
-            left_full = clip_instants(s, timestamp_ms)[0] >= self._first_ms - self.frame_ms / 2
-        if not left_full:
+        if s.sampling != FRAMES:
+            return self._consider_time(timestamp_ms)
+        if position < s.centre:
             return None
         if self._grid_origin is None:  # the grid starts at the first full clip, as the official demo
             self._grid_origin = timestamp_ms
@@ -62,6 +65,21 @@ class ClipSchedule:
             return None
         self._next_slot = k + 1
         return self._grid_offset + k
+
+    def _consider_time(self, timestamp_ms: float) -> Optional[int]:
+        slot = math.floor((timestamp_ms + self.frame_ms / 2) / self.settings.interval_ms + 1e-9)
+        if slot < self._next_slot:
+            return None
+        self._next_slot = slot + 1
+        if clip_instants(self.settings, self.centre_ms(slot, timestamp_ms))[0] < self._first_ms - self.frame_ms / 2:
+            return None  # the clip would start before the first frame
+        return slot
+
+    def centre_ms(self, slot: int, frame_ms: float) -> float:
+        """The video time a clip is centred on: the grid instant ("time"), the frame's ("frames")."""
+        if self.settings.sampling == FRAMES:
+            return frame_ms
+        return slot * 1000.0 / self.settings.detect_rate
 
     def last_needed_ms(self, centre_ms: float) -> float:
         """Time of the last frame time-sampling needs (its nearest frame may be a later one)."""
