@@ -182,6 +182,11 @@ class OutputSettings:
     video_path: Optional[str] = None
     results_path: Optional[str] = None
     gui: bool = False
+    timestamp_offset_s: int = 0  # AVA's number of the file's second 0 (900 for AVA's 15-minute clips)
+
+    def __post_init__(self) -> None:
+        if self.timestamp_offset_s < 0:
+            raise UsageError(f"--timestamp-offset must be 0 or more seconds, got {self.timestamp_offset_s}")
 
 
 @dataclass(frozen=True)

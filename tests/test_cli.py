@@ -43,7 +43,7 @@ OFFICIAL_FLAGS = [
 ]
 ADDED_FLAGS = [
     "--device", "--precision", "--gui", "--no-gui", "--results", "--detector", "--detector-weights",
-    "--boxes", "--model", "--download-weights", "--list-models", "--benchmark", "--version",
+    "--boxes", "--model", "--download-weights", "--list-models", "--benchmark", "--version", "--timestamp-offset",
 ]
 
 
@@ -97,6 +97,9 @@ VALIDATION_CASES = [
     ("no input headless", ["--no-gui", "--cpu"], "no input"),
     ("negative start", ["--start", "-5"], "--start must be"),
     ("zero duration", ["--duration", "0"], "--duration must be"),
+    ("negative timestamp offset", ["--timestamp-offset", "-900"], "--timestamp-offset must be 0 or more"),
+    ("timestamp offset without results", ["--video-path", str(MKV), "--no-gui", "--timestamp-offset", "900"],
+     "give --results FILE.csv"),
     ("missing boxes file", ["--video-path", str(MKV), "--boxes", "none.csv"], "boxes file not found"),
     ("fp16 on cpu", ["--video-path", str(MKV), "--no-gui", "--cpu", "--precision", "fp16"], "needs a CUDA"),
     ("gui without display", ["--video-path", str(MKV), "--gui", "--cpu"], "needs a display"),

@@ -82,7 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="write the annotated video here (.mp4 or .avi); headless runs on a "
                      "video file write output.mp4 when this is not given")
     out.add_argument("--results", default=None, metavar="FILE",
-                     help="write the detections here: .csv (AVA format) or .jsonl (JSON lines)")
+                     help="write the detections here: .csv (strict AVA: keyframes only, plus "
+                     "FILE.tracks.csv with every prediction and track id) or .jsonl (JSON lines)")
+    out.add_argument("--timestamp-offset", type=int, default=0, metavar="S",
+                     help="add this to the whole seconds of video time that number AVA keyframes in "
+                     "--results (AVA's 15-minute clips cut at second 900 of the movie: 900)")
     out.add_argument("--visual-threshold", type=_threshold, default=0.5, metavar="P",
                      help="show labels whose score is at least this")
     out.add_argument("--hide-time", action="store_true", help="do not draw the video timestamp")

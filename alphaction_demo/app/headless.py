@@ -96,7 +96,8 @@ def build_pipeline(args: argparse.Namespace, *, loaded: LoadedModel, tracker=Non
                                     frame_ms=1000.0 / source.fps, live=live, now_ms=source.now_ms)
         results = None
         if args.results:
-            results = ResultsFile(args.results, spec.video_id, None, loaded.ava_ids)
+            results = ResultsFile(args.results, spec.video_id, None, loaded.ava_ids,
+                                  timestamp_offset_s=getattr(args, "timestamp_offset", 0))
         view = ViewOptions(visual_threshold=args.visual_threshold, show_time=not args.hide_time)
         pipeline = Pipeline(source=source, tracker=tracker, predictor=predictor,
                             labels=TrackLabels(loaded.label_set), live=live,

@@ -44,6 +44,8 @@ def _check_numbers(args: argparse.Namespace) -> None:
     _check_unit_interval("--tracker-nms-thres", args.tracker_nms_thres)
     if args.detect_rate <= 0:
         raise UsageError(f"--detect-rate must be a positive number of updates per second, got {args.detect_rate}")
+    if args.timestamp_offset < 0:
+        raise UsageError(f"--timestamp-offset must be 0 or more seconds, got {args.timestamp_offset}")
     if args.start < 0:
         raise UsageError(f"--start must be 0 or more milliseconds, got {args.start}")
     if args.duration != -1 and args.duration <= 0:
@@ -107,6 +109,8 @@ def _check_outputs(args: argparse.Namespace) -> None:
             raise OutputError("--output-path is the input video; choose another file name")
     if args.results is not None:
         args.results = _check_writable_file("--results", args.results, RESULTS_SUFFIXES)
+    if args.timestamp_offset and args.results is None:
+        raise UsageError("--timestamp-offset numbers the keyframes of a results file: give --results FILE.csv")
 
 
 def _resolve_device(args: argparse.Namespace) -> None:
