@@ -79,6 +79,7 @@ class DetectorSettings:
     nms_thres: float = 0.4  # the official demo's --tracker-nms-thres: IoU above which boxes merge
     object_thres: float = 0.25  # objects for the IA object blocks: ultralytics' own default confidence
     boxes_file: Optional[str] = None
+    boxes_offset_s: int = 0  # AVA boxes files: the AVA second of the video's time 0 (--timestamp-offset)
     fps: float = 25.0  # the source's frame rate: how many frames a lost track is kept
 
     def __post_init__(self) -> None:

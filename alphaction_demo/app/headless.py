@@ -60,7 +60,7 @@ def detector_settings(args: argparse.Namespace, fps: float):
     return DetectorSettings(kind=kind, weights=weights, imgsz=args.imgsz, device=args.device,
                             half=args.precision == "fp16" and args.device.startswith("cuda"), tracker=args.tracker,
                             box_thres=args.tracker_box_thres, nms_thres=args.tracker_nms_thres,
-                            boxes_file=args.boxes, fps=fps)
+                            boxes_file=args.boxes, boxes_offset_s=getattr(args, "timestamp_offset", 0), fps=fps)
 
 
 def build_pipeline(args: argparse.Namespace, *, loaded: LoadedModel, tracker=None, live: Optional[bool] = None,

@@ -109,8 +109,9 @@ def _check_outputs(args: argparse.Namespace) -> None:
             raise OutputError("--output-path is the input video; choose another file name")
     if args.results is not None:
         args.results = _check_writable_file("--results", args.results, RESULTS_SUFFIXES)
-    if args.timestamp_offset and args.results is None:
-        raise UsageError("--timestamp-offset numbers the keyframes of a results file: give --results FILE.csv")
+    if args.timestamp_offset and args.results is None and args.boxes is None:
+        raise UsageError("--timestamp-offset numbers AVA keyframes in --results FILE.csv (and in an AVA --boxes "
+                         "file); give --results")
 
 
 def _resolve_device(args: argparse.Namespace) -> None:
