@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from alphaction_demo.app.cli import build_parser
+from alphaction_demo.app.evaluate import build_parser as build_evaluate_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -42,7 +43,10 @@ def test_every_readme_command_parses(command):
     for program in PROGRAMS:
         if command.startswith(program):
             words = shlex.split(command[len(program):])
-    args = build_parser().parse_args(words) if "--help" not in words else None
+    parser = build_parser()
+    if words[:1] == ["evaluate"]:  # the subcommand has its own parser
+        parser, words = build_evaluate_parser(), words[1:]
+    args = parser.parse_args(words) if "--help" not in words else None
     assert args is not None or "--help" in words
 
 
