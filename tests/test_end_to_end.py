@@ -83,18 +83,21 @@ def test_offline_run_on_a_real_video(tmp_path, walking_clip, r50_checkpoint):
 
 def test_a_real_runs_results_evaluated_against_themselves_give_map_1(tmp_path, walking_clip, r50_checkpoint):
     """The CSV is what AVA's evaluator reads: as ground truth too (its 8th column is then a person
-    id), and every detection finds its own box, so each class present has AP 1."""
+    id), and every detection finds its own box, so each class present has AP 1. Keyframes are
+    numbered by the file's own time plus the offset, whatever --start is: from 1 s, the first full
+    clip is centred at 2.5 s and only keyframe 3 (+ 900) has its whole clip before the end at 5 s."""
     results = tmp_path / "clip.csv"
     run = demo("--video-path", walking_clip, "--boxes", boxes_csv(tmp_path / "boxes.csv", 125), "--results", results,
-               "--timestamp-offset", 900, "--output-path", tmp_path / "o.mp4", *model_args(r50_checkpoint))
+               "--start", 1000, "--timestamp-offset", 900, "--output-path", tmp_path / "o.mp4",
+               *model_args(r50_checkpoint))
     assert run.returncode == 0, run.stderr
-    assert {r[1] for r in csv.reader(results.open())} == {"0902", "0903"}
+    assert {r[1] for r in csv.reader(results.open())} == {"0903"}
     scores = tmp_path / "m.json"
     check = demo("evaluate", "--ground-truth", results, "--results", results, "--json", scores)
     assert check.returncode == 0, check.stderr
     numbers = json.loads(scores.read_text())
     assert numbers["mAP"] == 1.0 and set(numbers["per_class"].values()) == {1.0}
-    assert len(numbers["per_class"]) == 60 and all(n == 4 for n in numbers["ground_truth"].values())
+    assert len(numbers["per_class"]) == 60 and all(n == 2 for n in numbers["ground_truth"].values())
 
 
 def test_ctrl_c_stops_promptly_and_keeps_the_outputs(tmp_path, r50_checkpoint):
