@@ -25,6 +25,15 @@ def _check_array(name: str, value: np.ndarray, shape: tuple, dtype) -> None:
         raise ValueError(f"{name} must be {np.dtype(dtype).name}, got {value.dtype}")
 
 
+def clamp_boxes(boxes: np.ndarray, max_x: float, max_y: float) -> np.ndarray:
+    """A copy of xyxy `boxes` with every coordinate inside [0, max]. Detectors clamp to the frame's
+    size, the official model code to size - 1 (`clip_to_image`): the caller says which."""
+    out = np.array(boxes, dtype=np.float32).reshape(-1, 4)
+    out[:, [0, 2]] = out[:, [0, 2]].clip(0, max_x)
+    out[:, [1, 3]] = out[:, [1, 3]].clip(0, max_y)
+    return out
+
+
 @dataclass(frozen=True)
 class Frame:
     """One decoded picture with its place in time (video time for files, wall clock for live)."""

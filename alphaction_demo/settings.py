@@ -17,6 +17,7 @@ from typing import FrozenSet, Optional, Tuple
 
 from alphaction_demo.errors import UsageError
 
+PROG = "alphaction-demo"  # the program's name in messages, whatever entry point started it
 # source kinds
 FILE, FOLDER, WEBCAM, URL, SYNTHETIC = "file", "folder", "webcam", "url", "synthetic"
 # clip sampling modes
@@ -194,14 +195,14 @@ class OutputSettings:
 class RunSettings:
     """Everything one run needs; see the module docstring."""
 
-    source: SourceSpec
+    source: Optional[SourceSpec]  # None: the window starts without a source
     model: ModelSettings
     detector: DetectorSettings = field(default_factory=DetectorSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     view: ViewOptions = field(default_factory=ViewOptions)
     outputs: OutputSettings = field(default_factory=OutputSettings)
 
-    def with_source(self, source: SourceSpec) -> "RunSettings":
+    def with_source(self, source: Optional[SourceSpec]) -> "RunSettings":
         return replace(self, source=source)
 
     def with_detect_rate(self, rate: float) -> "RunSettings":

@@ -23,18 +23,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from alphaction_demo.action import ActionModel, load_config  # noqa: E402
 from alphaction_demo.pipeline.action_predictor import ActionPredictor, FrameBoxes  # noqa: E402
-from alphaction_demo.app.benchmark import FRAME_SIZE, _KnownFigures  # noqa: E402
-from alphaction_demo.pipeline.clip import ClipSettings  # noqa: E402
-from alphaction_demo.pipeline.clip_schedule import ScheduleSettings  # noqa: E402
-from alphaction_demo.detection import DetectorSettings, build_tracker  # noqa: E402
-from alphaction_demo.app.headless import build_pipeline, load_action_model  # noqa: E402
-from alphaction_demo.records import ActionResult  # noqa: E402
-from alphaction_demo.media.rendering import ViewOptions, draw_overlay  # noqa: E402
+from alphaction_demo.app.benchmark import KnownFigures  # noqa: E402
+from alphaction_demo.detection import build_tracker  # noqa: E402
+from alphaction_demo.media.rendering import draw_overlay  # noqa: E402
 from alphaction_demo.media.sinks import VideoFileSink  # noqa: E402
-from alphaction_demo.media.sources import SYNTHETIC, SourceSpec, SyntheticSource, open_source  # noqa: E402
+from alphaction_demo.media.sources import SyntheticSource, open_source  # noqa: E402
+from alphaction_demo.pipeline.build import build_pipeline, load_action_model  # noqa: E402
+from alphaction_demo.pipeline.clip import ClipSettings  # noqa: E402
 from alphaction_demo.pipeline.track_labels import TrackLabels  # noqa: E402
+from alphaction_demo.records import ActionResult  # noqa: E402
+from alphaction_demo.settings import (SYNTHETIC, DetectorSettings, ModelSettings, OutputSettings,  # noqa: E402
+                                      RunSettings, ScheduleSettings, SourceSpec, ViewOptions)
 
 FPS = 25.0
+FRAME_SIZE = (480, 640)
 
 
 def parse() -> argparse.Namespace:
@@ -47,10 +49,9 @@ def parse() -> argparse.Namespace:
     return p.parse_args()
 
 
-def run_args(opts, folder: str) -> argparse.Namespace:
-    return argparse.Namespace(cfg_path=opts.model, common_cate=False, detect_rate=4, device="cpu",
-                              precision=opts.precision, clip_sampling="time", results=None, visual_threshold=0.5,
-                              hide_time=False, output_path=str(Path(folder) / "out.mp4"), start=0, duration=-1)
+def run_settings(opts, spec: SourceSpec, folder: str) -> RunSettings:
+    return RunSettings(source=spec, model=ModelSettings(config=opts.model, weights="", precision=opts.precision),
+                       schedule=ScheduleSettings(detect_rate=4), outputs=OutputSettings(video_path=str(Path(folder) / "out.mp4")))
 
 
 def timed(fn):
@@ -133,14 +134,14 @@ def main() -> int:
     frames = int(opts.seconds * FPS)
     spec = SourceSpec(SYNTHETIC, fps=FPS, size=FRAME_SIZE, frames=frames)
     with tempfile.TemporaryDirectory() as folder:
-        args = run_args(opts, folder)
-        loaded = load_action_model(args, model=ActionModel.random(cfg, seed=0, precision=opts.precision))
+        settings = run_settings(opts, spec, folder)
+        loaded = load_action_model(settings.model, 4, network=ActionModel.random(cfg, seed=0, precision=opts.precision))
         kind = "hog" if opts.detector == "hog" else "yolo"
-        tracker = _KnownFigures(build_tracker(DetectorSettings(kind=kind, weights=opts.detector, imgsz=opts.imgsz,
+        tracker = KnownFigures(build_tracker(DetectorSettings(kind=kind, weights=opts.detector, imgsz=opts.imgsz,
                                                                fps=FPS)), SyntheticSource(spec))
         alone = stages_alone(loaded, tracker, spec, folder)
         t_sequential = sequential(loaded, tracker, spec, folder)
-        pipeline = build_pipeline(args, loaded=loaded, tracker=tracker, source_spec=spec)
+        pipeline = build_pipeline(settings, loaded=loaded, tracker=tracker)
         pipeline.start()
         pipeline.finished.wait()
         pipeline.join(5.0)

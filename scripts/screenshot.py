@@ -54,10 +54,15 @@ def parse(argv):
     return parser.parse_args(argv)
 
 
-def demo_args(opts, workdir: Path) -> argparse.Namespace:
-    from alphaction_demo.app.cli import build_parser
+def demo_settings(opts, workdir: Path):
+    """The run's settings as the command line makes them (validated), shown in a window."""
+    from dataclasses import replace
 
-    argv = ["--gui", "--video-path", str(Path(opts.video).resolve()), "--cpu", "--precision", "bf16",
+    from alphaction_demo.app.cli import build_parser
+    from alphaction_demo.app.validation import run_settings
+    from alphaction_demo.settings import OutputSettings
+
+    argv = ["--no-gui", "--output-path", str(workdir / "unused.mp4"), "--video-path", str(Path(opts.video).resolve()), "--cpu", "--precision", "bf16",
             "--detector", opts.detector, "--visual-threshold", str(opts.threshold)]
     if opts.boxes:
         argv += ["--boxes", str(Path(opts.boxes).resolve())]
@@ -82,13 +87,7 @@ def demo_args(opts, workdir: Path) -> argparse.Namespace:
                         RANDOM_CONFIG, path)
             ActionModel.save_random_checkpoint(load_config(RANDOM_CONFIG), path)
             argv += ["--cfg-path", RANDOM_CONFIG, "--weight-path", str(path)]
-    args = build_parser().parse_args(argv)
-    args.device, args.gui = "cpu", True
-    if args.model:
-        from alphaction_demo.gui.models import args_for_model
-
-        args = args_for_model(args, args.model)
-    return args
+    return replace(run_settings(build_parser().parse_args(argv)), outputs=OutputSettings(gui=True))
 
 
 def shoot(opts) -> int:
@@ -100,7 +99,7 @@ def shoot(opts) -> int:
     width, height = (int(v) for v in opts.size.lower().split("x"))
     with tempfile.TemporaryDirectory(prefix="alphaction-shot-") as tmp:
         os.environ["XDG_CONFIG_HOME"] = str(Path(tmp) / "config")  # default settings, not the user's
-        args = demo_args(opts, Path(tmp))
+        settings = demo_settings(opts, Path(tmp))
         factory = PipelineSessionFactory(ModelCache())
         state = {"saved": False}
 
@@ -140,7 +139,7 @@ def shoot(opts) -> int:
             timer.timeout.connect(poll)
             timer.start(200)
 
-        run_gui(args, session_factory=factory, on_shown=on_shown)
+        run_gui(settings, session_factory=factory, on_shown=on_shown)
     return 0 if state["saved"] else 1
 
 

@@ -23,12 +23,12 @@ LABELS = tuple(n for names in GROUPS.values() for n in names)
 class FakeSession:
     instances: List["FakeSession"] = []
 
-    def __init__(self, args, source: SourceSpec, bridge, fps: float = 30.0) -> None:
+    def __init__(self, run, source: SourceSpec, bridge, fps: float = 30.0) -> None:
         if source.kind == "file" and not Path(source.value).exists():
             from alphaction_demo.errors import InputNotFoundError
 
             raise InputNotFoundError(f"input not found: {source.value}")
-        self.args, self.source, self.bridge, self.fps = args, source, bridge, fps
+        self.run, self.source, self.bridge, self.fps = run, source, bridge, fps
         self.ready = True
         self.labels = LABELS
         self.category_groups = GROUPS

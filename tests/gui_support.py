@@ -38,11 +38,20 @@ def model_argv(checkpoint: Path) -> list:
     return ["--cfg-path", CONFIG, "--weight-path", str(checkpoint), "--cpu", "--precision", "bf16"]
 
 
-def load_model(args):
+def load_model(model, detect_rate: float = 4):
     """The action model exactly as the command line loads it."""
-    from alphaction_demo.app.headless import load_action_model
+    from alphaction_demo.pipeline.build import load_action_model
 
-    return load_action_model(args)
+    return load_action_model(model, detect_rate)
+
+
+def window_settings(checkpoint: Path):
+    """What the command line makes of `--gui` with `model_argv(checkpoint)` on the CPU."""
+    from alphaction_demo.settings import ModelSettings, OutputSettings, RunSettings
+
+    return RunSettings(source=None, model=ModelSettings(config=CONFIG, weights=str(checkpoint), device="cpu",
+                                                        precision="bf16"),
+                       outputs=OutputSettings(gui=True))
 
 
 PERSON_BOXES = ((0.12, 0.30, 0.32, 0.95), (0.60, 0.30, 0.80, 0.95))  # fractions of width / height

@@ -168,3 +168,17 @@ def test_download_offline_fails_in_one_line_and_keeps_nothing(tmp_path):
     assert_one_line_error(result, "could not download resnet50_4x16f_baseline")
     assert "by hand" in result.stderr
     assert not (folder / "resnet50_4x16f_baseline.pth").exists()
+
+
+def test_timestamp_offset_reaches_the_results_and_an_ava_boxes_file(tmp_path):
+    from alphaction_demo.app.validation import run_settings
+
+    weights, boxes = tmp_path / "w.pth", tmp_path / "gt.csv"
+    weights.write_bytes(b"")
+    boxes.write_text("vid,0902,0.1,0.1,0.4,0.9,12\n")
+    args = build_parser().parse_args([
+        "--video-path", str(MKV), "--no-gui", "--cpu", "--cfg-path", "resnet50_4x16f_denseserial", "--weight-path",
+        str(weights), "--boxes", str(boxes), "--results", str(tmp_path / "r.csv"), "--output-path",
+        str(tmp_path / "o.mp4"), "--timestamp-offset", "900"])
+    settings = run_settings(args)
+    assert settings.outputs.timestamp_offset_s == 900 and settings.detector.boxes_offset_s == 900

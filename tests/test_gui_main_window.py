@@ -16,7 +16,7 @@ import pytest  # noqa: E402
 from PyQt5.QtCore import QSettings  # noqa: E402
 from PyQt5.QtWidgets import QMessageBox  # noqa: E402
 
-from alphaction_demo.app.cli import build_parser  # noqa: E402
+from alphaction_demo.settings import ModelSettings, OutputSettings, RunSettings  # noqa: E402
 from alphaction_demo.errors import WeightsError  # noqa: E402
 from alphaction_demo.gui.main_window import MainWindow  # noqa: E402
 from alphaction_demo.gui.session import FILE, WEBCAM, SourceSpec  # noqa: E402
@@ -33,16 +33,15 @@ def isolated_settings(tmp_path):
 
 
 @pytest.fixture
-def args(tmp_path):
-    ns = build_parser().parse_args([])
-    ns.device, ns.model = "cpu", "fake"
-    return ns
+def run(tmp_path):
+    return RunSettings(source=None, model=ModelSettings(config="c", weights="w", name="fake", device="cpu"),
+                       outputs=OutputSettings(gui=True))
 
 
 @pytest.fixture
-def window(qtbot, args, tmp_path):
+def window(qtbot, run, tmp_path):
     FakeSession.instances.clear()
-    win = MainWindow(args, FakeSession, GuiSettings(), models=["fake"])
+    win = MainWindow(run, FakeSession, GuiSettings(), models=["fake"])
     win.output_dir = tmp_path
     qtbot.addWidget(win)
     win.show()

@@ -22,7 +22,8 @@ from alphaction_demo.gui.bridge import PipelineBridge  # noqa: E402
 from alphaction_demo.gui.category_filter import CategoryFilter  # noqa: E402
 from alphaction_demo.gui.score_plot import ScoreHistory, ScorePlot, top_classes  # noqa: E402
 from alphaction_demo.gui.selection import box_of, track_at  # noqa: E402
-from alphaction_demo.gui.session import is_seekable, source_from_args, source_title  # noqa: E402
+from alphaction_demo.app.validation import run_settings, source_from_args  # noqa: E402
+from alphaction_demo.gui.session import is_seekable, source_title  # noqa: E402
 from alphaction_demo.records import RenderedFrame  # noqa: E402
 from alphaction_demo.gui.settings import GuiSettings, load_settings, save_settings  # noqa: E402
 from alphaction_demo.gui.signals import SignalWatcher  # noqa: E402
@@ -98,10 +99,13 @@ def test_settings_round_trip_and_flags_win(tmp_path):
     save_settings(saved)
     loaded = load_settings()
     assert loaded == saved
-    defaults = build_parser().parse_args([])
-    given = build_parser().parse_args(["--visual-threshold", "0.7", "--hide-time"])
-    assert loaded.with_args(defaults, defaults) == saved
-    merged = loaded.with_args(given, defaults)
+    weights = tmp_path / "w.pth"
+    weights.write_bytes(b"")
+    base = ["--weight-path", str(weights), "--cpu", "--no-gui", "--webcam", "--detector", "hog"]
+    defaults = run_settings(build_parser().parse_args(base))
+    given = run_settings(build_parser().parse_args(base + ["--visual-threshold", "0.7", "--hide-time"]))
+    assert loaded.with_run(defaults) == saved
+    merged = loaded.with_run(given)
     assert merged.visual_threshold == 0.7 and merged.show_time is False and merged.detect_rate == 2
 
 
@@ -196,7 +200,10 @@ def test_category_filter_groups_and_all_none(qtbot):
     (["--video-path", "dir/a.mp4", "--start", "500"], "file", "dir/a.mp4", "a.mp4", True),
     ([], None, None, None, False),
 ])
-def test_source_from_args(argv, kind, value, title, seekable):
+def test_source_from_args(argv, kind, value, title, seekable, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "dir" / "a.mp4").write_bytes(b"")
     args = build_parser().parse_args(argv)
     spec = source_from_args(args)
     assert (spec.kind, spec.value) == (kind, value) if kind else spec is None

@@ -1,7 +1,6 @@
 """The threaded pipeline with stand-in model and tracker: offline and live runs, outputs,
 drops, failures and stops. The real model and detectors join it in tests/test_end_to_end.py."""
 
-import argparse
 import csv
 import json
 import threading
@@ -13,9 +12,11 @@ import numpy as np
 import pytest
 
 from alphaction_demo.action import load_config
-from alphaction_demo.app.headless import LoadedModel, build_pipeline, run_pipeline
+from alphaction_demo.app.headless import run_pipeline
+from alphaction_demo.pipeline.build import LoadedModel, build_pipeline
 from alphaction_demo.records import RenderedFrame
-from alphaction_demo.media.sources import FILE, SYNTHETIC, SourceSpec
+from alphaction_demo.settings import (FILE, SYNTHETIC, ModelSettings, OutputSettings, RunSettings,
+                                      ScheduleSettings, SourceSpec)
 from tests.pipeline_support import LABEL_SET, BoxTracker, FakeModel
 
 VIDEOS = Path(__file__).resolve().parents[1] / ".." / "shared" / "media" / "videos"
@@ -27,21 +28,22 @@ def loaded(model=None):
                        tuple(range(1, 16)))
 
 
-def args_for(tmp_path, **kw):
-    values = dict(detect_rate=4, clip_sampling="time", results=None, visual_threshold=0.5, hide_time=False,
-                  output_path=str(tmp_path / "out.mp4"), start=0, duration=-1)
-    values.update(kw)
-    return argparse.Namespace(**values)
+def settings_for(tmp_path, source: SourceSpec, results=None, output_path="out.mp4") -> RunSettings:
+    """A run's settings as the command line makes them; the model part is unused (models are given)."""
+    return RunSettings(source=source, model=ModelSettings(config="resnet50_4x16f_denseserial", weights=""),
+                       schedule=ScheduleSettings(detect_rate=4, sampling="time"),
+                       outputs=OutputSettings(video_path=str(tmp_path / output_path) if output_path else None,
+                                              results_path=results))
 
 
 def test_offline_run_writes_every_frame_and_a_prediction_every_250_ms(tmp_path, capsys):
-    args = args_for(tmp_path, results=str(tmp_path / "r.csv"))
-    pipeline = build_pipeline(args, loaded=loaded(), tracker=BoxTracker(), source_spec=SourceSpec(FILE, str(MKV)))
-    assert run_pipeline(pipeline, args) == 0
-    capture = cv2.VideoCapture(args.output_path)
+    settings = settings_for(tmp_path, SourceSpec(FILE, str(MKV)), results=str(tmp_path / "r.csv"))
+    pipeline = build_pipeline(settings, loaded=loaded(), tracker=BoxTracker())
+    assert run_pipeline(pipeline, settings) == 0
+    capture = cv2.VideoCapture(settings.outputs.video_path)
     assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 89 and capture.get(cv2.CAP_PROP_FPS) == pytest.approx(30)
     assert (capture.get(cv2.CAP_PROP_FRAME_WIDTH), capture.get(cv2.CAP_PROP_FRAME_HEIGHT)) == (640, 480)
-    assert Path(args.results).read_text() == ""  # 2.97 s of video: no keyframe has its whole clip
+    assert Path(settings.outputs.results_path).read_text() == ""  # 2.97 s of video: no keyframe has its whole clip
     rows = list(csv.DictReader(open(tmp_path / "r.tracks.csv")))
     times = sorted({float(row["time_s"]) for row in rows})
     assert times[0] == 1.5  # the first instant k * 250 ms whose clip starts within the video
@@ -52,10 +54,11 @@ def test_offline_run_writes_every_frame_and_a_prediction_every_250_ms(tmp_path, 
 def test_csv_and_json_lines_agree(tmp_path):
     rows = {}
     for suffix in ("csv", "jsonl"):
-        args = args_for(tmp_path, results=str(tmp_path / f"r.{suffix}"), output_path=None)
-        pipeline = build_pipeline(args, loaded=loaded(), tracker=BoxTracker(), source_spec=SourceSpec(FILE, str(MKV)))
-        assert run_pipeline(pipeline, args, progress=False) == 0
-        rows[suffix] = Path(args.results).read_text().splitlines()
+        settings = settings_for(tmp_path, SourceSpec(FILE, str(MKV)), results=str(tmp_path / f"r.{suffix}"),
+                                output_path=None)
+        pipeline = build_pipeline(settings, loaded=loaded(), tracker=BoxTracker())
+        assert run_pipeline(pipeline, settings, progress=False) == 0
+        rows[suffix] = Path(settings.outputs.results_path).read_text().splitlines()
     lines = [json.loads(line) for line in rows["jsonl"]]
     csv_rows = list(csv.DictReader(open(tmp_path / "r.tracks.csv")))
     for line in lines:
@@ -71,9 +74,8 @@ def test_csv_and_json_lines_agree(tmp_path):
 def test_live_run_from_a_fake_camera_drops_frames_and_shows_labels(tmp_path):
     shown = []
     model = FakeModel(extract_delay=0.3)
-    args = args_for(tmp_path, output_path=None)
-    pipeline = build_pipeline(args, loaded=loaded(model), tracker=BoxTracker(delay=0.05),
-                              source_spec=SourceSpec(SYNTHETIC, fps=30, size=(120, 160)),
+    settings = settings_for(tmp_path, SourceSpec(SYNTHETIC, fps=30, size=(120, 160)), output_path=None)
+    pipeline = build_pipeline(settings, loaded=loaded(model), tracker=BoxTracker(delay=0.05),
                               on_frame=lambda f: shown.append((f, pipeline.labels.shown(1, pipeline.view.policy()))))
     pipeline.start()
     time.sleep(4.0)
@@ -88,46 +90,43 @@ def test_live_run_from_a_fake_camera_drops_frames_and_shows_labels(tmp_path):
 
 
 def test_a_failing_stage_stops_everything_with_one_line(tmp_path, capsys):
-    args = args_for(tmp_path)
-    pipeline = build_pipeline(args, loaded=loaded(), tracker=BoxTracker(fail_at=20),
-                              source_spec=SourceSpec(FILE, str(MKV)))
+    settings = settings_for(tmp_path, SourceSpec(FILE, str(MKV)))
+    pipeline = build_pipeline(settings, loaded=loaded(), tracker=BoxTracker(fail_at=20))
     started = time.monotonic()
-    assert run_pipeline(pipeline, args, progress=False) == 1
+    assert run_pipeline(pipeline, settings, progress=False) == 1
     assert time.monotonic() - started < 5
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "detect stage failed" in err[0] and "exploded on frame 20" in err[0]
     assert not any(t.is_alive() for t in threading.enumerate() if t.name in ("capture", "detect", "action", "render"))
-    capture = cv2.VideoCapture(args.output_path)
+    capture = cv2.VideoCapture(settings.outputs.video_path)
     assert 0 < int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) <= 20  # what was written is kept, playable
 
 
 @pytest.mark.parametrize("fail_at", [0, 88])
 def test_failures_at_the_very_start_and_end(tmp_path, fail_at):
-    args = args_for(tmp_path)
-    pipeline = build_pipeline(args, loaded=loaded(), tracker=BoxTracker(fail_at=fail_at),
-                              source_spec=SourceSpec(FILE, str(MKV)))
-    assert run_pipeline(pipeline, args, progress=False) == 1
+    settings = settings_for(tmp_path, SourceSpec(FILE, str(MKV)))
+    pipeline = build_pipeline(settings, loaded=loaded(), tracker=BoxTracker(fail_at=fail_at))
+    assert run_pipeline(pipeline, settings, progress=False) == 1
     assert pipeline.join(0.1)
 
 
 def test_stop_mid_run_keeps_a_playable_video(tmp_path):
-    args = args_for(tmp_path, results=str(tmp_path / "r.jsonl"))
-    pipeline = build_pipeline(args, loaded=loaded(FakeModel(extract_delay=0.05)), tracker=BoxTracker(delay=0.01),
-                              source_spec=SourceSpec(SYNTHETIC, fps=25, size=(96, 128), frames=2000))
+    settings = settings_for(tmp_path, SourceSpec(SYNTHETIC, fps=25, size=(96, 128), frames=2000),
+                            results=str(tmp_path / "r.jsonl"))
+    pipeline = build_pipeline(settings, loaded=loaded(FakeModel(extract_delay=0.05)), tracker=BoxTracker(delay=0.01))
     pipeline.start()
     time.sleep(3.0)
     stopped = time.monotonic()
     pipeline.stop()
     assert pipeline.join(2.0) and time.monotonic() - stopped < 2.0
-    capture = cv2.VideoCapture(args.output_path)
+    capture = cv2.VideoCapture(settings.outputs.video_path)
     assert 0 < int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) < 2000
-    assert all(json.loads(line) for line in Path(args.results).read_text().splitlines())
+    assert all(json.loads(line) for line in Path(settings.outputs.results_path).read_text().splitlines())
 
 
 def test_pause_holds_a_file_and_resume_continues(tmp_path):
-    args = args_for(tmp_path, output_path=None)
-    pipeline = build_pipeline(args, loaded=loaded(), tracker=BoxTracker(), live=True,
-                              source_spec=SourceSpec(FILE, str(MKV)))
+    settings = settings_for(tmp_path, SourceSpec(FILE, str(MKV)), output_path=None)
+    pipeline = build_pipeline(settings, loaded=loaded(), tracker=BoxTracker(), live=True)
     pipeline.start()
     time.sleep(0.5)
     pipeline.set_paused(True)

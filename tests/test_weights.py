@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from alphaction_demo.action import downloads
-from alphaction_demo.action import zoo as weights
+from alphaction_demo.action import zoo
 from alphaction_demo.action import CONFIG_NAMES, load_config
 from alphaction_demo.errors import DownloadError, UsageError
 from alphaction_demo.app.commands import verify_checkpoint
@@ -82,7 +82,7 @@ def entry_for(*urls: str, name: str = "resnet50_4x16f_denseserial") -> ZooEntry:
 
 def test_zoo_entries_match_their_configurations():
     assert len({e.name for e in MODEL_ZOO}) == len(MODEL_ZOO) == 7
-    assert weights.resolve_model(weights.DEFAULT_MODEL).common_cate
+    assert zoo.resolve_model(zoo.DEFAULT_MODEL).common_cate
     for entry in MODEL_ZOO:
         assert entry.config in CONFIG_NAMES
         cfg = load_config(entry.config, common_cate=entry.common_cate)
@@ -92,26 +92,26 @@ def test_zoo_entries_match_their_configurations():
 
 
 def test_names_resolve_case_insensitively_and_unknown_names_list_the_choices():
-    assert weights.resolve_model("ResNet50_4x16F_Baseline").name == "resnet50_4x16f_baseline"
+    assert zoo.resolve_model("ResNet50_4x16F_Baseline").name == "resnet50_4x16f_baseline"
     with pytest.raises(UsageError, match=r"unknown model 'r18'.*resnet101_8x8f_denseserial_common.*--list-models"):
-        weights.resolve_model("r18")
+        zoo.resolve_model("r18")
 
 
 def test_model_table_shows_what_is_present(tmp_path):
     (tmp_path / "resnet50_4x16f_serial.pth").write_bytes(b"x")
-    table = weights.format_model_table(tmp_path)
+    table = zoo.format_model_table(tmp_path)
     rows = {line.split()[0]: line for line in table.splitlines() if line.startswith("resnet")}
     assert set(rows) == {e.name for e in MODEL_ZOO}
     assert "present" in rows["resnet50_4x16f_serial"] and "missing" in rows["resnet50_4x16f_parallel"]
-    assert "32.4" in rows["resnet101_8x8f_denseserial"] and "(default)" in rows[weights.DEFAULT_MODEL]
-    assert weights.YOLO_DEFAULT in table and str(tmp_path) in table
+    assert "32.4" in rows["resnet101_8x8f_denseserial"] and "(default)" in rows[zoo.DEFAULT_MODEL]
+    assert zoo.YOLO_DEFAULT in table and str(tmp_path) in table
 
 
 def test_weights_dir_follows_the_environment(monkeypatch, tmp_path):
-    monkeypatch.setenv(weights.WEIGHTS_DIR_ENV, str(tmp_path))
-    assert weights.weights_dir() == tmp_path
-    monkeypatch.delenv(weights.WEIGHTS_DIR_ENV)
-    assert weights.weights_dir() == Path(weights.__file__).resolve().parents[2] / "weights"
+    monkeypatch.setenv(zoo.WEIGHTS_DIR_ENV, str(tmp_path))
+    assert zoo.weights_dir() == tmp_path
+    monkeypatch.delenv(zoo.WEIGHTS_DIR_ENV)
+    assert zoo.weights_dir() == Path(zoo.__file__).resolve().parents[2] / "weights"
 
 
 def test_full_download(server, tmp_path):
@@ -191,7 +191,7 @@ def test_google_drive_links_go_through_gdown(monkeypatch, tmp_path):
         return output
 
     monkeypatch.setattr(gdown, "download", fake_download)
-    entry = weights.resolve_model("resnet101_8x8f_baseline")
+    entry = zoo.resolve_model("resnet101_8x8f_baseline")
     path = downloads.download_weights(entry, tmp_path, progress=False)
     assert calls == [("1oVGRV82iIaxm7XJqAXw7AoDTxFtdqvfv", True)]
     assert path.name == "resnet101_8x8f_baseline.pth" and path.read_bytes() == PAYLOAD

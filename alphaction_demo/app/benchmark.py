@@ -8,23 +8,21 @@ known boxes: the action model then works on three people, as it would in a real 
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
 
-PROG = "alphaction-demo"
-FRAME_SIZE = (480, 640)
-DEFAULT_SECONDS = 8.0
+from alphaction_demo.settings import PROG, OutputSettings, RunSettings
+
 LIVE_SECONDS = 8.0
 
 
-class _KnownFigures:
+class KnownFigures:
     """The real tracker's work on each frame, then the synthetic figures as the persons."""
 
     def __init__(self, tracker, figures) -> None:
@@ -48,6 +46,7 @@ class BenchmarkReport:
     detector: str
     device: str
     precision: str
+    frame_size: Tuple[int, int]  # (height, width)
     fps: float
     detect_rate: float
     detector_fps: float
@@ -69,7 +68,7 @@ class BenchmarkReport:
         action_per_s = 1.0 / (1.0 / self.stage0_clips_per_s + 1.0 / self.stage1_per_s)
         lines = [
             f"benchmark: {self.model} ({self.precision}) + {self.detector} on {self.device}, "
-            f"{FRAME_SIZE[1]}x{FRAME_SIZE[0]} frames at {self.fps:g} fps, detect rate {self.detect_rate:g}/s",
+            f"{self.frame_size[1]}x{self.frame_size[0]} frames at {self.fps:g} fps, detect rate {self.detect_rate:g}/s",
             f"  detection + tracking   {self.detector_fps:7.1f} frames/s   (needs {self.fps:g})",
             f"  action stage 0         {self.stage0_clips_per_s:7.2f} clips/s    (backbone + pooling)",
             f"  action stage 1         {self.stage1_per_s:7.1f} clips/s    (interaction + classifier)",
@@ -102,46 +101,31 @@ def _rate(count: int, seconds: float) -> float:
     return count / seconds if seconds > 0 else float("inf")
 
 
-def _benchmark_args(args: argparse.Namespace) -> argparse.Namespace:
-    from alphaction_demo.action import zoo as weights
-
-    out = argparse.Namespace(**vars(args))
-    if out.cfg_path is None:
-        entry = weights.resolve_model(out.model or weights.DEFAULT_MODEL)
-        out.model, out.cfg_path, out.common_cate = entry.name, entry.config, out.common_cate or entry.common_cate
-    detector_weights = out.detector_weights or weights.YOLO_DEFAULT
-    if out.detector == "yolo" and not detector_weights.endswith((".yaml", ".yml")):
-        detector_weights = Path(detector_weights).with_suffix(".yaml").name  # same network, random weights
-    out.detector_weights, out.boxes, out.results = detector_weights, None, None
-    return out
-
-
-def measure(args: argparse.Namespace, seconds: float, live_seconds: float) -> BenchmarkReport:
+def measure(settings: RunSettings, live_seconds: float) -> BenchmarkReport:
+    """An offline run of `settings.source` (synthetic, a fixed number of frames), then a live one
+    from an endless synthetic camera at the same rate."""
     from alphaction_demo.action import ActionModel, load_config
     from alphaction_demo.detection import build_tracker
-    from alphaction_demo.app.headless import build_pipeline, detector_settings, load_action_model
-    from alphaction_demo.media.sources import SYNTHETIC, SourceSpec, SyntheticSource
+    from alphaction_demo.media.sources import SyntheticSource
+    from alphaction_demo.pipeline.build import build_pipeline, detector_for_source, load_action_model
 
-    bench = _benchmark_args(args)
-    fps = float(args.fps or 25.0)
-    cfg = load_config(bench.cfg_path, common_cate=bool(bench.common_cate), detect_rate=bench.detect_rate)
-    sys.stderr.write(f"{PROG}: building a randomly initialised {bench.model or bench.cfg_path} and "
-                     f"{bench.detector_weights if bench.detector == 'yolo' else 'HOG'} detector\n")
-    loaded = load_action_model(bench, model=ActionModel.random(cfg, seed=0, device=bench.device,
-                                                               precision=bench.precision))
-    tracker = build_tracker(detector_settings(bench, fps))
-    frames = int(seconds * fps)
-    offline_spec = SourceSpec(SYNTHETIC, fps=fps, size=FRAME_SIZE, frames=frames)
+    model, offline_spec = settings.model, settings.source
+    fps = float(offline_spec.fps)
+    cfg = load_config(model.config, common_cate=model.common_cate, detect_rate=int(settings.schedule.detect_rate))
+    detector_name = settings.detector.weights if settings.detector.kind == "yolo" else "HOG"
+    sys.stderr.write(f"{PROG}: building a randomly initialised {model.display_name} and {detector_name} detector\n")
+    loaded = load_action_model(model, settings.schedule.detect_rate,
+                               network=ActionModel.random(cfg, seed=0, device=model.device, precision=model.precision))
+    tracker = build_tracker(detector_for_source(settings, fps))
     with tempfile.TemporaryDirectory() as folder:
-        bench.output_path = str(Path(folder) / "benchmark.mp4")
-        pipeline = build_pipeline(bench, loaded=loaded, source_spec=offline_spec,
-                                  tracker=_KnownFigures(tracker, SyntheticSource(offline_spec)))
-        _run_to_end(pipeline, f"offline: {frames} frames")
+        offline_settings = replace(settings, outputs=OutputSettings(video_path=str(Path(folder) / "benchmark.mp4")))
+        pipeline = build_pipeline(offline_settings, loaded=loaded,
+                                  tracker=KnownFigures(tracker, SyntheticSource(offline_spec)))
+        _run_to_end(pipeline, f"offline: {offline_spec.frames} frames")
         offline = pipeline.stats()
-    live_spec = SourceSpec(SYNTHETIC, fps=fps, size=FRAME_SIZE)
-    bench.output_path = None
-    pipeline = build_pipeline(bench, loaded=loaded, source_spec=live_spec,
-                              tracker=_KnownFigures(tracker, SyntheticSource(live_spec)))
+    live_spec = replace(offline_spec, frames=0)
+    pipeline = build_pipeline(replace(settings, source=live_spec, outputs=OutputSettings()), loaded=loaded,
+                              tracker=KnownFigures(tracker, SyntheticSource(live_spec)))
     sys.stderr.write(f"{PROG}: live: {live_seconds:g} s from a synthetic {fps:g} fps camera\n")
     pipeline.start()
     pipeline.finished.wait(live_seconds)
@@ -149,8 +133,8 @@ def measure(args: argparse.Namespace, seconds: float, live_seconds: float) -> Be
     pipeline.stop()
     pipeline.join(5.0)
     return BenchmarkReport(
-        model=str(bench.model or bench.cfg_path), detector=bench.detector_weights if bench.detector == "yolo" else "HOG",
-        device=bench.device, precision=bench.precision, fps=fps, detect_rate=float(bench.detect_rate),
+        model=model.display_name, detector=detector_name, device=model.device, precision=model.precision,
+        frame_size=offline_spec.size, fps=fps, detect_rate=float(settings.schedule.detect_rate),
         detector_fps=_rate(offline.frames_tracked, offline.detect_seconds),
         stage0_clips_per_s=_rate(offline.clips, offline.extract_seconds),
         stage1_per_s=_rate(offline.predictions, offline.predict_seconds),
@@ -169,11 +153,10 @@ def _run_to_end(pipeline, what: str) -> None:
         raise pipeline.error
 
 
-def run_benchmark(args: argparse.Namespace) -> int:
-    seconds = args.duration / 1000.0 if args.duration and args.duration > 0 else DEFAULT_SECONDS
+def run_benchmark(settings: RunSettings) -> int:
     started = time.monotonic()
     try:
-        report = measure(args, seconds, LIVE_SECONDS)
+        report = measure(settings, LIVE_SECONDS)
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: benchmark interrupted\n")
         return 130

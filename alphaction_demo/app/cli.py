@@ -13,10 +13,12 @@ import sys
 from typing import List, Optional, Sequence
 
 from alphaction_demo import __version__
+from alphaction_demo.app.validation import benchmark_settings, check_numbers, run_settings
 from alphaction_demo.errors import DemoError
-from alphaction_demo.app.validation import validate_args
+from alphaction_demo.settings import PROG, DetectorSettings, ScheduleSettings, ViewOptions
 
-PROG = "alphaction-demo"
+# the parser's defaults are the settings' own, so a flag left alone means "the default setting"
+_VIEW, _SCHEDULE, _DETECTOR = ViewOptions(), ScheduleSettings(), DetectorSettings()
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -87,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--timestamp-offset", type=int, default=0, metavar="S",
                      help="add this to the whole seconds of video time that number AVA keyframes in "
                      "--results (AVA's 15-minute clips cut at second 900 of the movie: 900)")
-    out.add_argument("--visual-threshold", type=_threshold, default=0.5, metavar="P",
+    out.add_argument("--visual-threshold", type=_threshold, default=_VIEW.visual_threshold, metavar="P",
                      help="show labels whose score is at least this")
     out.add_argument("--hide-time", action="store_true", help="do not draw the video timestamp")
     out.add_argument("--gui", action=argparse.BooleanOptionalAction, default=None,
@@ -103,9 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="an official AlphAction checkpoint (.pth) for that configuration")
     model.add_argument("--common-cate", action="store_true",
                        help="the weights are the 15-category demo model")
-    model.add_argument("--detect-rate", type=int, default=4, metavar="HZ",
+    model.add_argument("--detect-rate", type=int, default=int(_SCHEDULE.detect_rate), metavar="HZ",
                        help="how many times per second of video the action labels are updated")
-    model.add_argument("--clip-sampling", choices=("time", "frames"), default="time",
+    model.add_argument("--clip-sampling", choices=("time", "frames"), default=_SCHEDULE.sampling,
                        help="time: sample each clip at the model's 25 fps whatever the source's "
                        "rate; frames: 64 consecutive frames as the official demo does")
     model.add_argument("--device", default="auto",
@@ -119,14 +121,14 @@ def build_parser() -> argparse.ArgumentParser:
     det.add_argument("--detector", choices=("yolo", "hog"), default="yolo",
                      help="yolo: ultralytics YOLO (persons and objects); hog: OpenCV's people "
                      "detector, no download needed (persons only)")
-    det.add_argument("--detector-weights", default="yolo11n.pt", metavar="FILE",
+    det.add_argument("--detector-weights", default=_DETECTOR.weights, metavar="FILE",
                      help="ultralytics detection weights (.pt), or a .yaml to build a random model")
-    det.add_argument("--imgsz", type=int, default=640, help="detector input size in pixels")
-    det.add_argument("--tracker", choices=("bytetrack", "botsort"), default="bytetrack",
+    det.add_argument("--imgsz", type=int, default=_DETECTOR.imgsz, help="detector input size in pixels")
+    det.add_argument("--tracker", choices=("bytetrack", "botsort"), default=_DETECTOR.tracker,
                      help="the ultralytics tracker that gives persons stable ids")
-    det.add_argument("--tracker-box-thres", type=_threshold, default=0.1, metavar="P",
+    det.add_argument("--tracker-box-thres", type=_threshold, default=_DETECTOR.box_thres, metavar="P",
                      help="detector score a person box needs to be tracked")
-    det.add_argument("--tracker-nms-thres", type=_threshold, default=0.4, metavar="IOU",
+    det.add_argument("--tracker-nms-thres", type=_threshold, default=_DETECTOR.nms_thres, metavar="IOU",
                      help="overlap above which two person boxes are merged")
     det.add_argument("--boxes", default=None, metavar="CSV",
                      help="precomputed person boxes instead of a detector (see README)")
@@ -144,22 +146,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    """Run the one thing the arguments ask for; heavy imports happen only here."""
+    """Run the one thing the arguments ask for; heavy imports happen only there."""
+    from alphaction_demo.app import commands
+
+    check_numbers(args)
     if args.list_models:
-        from alphaction_demo.app.commands import list_models
-
-        return list_models()
+        return commands.list_models()
     if args.download_weights is not None:
-        from alphaction_demo.app.commands import download
-
-        return download(args.download_weights or None)
+        return commands.download(args.download_weights or None)
     if args.benchmark:
-        from alphaction_demo.app.commands import benchmark
-
-        return benchmark(args)
-    from alphaction_demo.app.commands import run
-
-    return run(args)
+        return commands.benchmark(benchmark_settings(args))
+    return commands.run(run_settings(args))
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -174,7 +171,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        validate_args(args)
         return _dispatch(args)
     except DemoError as exc:
         sys.stderr.write(f"{PROG}: error: {exc}\n")

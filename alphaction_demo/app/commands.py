@@ -6,15 +6,16 @@ ultralytics or Qt: each entry point imports only what its job needs.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import Optional
 
+from alphaction_demo.settings import RunSettings
+
 
 def list_models() -> int:
-    from alphaction_demo.action import zoo as weights
+    from alphaction_demo.action import zoo
 
-    print(weights.format_model_table())
+    print(zoo.format_model_table())
     return 0
 
 
@@ -26,30 +27,30 @@ def verify_checkpoint(path: Path, config: str, common_cate: bool) -> None:
 
 
 def download(name: Optional[str]) -> int:
-    from alphaction_demo.action import zoo as weights
+    from alphaction_demo.action import zoo
     from alphaction_demo.action.downloads import download_weights
 
-    entry = weights.resolve_model(name or weights.DEFAULT_MODEL)
+    entry = zoo.resolve_model(name or zoo.DEFAULT_MODEL)
     path = download_weights(
         entry,
-        weights.weights_dir(),
+        zoo.weights_dir(),
         verify=lambda p: verify_checkpoint(p, entry.config, entry.common_cate),
     )
     print(f"{entry.name}: {path}")
     return 0
 
 
-def benchmark(args: argparse.Namespace) -> int:
-    from alphaction_demo.app.headless import run_benchmark
+def benchmark(settings: RunSettings) -> int:
+    from alphaction_demo.app.benchmark import run_benchmark
 
-    return run_benchmark(args)
+    return run_benchmark(settings)
 
 
-def run(args: argparse.Namespace) -> int:
-    if args.gui:
+def run(settings: RunSettings) -> int:
+    if settings.outputs.gui:
         from alphaction_demo.gui.app import run_gui
 
-        return run_gui(args)
-    from alphaction_demo.app.headless import run
+        return run_gui(settings)
+    from alphaction_demo.app.headless import run as run_headless
 
-    return run(args)
+    return run_headless(settings)

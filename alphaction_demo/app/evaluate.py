@@ -19,8 +19,9 @@ from alphaction_demo.action.categories import AVA_CATEGORIES, GROUP_TITLES, GROU
 from alphaction_demo.app.evaluation import (FrameMetrics, LabelMap, evaluate_frames, read_boxes_csv,
                                             read_exclusions, read_label_map)
 from alphaction_demo.errors import DemoError, EvaluationFileError, NotAvailableError, OutputError
+from alphaction_demo.settings import PROG as SETTINGS_PROG
 
-PROG = "alphaction-demo evaluate"
+PROG = f"{SETTINGS_PROG} evaluate"
 _GROUP_OF = {c.ava_id: c.group for c in AVA_CATEGORIES}
 _COLOURS = {"pose": "#7b4fa0", "object": "#2f6db5", "person": "#1f9488", "": "#888888"}
 

@@ -1,9 +1,10 @@
-"""Checks the parsed command line before anything heavy starts, and resolves the automatic choices.
+"""Checks the parsed command line before anything heavy starts, and builds the run's `RunSettings`.
 
 A run that loads two models and starts four threads before noticing that the output folder does
 not exist wastes the user's minute; every check here is cheap and names the flag to change.
-After `validate_args` the namespace holds concrete values: a device, a GUI yes/no, a
-configuration name or path and a checkpoint path that exists.
+The namespace is only read: what comes out is one frozen `RunSettings` with every automatic
+choice resolved (a device, a window or not, a configuration and a checkpoint that exists, the
+detector's weights).
 """
 
 from __future__ import annotations
@@ -13,13 +14,18 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Optional
 
 from alphaction_demo.errors import InputNotFoundError, OutputError, UsageError, WeightsError
+from alphaction_demo.media.sources import IMAGE_SUFFIXES
+from alphaction_demo.settings import (FILE, FOLDER, SYNTHETIC, URL, WEBCAM, DetectorSettings, ModelSettings,
+                                      OutputSettings, RunSettings, ScheduleSettings, SourceSpec, ViewOptions)
 
 VIDEO_OUTPUT_SUFFIXES = (".mp4", ".avi")
 RESULTS_SUFFIXES = (".csv", ".jsonl")
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 DEFAULT_VIDEO_OUTPUT = "output.mp4"
+BENCHMARK_SECONDS = 8.0
+BENCHMARK_FRAME_SIZE = (480, 640)
 
 
 def is_stream_url(path: str) -> bool:
@@ -38,7 +44,8 @@ def _check_unit_interval(flag: str, value: float) -> None:
         raise UsageError(f"{flag} must be between 0 and 1, got {value:g}")
 
 
-def _check_numbers(args: argparse.Namespace) -> None:
+def check_numbers(args: argparse.Namespace) -> None:
+    """The range checks every command shares (even --list-models reports a bad flag at once)."""
     _check_unit_interval("--visual-threshold", args.visual_threshold)
     _check_unit_interval("--tracker-box-thres", args.tracker_box_thres)
     _check_unit_interval("--tracker-nms-thres", args.tracker_nms_thres)
@@ -58,14 +65,20 @@ def _check_numbers(args: argparse.Namespace) -> None:
         raise UsageError(f"--webcam takes a camera index of 0 or more, got {args.webcam}")
 
 
-def _check_input(args: argparse.Namespace) -> None:
+def source_from_args(args: argparse.Namespace) -> Optional[SourceSpec]:
+    """The input the command line names (None: the window starts empty)."""
     if args.webcam is not None and args.video_path is not None:
         raise UsageError("give either --webcam or --video-path, not both")
     if args.boxes is not None and not Path(args.boxes).expanduser().is_file():
         raise InputNotFoundError(f"boxes file not found: {args.boxes} (check --boxes)")
-    if args.video_path is None or is_stream_url(args.video_path):
-        return
-    path = Path(args.video_path).expanduser()
+    if args.webcam is not None:
+        return SourceSpec(WEBCAM, str(args.webcam), fps=args.fps)
+    if args.video_path is None:
+        return None
+    if is_stream_url(args.video_path):
+        return SourceSpec(URL, args.video_path, float(args.start), float(args.duration), fps=args.fps)
+    value = args.video_path[len("file://"):] if args.video_path.lower().startswith("file://") else args.video_path
+    path = Path(value).expanduser()
     if not path.exists():
         raise InputNotFoundError(f"input not found: {path} (check the --video-path)")
     if path.is_dir():
@@ -74,9 +87,10 @@ def _check_input(args: argparse.Namespace) -> None:
                 f"the folder {path} holds no images ({', '.join(IMAGE_SUFFIXES)}); "
                 "pass a video file or a folder of frames"
             )
-    elif not os.access(path, os.R_OK):
+        return SourceSpec(FOLDER, str(path), float(args.start), float(args.duration), fps=args.fps)
+    if not os.access(path, os.R_OK):
         raise InputNotFoundError(f"cannot read {path}: check its permissions")
-    args.video_path = str(path)
+    return SourceSpec(FILE, str(path), float(args.start), float(args.duration), fps=args.fps)
 
 
 def _can_create_files_in(folder: Path) -> bool:
@@ -88,7 +102,7 @@ def _can_create_files_in(folder: Path) -> bool:
         return False
 
 
-def _check_writable_file(flag: str, value: str, suffixes: tuple) -> str:
+def check_writable_file(flag: str, value: str, suffixes: tuple) -> str:
     path = Path(value).expanduser()
     if path.suffix.lower() not in suffixes:
         raise UsageError(f"{flag} must end in {' or '.join(suffixes)}, got {path.name!r}")
@@ -102,104 +116,136 @@ def _check_writable_file(flag: str, value: str, suffixes: tuple) -> str:
     return str(path)
 
 
-def _check_outputs(args: argparse.Namespace) -> None:
+def _outputs(args: argparse.Namespace, source: Optional[SourceSpec], gui: bool) -> OutputSettings:
+    video = None
     if args.output_path is not None:
-        args.output_path = _check_writable_file("--output-path", args.output_path, VIDEO_OUTPUT_SUFFIXES)
-        if args.video_path and Path(args.output_path).resolve() == Path(args.video_path).resolve():
+        video = check_writable_file("--output-path", args.output_path, VIDEO_OUTPUT_SUFFIXES)
+        if source is not None and source.kind == FILE and Path(video).resolve() == Path(source.value).resolve():
             raise OutputError("--output-path is the input video; choose another file name")
+    results = None
     if args.results is not None:
-        args.results = _check_writable_file("--results", args.results, RESULTS_SUFFIXES)
+        results = check_writable_file("--results", args.results, RESULTS_SUFFIXES)
     if args.timestamp_offset and args.results is None and args.boxes is None:
         raise UsageError("--timestamp-offset numbers AVA keyframes in --results FILE.csv (and in an AVA --boxes "
                          "file); give --results")
+    if not gui and source is not None and source.kind in (FILE, FOLDER) and video is None:
+        video = check_writable_file("--output-path", DEFAULT_VIDEO_OUTPUT, VIDEO_OUTPUT_SUFFIXES)
+    return OutputSettings(video_path=video, results_path=results, gui=gui, timestamp_offset_s=args.timestamp_offset)
 
 
-def _resolve_device(args: argparse.Namespace) -> None:
-    requested = "cpu" if args.cpu else args.device.strip().lower()
+def resolve_device(requested: str, cpu: bool = False) -> str:
+    requested = "cpu" if cpu else requested.strip().lower()
     if requested not in ("auto", "cpu", "cuda") and not requested.startswith("cuda:"):
-        raise UsageError(f"--device must be auto, cpu, cuda or cuda:N, got {args.device!r}")
-    if requested != "cpu":
-        import torch  # only here: --help and argument errors stay instant
+        raise UsageError(f"--device must be auto, cpu, cuda or cuda:N, got {requested!r}")
+    if requested == "cpu":
+        return requested
+    import torch  # only here: --help and argument errors stay instant
 
-        has_cuda = torch.cuda.is_available()
-        if requested == "auto":
-            requested = "cuda" if has_cuda else "cpu"
-        elif not has_cuda:
-            raise UsageError(f"--device {requested}: no CUDA device is available; use --device cpu")
-    args.device = requested
-    if args.precision == "fp16" and requested == "cpu":
+    has_cuda = torch.cuda.is_available()
+    if requested == "auto":
+        return "cuda" if has_cuda else "cpu"
+    if not has_cuda:
+        raise UsageError(f"--device {requested}: no CUDA device is available; use --device cpu")
+    return requested
+
+
+def _check_precision(precision: str, device: str) -> None:
+    if precision == "fp16" and device == "cpu":
         raise UsageError("--precision fp16 needs a CUDA device; on the CPU use fp32 or bf16")
 
 
-def _resolve_model(args: argparse.Namespace) -> None:
-    """Turn --model / --cfg-path / --weight-path into a configuration and an existing checkpoint."""
-    from alphaction_demo.action import zoo as weights
+def _model(args: argparse.Namespace, device: str, need_weights: bool = True) -> ModelSettings:
+    """--model / --cfg-path / --weight-path as a configuration and (for a run) an existing checkpoint."""
+    from alphaction_demo.action import zoo
 
     if args.model is not None and (args.cfg_path or args.weight_path):
         raise UsageError("give either --model or --cfg-path/--weight-path, not both")
-    if args.cfg_path is None and args.weight_path is None:
-        entry = weights.resolve_model(args.model or weights.DEFAULT_MODEL)
-        args.model = entry.name
-        args.cfg_path = entry.config
-        args.common_cate = args.common_cate or entry.common_cate
-        args.weight_path = str(weights.weights_dir() / entry.filename)
-        if not Path(args.weight_path).is_file():
+    if args.cfg_path is None and (args.weight_path is None or not need_weights):
+        entry = zoo.resolve_model(args.model or zoo.DEFAULT_MODEL)
+        weights = zoo.weights_dir() / entry.filename
+        if need_weights and not weights.is_file():
             raise WeightsError(
-                f"weights for {entry.name} not found at {args.weight_path}; download them with "
+                f"weights for {entry.name} not found at {weights}; download them with "
                 f"`alphaction-demo --download-weights {entry.name}` (see README: Model zoo)"
             )
-        return
-    if args.weight_path is None:
+        return ModelSettings(config=entry.config, weights=str(weights), name=entry.name,
+                             common_cate=args.common_cate or entry.common_cate, device=device, precision=args.precision)
+    if args.weight_path is None and need_weights:
         raise UsageError("--cfg-path needs --weight-path (the checkpoint trained with that configuration)")
-    if args.cfg_path is None:
-        args.cfg_path = weights.resolve_model(weights.DEFAULT_MODEL).config
-    cfg_file = Path(args.cfg_path).expanduser()
+    weight_file = Path(args.weight_path or "").expanduser()
+    config = args.cfg_path or zoo.resolve_model(zoo.DEFAULT_MODEL).config
+    cfg_file = Path(config).expanduser()
     if cfg_file.suffix.lower() in (".yaml", ".yml") and not cfg_file.is_file():
         raise InputNotFoundError(f"configuration file not found: {cfg_file} (check --cfg-path)")
-    weight_file = Path(args.weight_path).expanduser()
-    if not weight_file.is_file():
+    if need_weights and not weight_file.is_file():
         raise WeightsError(
             f"weights not found: {weight_file} (check --weight-path, or use --model NAME; "
             "--list-models shows what can be downloaded)"
         )
-    args.weight_path = str(weight_file)
+    return ModelSettings(config=config, weights=str(weight_file) if args.weight_path else "", common_cate=args.common_cate,
+                         device=device, precision=args.precision)
 
 
-def _resolve_gui(args: argparse.Namespace) -> None:
-    if args.gui is None:
-        args.gui = display_available()
-    elif args.gui and not display_available():
+def _gui(args: argparse.Namespace, source: Optional[SourceSpec]) -> bool:
+    gui = display_available() if args.gui is None else bool(args.gui)
+    if gui and args.gui and not display_available():
         raise UsageError("--gui needs a display (DISPLAY is not set); use --no-gui for a headless run")
-    if not args.gui and args.webcam is None and args.video_path is None:
+    if not gui and source is None:
         raise UsageError("no input: pass --video-path FILE or --webcam [INDEX]")
-    if not args.gui and args.video_path and not is_stream_url(args.video_path) and args.output_path is None:
-        args.output_path = _check_writable_file("--output-path", DEFAULT_VIDEO_OUTPUT, VIDEO_OUTPUT_SUFFIXES)
+    return gui
 
 
-def validate_args(args: argparse.Namespace) -> None:
-    """Raise a DemoError for the first problem found; fill in automatic choices otherwise."""
-    _check_numbers(args)
-    if args.list_models:
-        return
-    if args.download_weights is not None:
-        return
-    _check_input(args)
-    _check_outputs(args)
-    _resolve_device(args)
-    if args.benchmark:
-        args.gui = False
-        return
-    _resolve_gui(args)
-    _resolve_model(args)
-    _resolve_detector(args)
-
-
-def _resolve_detector(args: argparse.Namespace) -> None:
+def _detector(args: argparse.Namespace, device: str, precision: str) -> DetectorSettings:
     """Find the detector's weights now: offline, a missing file must not wait for the model to load."""
-    if args.boxes is not None or args.detector != "yolo":
-        return
-    from alphaction_demo.detection import resolve_detector_weights
-    from alphaction_demo.action.zoo import weights_dir
+    kind = "boxes" if args.boxes is not None else args.detector
+    weights = args.detector_weights
+    if kind == "yolo":
+        from alphaction_demo.action.zoo import weights_dir
+        from alphaction_demo.detection.settings import resolve_detector_weights
 
-    args.detector_weights = resolve_detector_weights(args.detector_weights, weights_dir())
+        weights = resolve_detector_weights(weights, weights_dir())
+    return DetectorSettings(kind=kind, weights=weights, imgsz=args.imgsz, device=device,
+                            half=precision == "fp16" and device.startswith("cuda"), tracker=args.tracker,
+                            box_thres=args.tracker_box_thres, nms_thres=args.tracker_nms_thres,
+                            boxes_file=str(Path(args.boxes).expanduser()) if args.boxes else None,
+                            boxes_offset_s=args.timestamp_offset)
 
+
+def _schedule(args: argparse.Namespace) -> ScheduleSettings:
+    return ScheduleSettings(detect_rate=float(args.detect_rate), sampling=args.clip_sampling)
+
+
+def _view(args: argparse.Namespace) -> ViewOptions:
+    return ViewOptions(visual_threshold=args.visual_threshold, show_time=not args.hide_time)
+
+
+def run_settings(args: argparse.Namespace) -> RunSettings:
+    """The settings of a run (window or headless); raises a DemoError for the first problem found."""
+    check_numbers(args)
+    source = source_from_args(args)
+    gui = _gui(args, source)
+    outputs = _outputs(args, source, gui)
+    device = resolve_device(args.device, args.cpu)
+    _check_precision(args.precision, device)
+    model = _model(args, device)
+    return RunSettings(source=source, model=model, detector=_detector(args, device, args.precision),
+                       schedule=_schedule(args), view=_view(args), outputs=outputs)
+
+
+def benchmark_settings(args: argparse.Namespace) -> RunSettings:
+    """`--benchmark`: synthetic frames, random weights of the chosen model (nothing to download),
+    and the detector's network built from its yaml when a .pt file is named."""
+    check_numbers(args)
+    device = resolve_device(args.device, args.cpu)
+    _check_precision(args.precision, device)
+    fps = float(args.fps or 25.0)
+    seconds = args.duration / 1000.0 if args.duration > 0 else BENCHMARK_SECONDS
+    source = SourceSpec(SYNTHETIC, fps=fps, size=BENCHMARK_FRAME_SIZE, frames=int(seconds * fps))
+    weights = args.detector_weights
+    if args.detector == "yolo" and not weights.endswith((".yaml", ".yml")):
+        weights = Path(weights).with_suffix(".yaml").name  # same network, random weights
+    detector = DetectorSettings(kind=args.detector, weights=weights, imgsz=args.imgsz, device=device,
+                                half=args.precision == "fp16" and device.startswith("cuda"), tracker=args.tracker,
+                                box_thres=args.tracker_box_thres, nms_thres=args.tracker_nms_thres)
+    return RunSettings(source=source, model=_model(args, device, need_weights=False), detector=detector,
+                       schedule=_schedule(args), view=_view(args), outputs=OutputSettings())

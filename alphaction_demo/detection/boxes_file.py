@@ -26,7 +26,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from alphaction_demo.errors import BoxesFileError, InputNotFoundError
-from alphaction_demo.records import Frame, TrackedFrame
+from alphaction_demo.records import Frame, TrackedFrame, clamp_boxes
 
 _KEY_COLUMNS = {"frame": "frame", "frame_index": "frame", "timestamp_ms": "ms", "timestamp": "s",
                 "timestamp_s": "s", "time": "s"}
@@ -52,9 +52,8 @@ class PrecomputedBoxes:
         if found is None:
             return np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64)
         boxes, scores, ids = found
-        boxes = boxes * np.array([width, height, width, height], np.float32) if self.normalised else boxes.copy()
-        boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, width)
-        boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, height)
+        boxes = boxes * np.array([width, height, width, height], np.float32) if self.normalised else boxes
+        boxes = clamp_boxes(boxes, width, height)
         return boxes, scores.copy(), ids.copy()
 
     def _nearest(self, ms: float) -> Optional[_Boxes]:

@@ -1,4 +1,4 @@
-"""`run_gui(args)`: the window for `demo.py --gui` (and `--webcam` / `--video-path` with a display).
+"""`run_gui(settings)`: the window for `demo.py --gui` (and `--webcam` / `--video-path` with a display).
 
 Sets Qt up before PyQt5 is imported (see `qtenv`), builds the window around a session factory,
 turns SIGINT/SIGTERM into a clean close, and returns the process exit status: 0 after a normal
@@ -7,28 +7,19 @@ close or SIGTERM, 130 after Ctrl+C (as the headless run).
 
 from __future__ import annotations
 
-import argparse
-import logging
 import signal
 import sys
-from typing import Callable, Optional, Sequence
+from typing import Callable, Optional
 
 from alphaction_demo.gui.qtenv import prepare_qt_environment
-
-log = logging.getLogger(__name__)
-
-
-def _parser_defaults() -> argparse.Namespace:
-    from alphaction_demo.app.cli import build_parser
-
-    return build_parser().parse_args([])
+from alphaction_demo.settings import RunSettings
 
 
-def run_gui(args: argparse.Namespace, session_factory: Optional[Callable] = None,
+def run_gui(run: RunSettings, session_factory: Optional[Callable] = None,
             on_shown: Optional[Callable[[object], None]] = None) -> int:
     """Show the window and run the Qt event loop until it closes; returns the exit status.
 
-    `session_factory(args, source, bridge) -> Session` defaults to the real pipeline; `on_shown`
+    `session_factory(run, source, bridge) -> Session` defaults to the real pipeline; `on_shown`
     receives the window once it is visible (tests and the screenshot script use it).
     """
     prepare_qt_environment()
@@ -37,7 +28,6 @@ def run_gui(args: argparse.Namespace, session_factory: Optional[Callable] = None
 
     from alphaction_demo.gui import settings as gui_settings
     from alphaction_demo.gui.main_window import MainWindow
-    from alphaction_demo.gui.session import source_from_args
     from alphaction_demo.gui.signals import SignalWatcher
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "alphaction-demo"])
@@ -48,11 +38,11 @@ def run_gui(args: argparse.Namespace, session_factory: Optional[Callable] = None
         from alphaction_demo.gui.pipeline_session import PipelineSessionFactory
 
         session_factory = PipelineSessionFactory()  # one model cache for the window's runs
-    from alphaction_demo.gui.models import args_for_model, available_models
+    from alphaction_demo.gui.models import available_models, settings_for_model
 
-    settings = gui_settings.load_settings().with_args(args, _parser_defaults())
-    window = MainWindow(args, session_factory, settings, models=available_models(args),
-                        args_for_model=args_for_model)
+    settings = gui_settings.load_settings().with_run(run)
+    window = MainWindow(run, session_factory, settings, models=available_models(run),
+                        settings_for_model=settings_for_model)
     watcher = SignalWatcher()
 
     def on_signal(signum: int) -> None:
@@ -61,7 +51,7 @@ def run_gui(args: argparse.Namespace, session_factory: Optional[Callable] = None
 
     watcher.received.connect(on_signal)
     window.show()
-    source = source_from_args(args)
+    source = run.source
     if source is not None:
         QTimer.singleShot(0, lambda: window.open_source(source))
     if on_shown is not None:
@@ -72,14 +62,3 @@ def run_gui(args: argparse.Namespace, session_factory: Optional[Callable] = None
         watcher.close()
         window.stop_session()
     return window.exit_status
-
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """`python -m alphaction_demo.gui.app ...`: the CLI with --gui forced (handy for trying it)."""
-    from alphaction_demo.app.cli import main as cli_main
-
-    return cli_main(["--gui", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -8,7 +8,6 @@ the model stops the run (stop + join with a timeout, never terminate) and starts
 
 from __future__ import annotations
 
-import argparse
 import logging
 import time
 from dataclasses import replace
@@ -30,36 +29,38 @@ from alphaction_demo.gui.settings import GuiSettings, load_geometry, save_geomet
 from alphaction_demo.gui.status import StatusBar
 from alphaction_demo.gui.video_view import VideoView
 from alphaction_demo.records import RenderedFrame
+from alphaction_demo.settings import RunSettings
 
 log = logging.getLogger(__name__)
 
-SessionFactory = Callable[[argparse.Namespace, SourceSpec, PipelineBridge], Session]
+SessionFactory = Callable[[RunSettings, SourceSpec, PipelineBridge], Session]
 JOIN_TIMEOUT_S = 2.0
 SEEK_STEP_MS = 10_000
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mkv *.mov *.webm *.m4v *.mpg *.mpeg *.gif);;All files (*)"
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, args: argparse.Namespace, session_factory: SessionFactory,
+    def __init__(self, run: RunSettings, session_factory: SessionFactory,
                  settings: GuiSettings, models: Sequence[str] = (),
-                 args_for_model: Optional[Callable[[argparse.Namespace, str], argparse.Namespace]] = None,
+                 settings_for_model: Optional[Callable[[RunSettings, str], RunSettings]] = None,
                  store: Optional[QSettings] = None) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle("AlphAction demo")
-        self.args = args
+        self.run = run
         self.settings = settings
-        self.output_dir = Path(args.output_path).parent if args.output_path else Path.cwd()
+        recording = run.outputs.video_path
+        self.output_dir = Path(recording).parent if recording else Path.cwd()
         self.session: Optional[Session] = None
         self.bridge: Optional[PipelineBridge] = None
         self.frame: Optional[RenderedFrame] = None
         self.exit_status = 0
         self.last_saved: Optional[Path] = None
         self._factory = session_factory
-        self._args_for_model = args_for_model
+        self._settings_for_model = settings_for_model
         self._store = store
         self._frames_counted, self._count_started = 0, time.monotonic()
-        self._pending_output = Path(args.output_path) if args.output_path else None
+        self._pending_output = Path(recording) if recording else None
 
         self.actions = build_actions(self)
         self.panel = SidePanel(self.actions, self)
@@ -117,7 +118,7 @@ class MainWindow(QMainWindow):
         s = self.settings
         self.panel.set_threshold(s.visual_threshold)
         self.panel.set_detect_rate(s.detect_rate)
-        self.panel.set_models(models, getattr(self.args, "model", None) or "")
+        self.panel.set_models(models, self.run.model.display_name)
         for action, on in ((self.actions.show_boxes, s.show_boxes), (self.actions.show_ids, s.show_ids),
                            (self.actions.show_labels, s.show_labels), (self.actions.show_time, s.show_time)):
             action.setChecked(on)
@@ -154,7 +155,7 @@ class MainWindow(QMainWindow):
         self.view.clear(f"Starting {source_title(spec)} ...")
         bridge = PipelineBridge(self)
         try:
-            session = self._factory(self.args, spec, bridge)
+            session = self._factory(self.run, spec, bridge)
         except Exception as exc:  # a source or model the user chose: report, stay usable
             bridge.close()
             self._show_error(exc)
@@ -205,7 +206,8 @@ class MainWindow(QMainWindow):
     def restart(self) -> None:
         spec = self._current_source()
         if spec is not None:
-            start = float(self.args.start) if spec.kind == FILE else 0.0
+            first = self.run.source
+            start = first.start_ms if spec.kind == FILE and first is not None and first.value == spec.value else 0.0
             self.open_source(replace(spec, start_ms=start))
 
     def seek(self, delta_ms: int) -> None:
@@ -216,16 +218,16 @@ class MainWindow(QMainWindow):
         self.open_source(replace(spec, start_ms=target, duration_ms=-1.0))
 
     def choose_model(self, name: str) -> None:
-        if self._args_for_model is None or name == getattr(self.args, "model", None):
+        if self._settings_for_model is None or name == self.run.model.display_name:
             return
         try:
-            args = self._args_for_model(self.args, name)
+            run = self._settings_for_model(self.run, name)
         except Exception as exc:
             self._show_error(exc)
             self.panel.set_models([self.panel.model.itemData(i) for i in range(self.panel.model.count())],
-                                  getattr(self.args, "model", "") or "")
+                                  self.run.model.display_name)
             return
-        self.args = args
+        self.run = run
         self.settings = replace(self.settings, model=name)
         spec = self._current_source()
         if spec is not None:
@@ -367,8 +369,8 @@ class MainWindow(QMainWindow):
         stats = self.session.stats() if self.session is not None else None
         dropped = (stats.dropped if stats else 0) + (self.bridge.coalesced if self.bridge else 0)
         self.status.show_stats(fps if self.session is not None else None, stats, dropped,
-                               getattr(self.session, "device", self.args.device),
-                               getattr(self.session, "model", getattr(self.args, "model", "")) or "")
+                               getattr(self.session, "device", self.run.model.device),
+                               getattr(self.session, "model", self.run.model.display_name) or "")
 
     def _update_source_actions(self) -> None:
         spec = self.session.source if self.session is not None else None

@@ -15,7 +15,6 @@ model is reused. A recording in progress continues into a new part file (`name-2
 
 from __future__ import annotations
 
-import argparse
 import copy
 import logging
 import threading
@@ -24,61 +23,56 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Dict, Mapping, Optional, Sequence, Tuple
 
-from alphaction_demo.errors import DemoError, InputNotFoundError
-from alphaction_demo.media.rendering import ViewOptions
-from alphaction_demo.media.sources import FILE, FOLDER, SourceSpec
+from alphaction_demo.action.categories import GROUPS
+from alphaction_demo.errors import DemoError, InputNotFoundError, OutputError
+from alphaction_demo.pipeline.build import LoadedModel
+from alphaction_demo.settings import FILE, FOLDER, ModelSettings, OutputSettings, RunSettings, SourceSpec, ViewOptions
 
 log = logging.getLogger(__name__)
 
 JOIN_TIMEOUT_S = 2.0
-GROUPS = ("pose", "object", "person")
 
 
 class StageFailed(RuntimeError):
     """A pipeline stage stopped the run; the original exception is the cause."""
 
 
-def model_key(args: argparse.Namespace) -> Tuple:
-    """What picks the weights and how they run (the detect rate is applied per run, not here)."""
-    return (str(args.cfg_path), str(args.weight_path), bool(args.common_cate), str(args.device),
-            str(args.precision))
-
-
 class ModelCache:
-    """The action models one window has loaded, by `model_key`: switching sources or changing the
+    """The action models one window has loaded, by `ModelSettings.key`: switching sources or changing the
     detect rate must not read a 300 MB checkpoint again. Keeps the `capacity` most recently used
     (switching back and forth between two models stays instant, RAM stays bounded). Safe to use
     from any thread."""
 
-    def __init__(self, loader: Optional[Callable] = None, capacity: int = 2) -> None:
+    def __init__(self, loader: Optional[Callable[[ModelSettings, float], LoadedModel]] = None,
+                 capacity: int = 2) -> None:
         if loader is None:
-            from alphaction_demo.app.headless import load_action_model as loader
+            from alphaction_demo.pipeline.build import load_action_model as loader
         self._loader = loader
         self._capacity = max(1, capacity)
-        self._models: "OrderedDict[Tuple, Tuple[object, int]]" = OrderedDict()  # key -> (LoadedModel, its rate)
+        self._models: "OrderedDict[Tuple, Tuple[LoadedModel, int]]" = OrderedDict()  # key -> (model, its rate)
         self._lock = threading.Lock()
 
-    def cached(self, args: argparse.Namespace):
+    def cached(self, model: ModelSettings) -> Optional[LoadedModel]:
         with self._lock:
-            entry = self._models.get(model_key(args))
+            entry = self._models.get(model.key)
         return None if entry is None else entry[0]
 
-    def load(self, args: argparse.Namespace, detect_rate: int):
-        """The model for `args` at `detect_rate`, loading it the first time (slow: call off the GUI thread)."""
-        key = model_key(args)
+    def load(self, model: ModelSettings, detect_rate: int) -> LoadedModel:
+        """The model at `detect_rate`, loading it the first time (slow: call off the GUI thread)."""
+        key = model.key
         with self._lock:  # one load at a time: two windows' worth of weights would not fit anyway
             entry = self._models.get(key)
             if entry is None:
                 while len(self._models) >= self._capacity:
                     self._models.popitem(last=False)  # before loading: never two old models plus a new one
-                entry = (self._loader(args), int(args.detect_rate))
+                entry = (self._loader(model, detect_rate), int(detect_rate))
                 self._models[key] = entry
             self._models.move_to_end(key)
         loaded, loaded_rate = entry
         return with_detect_rate(loaded, loaded_rate, detect_rate)
 
 
-def with_detect_rate(loaded, loaded_rate: int, rate: int):
+def with_detect_rate(loaded: LoadedModel, loaded_rate: int, rate: int) -> LoadedModel:
     """`loaded` with the model's memory rate for `rate`; the network (and its weights) is shared."""
     if rate == loaded_rate:
         return loaded
@@ -87,7 +81,7 @@ def with_detect_rate(loaded, loaded_rate: int, rate: int):
     return replace(loaded, model=model)
 
 
-def label_groups(loaded) -> Tuple[Tuple[str, ...], Dict[str, Sequence[str]]]:
+def label_groups(loaded: LoadedModel) -> Tuple[Tuple[str, ...], Dict[str, Sequence[str]]]:
     """The classes the filter offers, in model order, by group (the display exclusions of the
     80-class model are never drawn, so they are not offered either)."""
     label_set = loaded.label_set
@@ -112,14 +106,15 @@ def _part_path(path: Path, part: int) -> Path:
 class PipelineSession:
     """A `gui.session.Session` on `pipeline.Pipeline`; see the module docstring."""
 
-    def __init__(self, args: argparse.Namespace, source: SourceSpec, bridge, *, models: Optional[ModelCache] = None,
+    def __init__(self, run: RunSettings, source: SourceSpec, bridge, *, models: Optional[ModelCache] = None,
                  tracker_factory: Optional[Callable[[], object]] = None) -> None:
         check_source(source)
-        self.args = args
+        # the window shows results; files are the headless run's job, recordings are started by the window
+        self.run = replace(run, source=source, outputs=OutputSettings(gui=True))
         self.source = source
         self.bridge = bridge
-        self.device = str(args.device)
-        self.model = args.model or Path(str(args.cfg_path)).stem
+        self.device = run.model.device
+        self.model = run.model.display_name
         self._models = models or ModelCache()
         self._tracker_factory = tracker_factory
         self._lock = threading.Lock()
@@ -127,14 +122,14 @@ class PipelineSession:
         self._stopping = False
         self._restart = False
         self._pipeline = None
-        self._view = ViewOptions(visual_threshold=args.visual_threshold, show_time=not args.hide_time)
+        self._view = run.view
         self._paused = False
-        self._rate = int(args.detect_rate)
+        self._rate = int(run.schedule.detect_rate)
         self._record_path: Optional[Path] = None
         self._record_part = 0
         self._saved: Optional[Path] = None
         self._thread = threading.Thread(target=self._supervise, name="gui-session", daemon=True)
-        loaded = self._models.cached(args)
+        loaded = self._models.cached(run.model)
         self.ready = False
         self.labels: Tuple[str, ...] = ()
         self.category_groups: Mapping[str, Sequence[str]] = {}
@@ -193,8 +188,6 @@ class PipelineSession:
     def start_recording(self, path: Path) -> None:
         path = Path(path)
         if not path.parent.is_dir():
-            from alphaction_demo.errors import OutputError
-
             raise OutputError(f"the folder for the recording does not exist: {path.parent} (create it first)")
         with self._lock:
             self._record_path, self._record_part, self._saved = path, 1, None
@@ -225,7 +218,7 @@ class PipelineSession:
                     rate = self._rate
                     self._restart = False
                     self._wake.clear()
-                loaded = self._models.load(self.args, rate)
+                loaded = self._models.load(self.run.model, rate)
                 if self._stopping:
                     return
                 if not self.ready:
@@ -242,14 +235,11 @@ class PipelineSession:
             log.error("the run could not start: %s", exc)
             self.bridge.push_error(exc)
 
-    def _build(self, loaded, rate: int):
-        from alphaction_demo.app.headless import build_pipeline
+    def _build(self, loaded: LoadedModel, rate: int):
+        from alphaction_demo.pipeline.build import build_pipeline
 
-        args = copy.copy(self.args)
-        args.detect_rate = rate
-        args.results = None  # the window shows results; files are the headless run's job
         tracker = self._tracker_factory() if self._tracker_factory is not None else None
-        pipeline = build_pipeline(args, loaded=loaded, tracker=tracker, live=True, source_spec=self.source,
+        pipeline = build_pipeline(self.run.with_detect_rate(rate), loaded=loaded, tracker=tracker, live=True,
                                   on_frame=self.bridge.push_frame, on_result=self.bridge.push_result, record=False)
         with self._lock:
             if self._stopping:
@@ -303,15 +293,13 @@ class PipelineSession:
 
 
 class PipelineSessionFactory:
-    """`(args, source, bridge) -> PipelineSession` for one window, sharing one `ModelCache`."""
+    """`(run, source, bridge) -> PipelineSession` for one window, sharing one `ModelCache`."""
 
     def __init__(self, models: Optional[ModelCache] = None,
                  tracker_factory: Optional[Callable[[], object]] = None) -> None:
         self.models = models or ModelCache()
         self.tracker_factory = tracker_factory
-        self.sessions_made = 0
 
-    def __call__(self, args: argparse.Namespace, source: SourceSpec, bridge) -> PipelineSession:
-        self.sessions_made += 1
-        return PipelineSession(args, source, bridge, models=self.models, tracker_factory=self.tracker_factory)
+    def __call__(self, run: RunSettings, source: SourceSpec, bridge) -> PipelineSession:
+        return PipelineSession(run, source, bridge, models=self.models, tracker_factory=self.tracker_factory)
 

@@ -10,22 +10,13 @@ pipeline's own records (`sources.SourceSpec`, `rendering.ViewOptions`, `records.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import Mapping, Optional, Protocol, Sequence, Tuple
 
-from alphaction_demo.media.rendering import ViewOptions
-from alphaction_demo.media.sources import FILE, FOLDER, URL, WEBCAM, SourceSpec, spec_from_args
+from alphaction_demo.settings import FILE, FOLDER, URL, WEBCAM, SourceSpec, ViewOptions
 
 __all__ = ["FILE", "FOLDER", "URL", "WEBCAM", "Session", "SourceSpec", "ViewOptions", "is_seekable",
-           "source_for_path", "source_from_args", "source_title"]
-
-
-def source_from_args(args: argparse.Namespace) -> Optional[SourceSpec]:
-    """The source named on the command line, or None (the window then starts empty)."""
-    if args.webcam is None and not args.video_path:
-        return None
-    return spec_from_args(args)
+           "source_for_path", "source_title"]
 
 
 def source_for_path(path: str) -> SourceSpec:

@@ -1,18 +1,20 @@
 """What the window remembers between runs (QSettings), as one frozen record.
 
-Explicit command-line flags win over remembered values: a flag still at its parser default is
-taken as "not given", and the remembered value is used instead. Tests point QSettings at a
+Explicit command-line flags win over remembered values: a setting still at its default (the
+command line's defaults are the settings' own) is taken as "not given", and the remembered value
+is used instead. Tests point QSettings at a
 temporary folder with `QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, tmp)` (or
 XDG_CONFIG_HOME for a subprocess), since the settings are stored in INI format.
 """
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass, fields, replace
 from typing import FrozenSet, Optional
 
 from PyQt5.QtCore import QByteArray, QSettings
+
+from alphaction_demo.settings import RunSettings, ScheduleSettings, ViewOptions
 
 ORGANIZATION = "alphaction-demo"
 APPLICATION = "alphaction-demo-gui"
@@ -32,14 +34,14 @@ class GuiSettings:
     last_folder: str = ""
     model: str = ""
 
-    def with_args(self, args: argparse.Namespace, defaults: argparse.Namespace) -> "GuiSettings":
-        """Take each flag the user gave explicitly (differs from its parser default)."""
+    def with_run(self, run: RunSettings) -> "GuiSettings":
+        """Take each setting the user gave explicitly (differs from its default)."""
         changes = {}
-        if args.visual_threshold != defaults.visual_threshold:
-            changes["visual_threshold"] = float(args.visual_threshold)
-        if args.detect_rate != defaults.detect_rate:
-            changes["detect_rate"] = int(args.detect_rate)
-        if args.hide_time:
+        if run.view.visual_threshold != ViewOptions().visual_threshold:
+            changes["visual_threshold"] = float(run.view.visual_threshold)
+        if run.schedule.detect_rate != ScheduleSettings().detect_rate:
+            changes["detect_rate"] = int(run.schedule.detect_rate)
+        if not run.view.show_time:
             changes["show_time"] = False
         return replace(self, **changes)
 

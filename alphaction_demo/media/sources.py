@@ -286,19 +286,6 @@ def open_source(spec: SourceSpec, stop: Optional[threading.Event] = None) -> Fra
     raise ValueError(f"unknown source kind {spec.kind!r}")
 
 
-def spec_from_args(args) -> SourceSpec:
-    """The source the validated command line names."""
-    if args.webcam is not None:
-        return SourceSpec(WEBCAM, str(args.webcam), fps=args.fps)
-    path = args.video_path
-    if "://" in path and not path.lower().startswith("file://"):
-        return SourceSpec(URL, path, fps=args.fps)
-    if path.lower().startswith("file://"):
-        path = path[len("file://"):]
-    kind = FOLDER if Path(path).is_dir() else FILE
-    return SourceSpec(kind, path, float(args.start), float(args.duration), fps=args.fps)
-
-
 class PacedSource:
     """Plays an offline source in real time (for the window): a frame is released when the wall
     clock reaches its video time, so the run behaves like a camera and drops what it cannot keep."""

@@ -24,7 +24,7 @@ import numpy as np
 
 from alphaction_demo.pipeline.clip import ClipGeometry, ClipSettings, build_clips
 from alphaction_demo.pipeline.clip_schedule import ClipSchedule, ScheduleSettings
-from alphaction_demo.records import ActionResult, TrackedFrame
+from alphaction_demo.records import ActionResult, TrackedFrame, clamp_boxes
 
 log = logging.getLogger(__name__)
 
@@ -215,9 +215,7 @@ class ActionPredictor:
         self.stats.extract_seconds += time.perf_counter() - started
         self.stats.clips += 1
         h, w = self._geometry.source_size
-        boxes = tracked.person_boxes[keep].copy()
-        boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, w - 1)
-        boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, h - 1)
+        boxes = clamp_boxes(tracked.person_boxes[keep], w - 1, h - 1)
         self._memory[centre.t_index] = replace(feats, object_features=None) if feats.object_features is not None else feats
         self._extracted.append((centre, (feats, tracked.track_ids[keep], boxes)))
 

@@ -1,0 +1,97 @@
+"""Builds a ready-to-start pipeline from a run's settings: the loaded model, the opened source, the
+tracker, the predictor and the outputs.
+
+Loading the action model is kept apart (`load_action_model`) because it is the slow part: the
+window loads a model once and builds many pipelines from it (new source, new detect rate).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Callable, FrozenSet, Optional, Tuple
+
+from alphaction_demo.detection.tracking import PersonTracker
+from alphaction_demo.pipeline.track_labels import LabelSet
+from alphaction_demo.records import ActionResult, RenderedFrame
+from alphaction_demo.settings import DetectorSettings, ModelSettings, RunSettings
+
+if TYPE_CHECKING:
+    from alphaction_demo.action import ActionModel, Config
+    from alphaction_demo.pipeline.pipelines import Pipeline
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """The action model and what goes with it; loaded once, reused by every run of a session."""
+
+    model: "ActionModel"
+    cfg: "Config"
+    label_set: LabelSet
+    excluded: FrozenSet[str]  # label names the official demo never draws
+    ava_ids: Tuple[int, ...]  # the AVA id of each output class, for results files
+
+
+def load_action_model(model: ModelSettings, detect_rate: float, network: Optional["ActionModel"] = None) -> LoadedModel:
+    """Read the checkpoint (or take `network`, e.g. random weights for the benchmark)."""
+    from alphaction_demo.action import ActionModel, load_config
+    from alphaction_demo.action.categories import categories_for
+
+    cfg = load_config(model.config, common_cate=model.common_cate, detect_rate=int(detect_rate))
+    if network is None:
+        network = ActionModel.from_checkpoint(model.weights, cfg, device=model.device, precision=model.precision)
+    num_classes = network.num_classes
+    return LoadedModel(network, cfg, LabelSet.for_classes(num_classes), LabelSet.display_exclusions(num_classes),
+                       tuple(c.ava_id for c in categories_for(num_classes)))
+
+
+def detector_for_source(settings: RunSettings, fps: float) -> DetectorSettings:
+    """The detector's settings once the source's frame rate is known."""
+    return replace(settings.detector, fps=fps)
+
+
+def build_pipeline(settings: RunSettings, *, loaded: LoadedModel, tracker: Optional[PersonTracker] = None,
+                   live: Optional[bool] = None, on_frame: Optional[Callable[[RenderedFrame], None]] = None,
+                   on_result: Optional[Callable[[ActionResult], None]] = None, record: bool = True) -> "Pipeline":
+    """A ready-to-start pipeline. `live=None` follows the source (camera and stream live, files
+    offline); `live=True` with a file plays it in real time (the window does that)."""
+    from alphaction_demo.media.sinks import ResultsFile
+    from alphaction_demo.media.sources import PacedSource, open_source
+    from alphaction_demo.pipeline.action_predictor import ActionPredictor
+    from alphaction_demo.pipeline.clip import ClipSettings
+    from alphaction_demo.pipeline.pipelines import Pipeline
+    from alphaction_demo.pipeline.track_labels import TrackLabels
+
+    spec = settings.source
+    if spec is None:
+        raise ValueError("a pipeline needs a source")
+    live = spec.live if live is None else live
+    stop = threading.Event()
+    source = open_source(spec, stop)
+    try:
+        if live and not spec.live:
+            source = PacedSource(source, stop)
+        if tracker is None:
+            from alphaction_demo.detection import build_tracker
+
+            tracker = build_tracker(detector_for_source(settings, source.fps))
+        tracker.reset()
+        clip = ClipSettings.from_config(loaded.cfg)
+        schedule = replace(settings.schedule, span=clip.span, centre=clip.centre)
+        predictor = ActionPredictor(loaded.model, loaded.label_set.names, clip, schedule,
+                                    frame_ms=1000.0 / source.fps, live=live, now_ms=source.now_ms)
+        outputs = settings.outputs
+        results = None
+        if outputs.results_path:
+            results = ResultsFile(outputs.results_path, spec.video_id, None, loaded.ava_ids,
+                                  timestamp_offset_s=outputs.timestamp_offset_s)
+        pipeline = Pipeline(source=source, tracker=tracker, predictor=predictor,
+                            labels=TrackLabels(loaded.label_set), live=live,
+                            reopen_source=None if live else (lambda: open_source(spec, stop)),
+                            view=settings.view, excluded_labels=loaded.excluded,
+                            output_path=outputs.video_path if record else None, results=results,
+                            on_frame=on_frame, on_result=on_result, stop_event=stop)
+    except BaseException:
+        source.close()
+        raise
+    return pipeline
