@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass
+from array import array
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Dict, FrozenSet, List, Optional, Tuple
@@ -38,11 +39,12 @@ class LabelMap:
 
 @dataclass
 class Boxes:
-    """The rows of one keyframe: boxes [y1, x1, y2, x2] as the official code stores them."""
+    """The rows of one keyframe: boxes [y1, x1, y2, x2] as the official code stores them, flat.
+    Typed arrays, not lists of Python floats: AVA's validation results are millions of rows."""
 
-    boxes: List[Tuple[float, float, float, float]]
-    labels: List[int]
-    scores: List[float]
+    boxes: array = field(default_factory=lambda: array("d"))
+    labels: array = field(default_factory=lambda: array("q"))
+    scores: array = field(default_factory=lambda: array("d"))
 
 
 def _open_lines(path: str, what: str) -> List[str]:
@@ -118,11 +120,17 @@ def _float(text: str, what: str, where: str) -> float:
 
 
 def _rows(path: str, what: str):
-    lines = _open_lines(path, what)
+    """Rows streamed with their line numbers (a results file can hold millions), blank lines skipped."""
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise InputNotFoundError(f"{what} not found: {path}")
     try:
-        for number, row in enumerate(csv.reader(lines), start=1):
-            if row and any(cell.strip() for cell in row):
-                yield f"{path} line {number}", row
+        with open(file, newline="", encoding="utf-8-sig") as handle:
+            for number, row in enumerate(csv.reader(handle), start=1):
+                if row and any(cell.strip() for cell in row):
+                    yield f"{path} line {number}", row
+    except (OSError, UnicodeDecodeError) as error:
+        raise EvaluationFileError(f"cannot read {what} {path}: {error}") from None
     except csv.Error as error:
         raise EvaluationFileError(f"{path}: not a CSV file ({error})") from None
 
@@ -144,8 +152,8 @@ def read_boxes_csv(path: str, label_map: LabelMap, what: str = "results") -> Dic
             continue
         entry = keyframes.get(key)
         if entry is None:
-            entry = keyframes[key] = Boxes([], [], [])
-        entry.boxes.append((y1, x1, y2, x2))
+            entry = keyframes[key] = Boxes()
+        entry.boxes.extend((y1, x1, y2, x2))
         entry.labels.append(action)
         entry.scores.append(score)
     return keyframes

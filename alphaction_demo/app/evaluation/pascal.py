@@ -97,8 +97,8 @@ def evaluate_frames(truth: Mapping[Key, Boxes], results: Mapping[Key, Boxes], cl
     for key, entry in truth.items():
         if key in excluded:
             continue
-        labels = np.array(entry.labels, int)
-        truth_arrays[key] = (np.array(entry.boxes, float).reshape(-1, 4), labels)
+        labels = np.frombuffer(entry.labels, np.int64)
+        truth_arrays[key] = (np.frombuffer(entry.boxes, np.float64).reshape(-1, 4), labels)
         for label in labels.tolist():
             ground_truth[label] += 1
     scores: Dict[int, List[np.ndarray]] = {c: [] for c in class_ids}
@@ -108,9 +108,9 @@ def evaluate_frames(truth: Mapping[Key, Boxes], results: Mapping[Key, Boxes], cl
         if key in excluded:
             continue
         total_keys += 1
-        boxes = np.array(entry.boxes, float).reshape(-1, 4)
-        labels = np.array(entry.labels, int)
-        values = np.array(entry.scores, float)
+        boxes = np.frombuffer(entry.boxes, np.float64).reshape(-1, 4)
+        labels = np.frombuffer(entry.labels, np.int64)
+        values = np.frombuffer(entry.scores, np.float64)
         valid = (boxes[:, 0] < boxes[:, 2]) & (boxes[:, 1] < boxes[:, 3])
         boxes, labels, values = boxes[valid], labels[valid], values[valid]
         if key in truth_arrays:
