@@ -9,7 +9,7 @@ reported where it was made, not three threads later.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -125,6 +125,8 @@ class RenderedFrame:
     timestamp_ms: float
     track_ids: np.ndarray  # N int64
     boxes: np.ndarray  # N x 4 float32 xyxy pixels of `image`
+    # the frame before the overlay (not a copy): a paused window draws it again when a toggle changes
+    source_image: Optional[np.ndarray] = None
 
     def __post_init__(self) -> None:
         _check_array("RenderedFrame.image", self.image, (None, None, 3), np.uint8)

@@ -108,8 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--detect-rate", type=int, default=int(_SCHEDULE.detect_rate), metavar="HZ",
                        help="how many times per second of video the action labels are updated")
     model.add_argument("--clip-sampling", choices=("time", "frames"), default=_SCHEDULE.sampling,
-                       help="time: sample each clip at the model's 25 fps whatever the source's "
-                       "rate; frames: 64 consecutive frames as the official demo does")
+                       help="time: clips sampled at the models' 25 fps on a regular grid of moments; "
+                       "frames: the official demo's moments, clips and memory slots (its numbers)")
     model.add_argument("--device", default="auto",
                        help="cpu, cuda or cuda:N; auto picks cuda when it is available")
     model.add_argument("--cpu", action="store_true", help="same as --device cpu (official flag)")

@@ -23,7 +23,7 @@ from typing import Deque, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from alphaction_demo.pipeline.clip import ClipGeometry, ClipSettings, build_clips
-from alphaction_demo.pipeline.clip_schedule import ClipSchedule, ScheduleSettings
+from alphaction_demo.pipeline.clip_schedule import Moment, ScheduleSettings, make_schedule
 from alphaction_demo.records import ActionResult, TrackedFrame, clamp_boxes
 
 log = logging.getLogger(__name__)
@@ -53,9 +53,12 @@ class _Buffered:
 
 @dataclass
 class _Centre:
-    frame: _Buffered  # the centre frame: its boxes are the clip's persons
-    t_index: int
-    centre_ms: float  # the instant the clip is centred on (the frame's time, or the grid's)
+    frame: _Buffered
+    moment: Moment
+
+    @property
+    def t_index(self) -> int:
+        return self.moment.t_index
 
 
 @dataclass
@@ -80,11 +83,11 @@ class ActionPredictor:
         self.model = model
         self.labels = tuple(labels)
         self.clip_settings = clip_settings
-        self.schedule = ClipSchedule(schedule_settings, frame_ms)
+        self.schedule = make_schedule(schedule_settings, frame_ms, whole_ms=bool(model.uses_objects))
         self.live = live
         self.stats = PredictorStats()
         self._now_ms = now_ms  # live: the source's clock, for label latency
-        self._newest_slot = -1  # newest centre extracted or found empty
+        self._newest_slot = -1  # newest memory index extracted (or found empty, if the schedule counts those)
         self._lock = threading.Condition()
         self._buffer: List[_Buffered] = []
         self._open: List[_Centre] = []  # centres waiting for their clip
@@ -93,7 +96,7 @@ class ActionPredictor:
         self._geometry: Optional[ClipGeometry] = None
         self._ended = False
         self._frames_out: Deque[FrameBoxes] = deque()
-        self._results_out: Deque[Tuple[float, ActionResult]] = deque()  # (centre frame's time, result)
+        self._results_out: Deque[ActionResult] = deque()
 
     # producer side ---------------------------------------------------------------------------
     def push(self, tracked: TrackedFrame) -> None:
@@ -107,9 +110,9 @@ class ActionPredictor:
             self._buffer.append(item)
             if not self.live:
                 self._frames_out.append(FrameBoxes.of(tracked))
-            t_index = self.schedule.consider(tracked.timestamp_ms)
-            if t_index is not None:
-                self._open.append(_Centre(item, t_index, self.schedule.centre_ms(t_index, tracked.timestamp_ms)))
+            moment = self.schedule.consider(tracked.timestamp_ms)
+            if moment is not None:
+                self._open.append(_Centre(item, moment))
             self._trim()
             self.stats.buffered_frames = len(self._buffer)
             self._lock.notify_all()
@@ -127,23 +130,15 @@ class ActionPredictor:
             with self._lock:
                 self._buffer.clear()
                 self._open.clear()
+                self.schedule.restart()
             g = self._geometry = ClipGeometry.for_frame(height, width, self.clip_settings)
         return g
 
     def _trim(self) -> None:
-        s = self.schedule.settings
         if not self._buffer:
             return
-        if s.sampling == "frames":
-            keep_from = len(self._buffer) - s.span
-            if self._open:
-                keep_from = min(keep_from, self._position(self._open[0]) - s.centre)
-        else:
-            oldest = self._open[0].centre_ms if self._open else self._buffer[-1].timestamp_ms
-            limit = self.schedule.oldest_needed_ms(min(oldest, self._buffer[-1].timestamp_ms))
-            keep_from = 0
-            while keep_from < len(self._buffer) - 1 and self._buffer[keep_from + 1].timestamp_ms <= limit:
-                keep_from += 1
+        times = [b.timestamp_ms for b in self._buffer]
+        keep_from = self.schedule.first_kept(times, self._position(self._open[0]) if self._open else None)
         if keep_from > 0:
             del self._buffer[:keep_from]
 
@@ -163,7 +158,7 @@ class ActionPredictor:
         times = [b.timestamp_ms for b in self._buffer]
         n = 0
         for centre in self._open:
-            if not self.schedule.clip_ready(self._position(centre), centre.centre_ms, times):
+            if not self.schedule.clip_ready(self._position(centre), centre.moment.timestamp_ms, times):
                 break
             n += 1
         return n
@@ -182,7 +177,7 @@ class ActionPredictor:
             times = [b.timestamp_ms for b in self._buffer]
             clips = []
             for centre in take:
-                picks = self.schedule.pick(self._position(centre), centre.centre_ms, times)
+                picks = self.schedule.pick(self._position(centre), centre.moment.timestamp_ms, times)
                 clips.append((centre, [self._buffer[i].image for i in picks]))
             del self._open[:ready]
             if self._ended:
@@ -200,8 +195,9 @@ class ActionPredictor:
 
     def _extract(self, centre: _Centre, images: List[np.ndarray]) -> None:
         tracked = centre.frame.tracked
-        self._newest_slot = max(self._newest_slot, centre.t_index)
         persons, keep = self._geometry.boxes_to_clip(tracked.person_boxes)
+        if len(keep) or self.schedule.counts_empty_moments:
+            self._newest_slot = max(self._newest_slot, centre.t_index)
         if len(keep) == 0:
             self.stats.empty_clips += 1
             return
@@ -233,9 +229,9 @@ class ActionPredictor:
             self.stats.predictions += 1
             if self.live and self._now_ms is not None:
                 self.stats.latencies_ms.append(self._now_ms() - centre.frame.timestamp_ms)
-            self._results_out.append((centre.frame.timestamp_ms,
-                                      ActionResult(centre.centre_ms, ids.astype(np.int64), boxes.astype(np.float32),
-                                                   scores.astype(np.float32), self.labels)))
+            self._results_out.append(ActionResult(centre.moment.timestamp_ms, ids.astype(np.int64),
+                                                  boxes.astype(np.float32), scores.astype(np.float32),
+                                                  self.labels))
             self._release_memory(centre.t_index)
         self.stats.memory_entries = len(self._memory)
 
@@ -256,16 +252,16 @@ class ActionPredictor:
         before the frames at or after its centre (as the official video writer applies them)."""
         out: List[object] = []
         if self.live:
-            out.extend(result for _, result in self._results_out)
+            out.extend(self._results_out)
             self._results_out.clear()
             return out
         with self._lock:
-            pending = [c.frame.timestamp_ms for c in self._open] + [c.frame.timestamp_ms for c, _ in self._extracted]
+            pending = [c.moment.timestamp_ms for c in self._open] + [c.moment.timestamp_ms for c, _ in self._extracted]
             horizon = min(pending) if pending else float("inf")
             while True:
                 frame_ok = bool(self._frames_out) and self._frames_out[0].timestamp_ms < horizon
-                if self._results_out and (not frame_ok or self._results_out[0][0] <= self._frames_out[0].timestamp_ms):
-                    out.append(self._results_out.popleft()[1])
+                if self._results_out and (not frame_ok or self._results_out[0].timestamp_ms <= self._frames_out[0].timestamp_ms):
+                    out.append(self._results_out.popleft())
                 elif frame_ok:
                     out.append(self._frames_out.popleft())
                 else:
@@ -278,7 +274,7 @@ class ActionPredictor:
         out = self.step()
         if not self.live:
             with self._lock:
-                out.extend(result for _, result in self._results_out)
+                out.extend(self._results_out)
                 self._results_out.clear()
                 out.extend(self._frames_out)
                 self._frames_out.clear()
