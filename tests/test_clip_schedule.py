@@ -125,3 +125,23 @@ def test_clip_is_ready_only_when_the_last_instant_is_covered():
     schedule = TimeGridSchedule(ScheduleSettings(), 40.0)
     assert not schedule.clip_ready(32, 1280.0, [i * 40.0 for i in range(60)])
     assert schedule.clip_ready(32, 1280.0, [i * 40.0 for i in range(64)])
+
+
+@pytest.mark.parametrize("fps, start_ms, rate", [(25, 0, 4), (30, 0, 4), (29.97, 0, 4), (10, 0, 3), (25, 900000, 4),
+                                                 (30, 1000, 1)])
+def test_time_grid_centres_are_instants_k_interval_so_every_whole_second_is_a_keyframe(fps, start_ms, rate):
+    schedule = TimeGridSchedule(ScheduleSettings(detect_rate=rate), 1000.0 / fps)
+    centres = {}
+    for i in range(int(fps * 12)):
+        t = start_ms + i * 1000.0 / fps
+        moment = schedule.consider(t)
+        if moment is not None:
+            assert moment.t_index * 1000.0 / rate == moment.timestamp_ms  # memory slot k is instant k
+            centres[moment.timestamp_ms] = t
+    instants = sorted(centres)
+    assert all(abs(centres[c] - c) <= 500 / fps + 1e-6 for c in instants)  # the centre frame is the nearest
+    seconds = [c for c in instants if abs(c - round(c / 1000) * 1000) < 1e-6]
+    first = instants[0]
+    assert start_ms + 1280 - 500 / fps <= first < start_ms + 1280 + 1000 / rate  # the first full clip
+    assert [round(s / 1000) for s in seconds] == list(range(int(-(-first // 1000)), int(instants[-1] // 1000) + 1))
+    assert np.allclose(np.diff(instants), 1000 / rate)

@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
             "  %(prog)s --video-path in.mp4 --no-gui --output-path out.mp4 --results out.csv\n"
             "  %(prog)s --list-models                 the model zoo\n"
             "  %(prog)s --download-weights            the demo model's weights into weights/\n"
-            "  %(prog)s batch FOLDER --output-dir OUT many videos at once (see: %(prog)s batch --help)"
+            "  %(prog)s batch FOLDER --output-dir OUT many videos at once (see: %(prog)s batch --help)\n"
+            "  %(prog)s evaluate --ground-truth GT.csv --results out.csv   AVA frame-mAP (evaluate --help)"
         ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -84,7 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="write the annotated video here (.mp4 or .avi); headless runs on a "
                      "video file write output.mp4 when this is not given")
     out.add_argument("--results", default=None, metavar="FILE",
-                     help="write the detections here: .csv (AVA format) or .jsonl (JSON lines)")
+                     help="write the detections here: .csv (strict AVA: keyframes only, plus "
+                     "FILE.tracks.csv with every prediction and track id) or .jsonl (JSON lines)")
+    out.add_argument("--timestamp-offset", type=int, default=0, metavar="S",
+                     help="add this to the whole seconds of video time that number AVA keyframes in "
+                     "--results (AVA's 15-minute clips cut at second 900 of the movie: 900)")
     out.add_argument("--visual-threshold", type=_threshold, default=_VIEW.visual_threshold, metavar="P",
                      help="show labels whose score is at least this")
     out.add_argument("--hide-time", action="store_true", help="do not draw the video timestamp")
@@ -159,8 +164,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     # FFmpeg's own diagnostics ("moov atom not found") would precede our one-line error; cv2 reads
     # this when it is first imported, which is after this point
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
-    parser = build_parser()
     argv = list(argv) if argv is not None else sys.argv[1:]
+    if argv[:1] == ["evaluate"]:
+        from alphaction_demo.app import evaluate
+
+        return evaluate.main(argv[1:])
+    parser = build_parser()
     if argv[:1] == ["batch"]:
         from alphaction_demo.app.batch.command import main as batch_main
 

@@ -51,6 +51,8 @@ def check_numbers(args: argparse.Namespace) -> None:
     _check_unit_interval("--tracker-nms-thres", args.tracker_nms_thres)
     if args.detect_rate <= 0:
         raise UsageError(f"--detect-rate must be a positive number of updates per second, got {args.detect_rate}")
+    if args.timestamp_offset < 0:
+        raise UsageError(f"--timestamp-offset must be 0 or more seconds, got {args.timestamp_offset}")
     if args.start < 0:
         raise UsageError(f"--start must be 0 or more milliseconds, got {args.start}")
     if args.duration != -1 and args.duration <= 0:
@@ -123,9 +125,12 @@ def _outputs(args: argparse.Namespace, source: Optional[SourceSpec], gui: bool) 
     results = None
     if args.results is not None:
         results = check_writable_file("--results", args.results, RESULTS_SUFFIXES)
+    if args.timestamp_offset and args.results is None and args.boxes is None:
+        raise UsageError("--timestamp-offset numbers AVA keyframes in --results FILE.csv (and in an AVA --boxes "
+                         "file); give --results")
     if not gui and source is not None and source.kind in (FILE, FOLDER) and video is None:
         video = check_writable_file("--output-path", DEFAULT_VIDEO_OUTPUT, VIDEO_OUTPUT_SUFFIXES)
-    return OutputSettings(video_path=video, results_path=results, gui=gui)
+    return OutputSettings(video_path=video, results_path=results, gui=gui, timestamp_offset_s=args.timestamp_offset)
 
 
 def resolve_device(requested: str, cpu: bool = False) -> str:
@@ -202,7 +207,8 @@ def _detector(args: argparse.Namespace, device: str, precision: str) -> Detector
     return DetectorSettings(kind=kind, weights=weights, imgsz=args.imgsz, device=device,
                             half=precision == "fp16" and device.startswith("cuda"), tracker=args.tracker,
                             box_thres=args.tracker_box_thres, nms_thres=args.tracker_nms_thres,
-                            boxes_file=str(Path(args.boxes).expanduser()) if args.boxes else None)
+                            boxes_file=str(Path(args.boxes).expanduser()) if args.boxes else None,
+                            boxes_offset_s=args.timestamp_offset)
 
 
 def _schedule(args: argparse.Namespace) -> ScheduleSettings:

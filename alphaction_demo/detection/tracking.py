@@ -99,7 +99,7 @@ def build_tracker(settings: DetectorSettings) -> PersonTracker:
     if settings.kind == "boxes":
         from alphaction_demo.detection.boxes_file import BoxesFileTracker, read_boxes_file
 
-        return BoxesFileTracker(read_boxes_file(settings.boxes_file))
+        return BoxesFileTracker(read_boxes_file(settings.boxes_file, ava_offset_s=settings.boxes_offset_s))
     if settings.kind == "hog":
         from alphaction_demo.detection.hog import HogDetector
 

@@ -141,7 +141,7 @@ class ActionPredictor:
         times = [b.timestamp_ms for b in self._buffer]
         n = 0
         for centre in self._open:
-            if not self.schedule.clip_ready(self._position(centre), centre.frame.timestamp_ms, times):
+            if not self.schedule.clip_ready(self._position(centre), centre.moment.timestamp_ms, times):
                 break
             n += 1
         return n
@@ -160,7 +160,7 @@ class ActionPredictor:
             times = [b.timestamp_ms for b in self._buffer]
             clips = []
             for centre in take:
-                picks = self.schedule.pick(self._position(centre), centre.frame.timestamp_ms, times)
+                picks = self.schedule.pick(self._position(centre), centre.moment.timestamp_ms, times)
                 clips.append((centre, [self._buffer[i].image for i in picks]))
             del self._open[:ready]
             if self._ended:

@@ -84,7 +84,8 @@ def build_pipeline(settings: RunSettings, *, loaded: LoadedModel, tracker: Optio
         outputs = settings.outputs
         results = None
         if outputs.results_path:
-            results = ResultsFile(outputs.results_path, spec.video_id, None, loaded.ava_ids)
+            results = ResultsFile(outputs.results_path, spec.video_id, None, loaded.ava_ids,
+                                  timestamp_offset_s=outputs.timestamp_offset_s)
         parts = dict(source=source, tracker=tracker, predictor=predictor, labels=TrackLabels(loaded.label_set),
                      view=settings.view, excluded_labels=loaded.excluded,
                      output_path=outputs.video_path if record else None, results=results,

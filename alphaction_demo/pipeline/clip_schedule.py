@@ -16,6 +16,7 @@ clip takes: two strategies behind one interface, chosen by `--clip-sampling`.
 from __future__ import annotations
 
 import bisect
+import math
 from dataclasses import dataclass
 from typing import List, Optional, Sequence
 
@@ -119,30 +120,29 @@ class OfficialFrameSchedule(ClipSchedule):
 
 
 class TimeGridSchedule(ClipSchedule):
-    """Clips sampled at the training frame rate; centres on a grid that starts at the first full
-    clip (slot k at first + k * interval ms), so memory indices are unique and one step apart."""
+    """Clips sampled at the training frame rate; centres are the instants k * interval of video
+    time (slot k, from time 0), so memory indices are unique and one step apart, and with a whole
+    detect rate the grid holds every whole second: AVA's keyframes, whose clip has 32 instants
+    before t and 32 from t (as AlphAction's AVA loader cuts it). A slot's centre frame (its boxes)
+    is the first frame within half a frame of its instant; results report the instant itself."""
 
     def __init__(self, settings: ScheduleSettings, frame_ms: float) -> None:
         super().__init__(settings, frame_ms)
         self._first_ms: Optional[float] = None
         self._next_slot = 0
-        self._grid_origin: Optional[float] = None
-        self._grid_offset = 0
 
     def consider(self, timestamp_ms: float) -> Optional[Moment]:
         s = self.settings
         if self._first_ms is None:
             self._first_ms = timestamp_ms
-        if clip_instants(s, timestamp_ms)[0] < self._first_ms - self.frame_ms / 2:
+        slot = math.floor((timestamp_ms + self.frame_ms / 2) / s.interval_ms + 1e-9)
+        if slot < self._next_slot:
             return None
-        if self._grid_origin is None:
-            self._grid_origin = timestamp_ms
-            self._grid_offset = int(timestamp_ms // s.interval_ms)
-        k = int((timestamp_ms - self._grid_origin) / s.interval_ms + 1e-6)
-        if k < self._next_slot:
-            return None
-        self._next_slot = k + 1
-        return Moment(self._grid_offset + k, float(timestamp_ms))
+        self._next_slot = slot + 1
+        instant = slot * 1000.0 / s.detect_rate
+        if clip_instants(s, instant)[0] < self._first_ms - self.frame_ms / 2:
+            return None  # the clip would start before the first frame
+        return Moment(slot, instant)
 
     def last_needed_ms(self, centre_ms: float) -> float:
         """Time of the last frame time-sampling needs (its nearest frame may be a later one)."""
