@@ -22,7 +22,8 @@ os.environ.setdefault("YOLO_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from alphaction_demo.action import ActionModel, load_config  # noqa: E402
-from alphaction_demo.pipeline.action_predictor import ActionPredictor, FrameBoxes  # noqa: E402
+from alphaction_demo.pipeline.action_predictor import ActionPredictor  # noqa: E402
+from alphaction_demo.pipeline.offline_order import FrameBoxes, OfflineOrder  # noqa: E402
 from alphaction_demo.app.benchmark import KnownFigures  # noqa: E402
 from alphaction_demo.detection import build_tracker  # noqa: E402
 from alphaction_demo.media.rendering import draw_overlay  # noqa: E402
@@ -96,9 +97,9 @@ def stages_alone(loaded, tracker, spec, folder):
 
 def make_predictor(loaded):
     clip = ClipSettings.from_config(loaded.cfg)
-    return ActionPredictor(loaded.model, loaded.label_set.names, clip,
-                           ScheduleSettings(detect_rate=4, span=clip.span, centre=clip.centre),
-                           frame_ms=1000.0 / FPS, live=False)
+    return OfflineOrder(ActionPredictor(loaded.model, loaded.label_set.names, clip,
+                                        ScheduleSettings(detect_rate=4, span=clip.span, centre=clip.centre),
+                                        frame_ms=1000.0 / FPS, live=False))
 
 
 def sequential(loaded, tracker, spec, folder) -> float:

@@ -11,7 +11,7 @@ from typing import List, Optional
 import cv2
 import numpy as np
 
-from alphaction_demo.pipeline.pipelines import PipelineStats
+from alphaction_demo.pipeline.base import PipelineStats
 from alphaction_demo.records import ActionResult, RenderedFrame
 from alphaction_demo.media.rendering import ViewOptions
 from alphaction_demo.media.sources import SourceSpec

@@ -4,7 +4,8 @@ results and frames leave; memory and buffer stay bounded however long the stream
 import numpy as np
 import pytest
 
-from alphaction_demo.pipeline.action_predictor import ActionPredictor, FrameBoxes
+from alphaction_demo.pipeline.action_predictor import ActionPredictor
+from alphaction_demo.pipeline.offline_order import FrameBoxes, OfflineOrder
 from alphaction_demo.pipeline.clip import ClipSettings
 from alphaction_demo.pipeline.clip_schedule import ScheduleSettings
 from alphaction_demo.records import ActionResult, Frame, TrackedFrame
@@ -14,6 +15,11 @@ from tests.pipeline_support import LABEL_SET, BoxTracker, FakeModel
 def make(model, live=False, fps=25.0, **schedule):
     return ActionPredictor(model, LABEL_SET.names, ClipSettings(), ScheduleSettings(**schedule),
                            frame_ms=1000.0 / fps, live=live, now_ms=lambda: 0.0)
+
+
+def ordered(model, **schedule):
+    """The offline predictor with its output in video order, as the offline pipeline uses it."""
+    return OfflineOrder(make(model, **schedule))
 
 
 def feed(predictor, n, fps=25.0, size=(48, 64), tracker=None):
@@ -41,7 +47,7 @@ def test_offline_predictions_wait_for_the_future_memory_window():
 
 
 def test_offline_output_is_every_frame_once_in_order_with_results_before_their_frames():
-    predictor = make(FakeModel(memory_length=(2, 2)))
+    predictor = ordered(FakeModel(memory_length=(2, 2)))
     out = feed(predictor, 150) + predictor.finish()
     frames = [o for o in out if isinstance(o, FrameBoxes)]
     assert [f.index for f in frames] == list(range(150))
@@ -69,9 +75,9 @@ def test_clips_hold_the_centre_frames_boxes_scaled_into_the_clip_and_the_top_obj
 
 def test_a_centre_without_persons_is_skipped():
     model = FakeModel()
-    predictor = make(model)
+    predictor = ordered(model)
     out = feed(predictor, 100, tracker=BoxTracker(persons=0)) + predictor.finish()
-    assert model.extracted == [] and predictor.stats.empty_clips > 0
+    assert model.extracted == [] and predictor.predictor.stats.empty_clips > 0
     assert [o.index for o in out] == list(range(100))
 
 
@@ -174,7 +180,7 @@ def test_official_mode_memory_indices_skip_as_the_official_ones_and_the_window_r
 def test_official_mode_results_report_the_centre_time_in_whole_ms_for_object_models():
     times = [i * 1000 / 30 for i in range(100)]
     for uses_objects, first in ((True, 1066.0), (False, 1000 * 32 / 30)):
-        predictor = make(FakeModel(uses_objects=uses_objects), sampling="frames")
+        predictor = ordered(FakeModel(uses_objects=uses_objects), sampling="frames")
         out = feed_times(predictor, times) + predictor.finish()
         results = [o for o in out if isinstance(o, ActionResult)]
         assert [r.timestamp_ms for r in results][:1] == [pytest.approx(first)]
@@ -199,7 +205,7 @@ def test_official_mode_waits_for_extracted_features_only_then_flushes_at_the_end
     # persons only on the first centre: the official code predicts it when a later centre's
     # features exist or at the end of the video, never because empty centres went by
     model = FakeModel(memory_length=(2, 2), memory_rate=4)
-    predictor = make(model, sampling="frames")
+    predictor = ordered(model, sampling="frames")
     out = feed_times(predictor, MKV_30FPS, tracker=PersonlessAt(range(33, 160)))
     assert model.predicted == [] and len(model.extracted) == 1
     assert not any(isinstance(o, FrameBoxes) and o.index >= 32 for o in out)  # held behind the prediction
@@ -210,7 +216,7 @@ def test_official_mode_waits_for_extracted_features_only_then_flushes_at_the_end
 
 def test_official_mode_flush_predicts_the_last_centres_with_the_past_only():
     model = FakeModel(memory_length=(2, 2), memory_rate=4)
-    predictor = make(model, sampling="frames")
+    predictor = ordered(model, sampling="frames")
     out = feed_times(predictor, MKV_30FPS)
     before_end = [p["t_index"] for p in model.predicted]
     assert before_end == [4, 5, 6, 7, 8, 9]  # each once index + 8 was extracted (17 is the newest)

@@ -71,7 +71,7 @@ def test_csv_and_json_lines_agree(tmp_path):
             assert float(r["score"]) == pytest.approx(line["scores"][label], abs=1e-5)
 
 
-def test_live_run_from_a_fake_camera_drops_frames_and_shows_labels(tmp_path):
+def test_live_run_from_a_fake_camera_shows_every_frame_and_labels_while_detection_lags(tmp_path):
     shown = []
     model = FakeModel(extract_delay=0.3)
     settings = settings_for(tmp_path, SourceSpec(SYNTHETIC, fps=30, size=(120, 160)), output_path=None)
@@ -82,11 +82,55 @@ def test_live_run_from_a_fake_camera_drops_frames_and_shows_labels(tmp_path):
     pipeline.stop()
     assert pipeline.join(2.0)
     s = pipeline.stats()
-    assert s.live and s.frames_read >= 100 and s.dropped > 20  # a 20 fps detector behind a 30 fps camera
+    assert s.live and s.frames_read >= 100
+    assert s.frames_rendered >= 0.9 * s.frames_read  # the display does not wait for detection
+    assert s.frames_read - s.frames_rendered - 1 <= s.dropped <= s.frames_read - s.frames_rendered  # drops counted
+    assert s.detector_skipped > 20 and s.frames_tracked < s.frames_read * 0.8  # a 20 fps detector, newest frame first
     assert s.predictions >= 2 and s.action_latency_ms > 1280
+    assert s.first_label_ms is not None and s.label_interval_ms is not None
     assert isinstance(shown[-1][0], RenderedFrame)
     assert any(labels for _, labels in shown)  # labels reached the display
     assert s.buffered_frames <= 70
+
+
+class WalkingTracker:
+    """One person walking right at 0.1 px/ms (100 px/s), detected slowly."""
+
+    name = "walking"
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+
+    def reset(self) -> None:
+        pass
+
+    @staticmethod
+    def box_at(ms: float) -> np.ndarray:
+        x = 10.0 + 0.1 * ms
+        return np.array([[x, 20.0, x + 40.0, 110.0]], np.float32)
+
+    def update(self, frame):
+        time.sleep(self.delay)
+        from alphaction_demo.records import TrackedFrame
+
+        return TrackedFrame(frame, self.box_at(frame.timestamp_ms), np.ones(1, np.float32), np.array([7], np.int64))
+
+
+def test_live_boxes_follow_a_walking_person_between_detector_passes(tmp_path):
+    shown = []
+    settings = settings_for(tmp_path, SourceSpec(SYNTHETIC, fps=25, size=(120, 800)), output_path=None)
+    pipeline = build_pipeline(settings, loaded=loaded(), tracker=WalkingTracker(delay=0.2),
+                              on_frame=shown.append)
+    pipeline.start()
+    time.sleep(3.0)
+    pipeline.stop()
+    assert pipeline.join(2.0)
+    later = [f for f in shown if f.timestamp_ms > 1000 and len(f.track_ids)]  # after two detector passes
+    assert len(later) > 30 and all(list(f.track_ids) == [7] for f in later)
+    errors = [abs(float(f.boxes[0, 0] - WalkingTracker.box_at(f.timestamp_ms)[0, 0])) for f in later]
+    # a box held until the next pass would be up to 20-40 px behind; predicted, it stays with the person
+    assert np.median(errors) < 6.0, errors
+    assert len({round(float(f.boxes[0, 0])) for f in later}) > 0.8 * len(later)  # it moves every frame
 
 
 def test_a_failing_stage_stops_everything_with_one_line(tmp_path, capsys):
@@ -137,3 +181,47 @@ def test_pause_holds_a_file_and_resume_continues(tmp_path):
     pipeline.set_paused(False)
     assert pipeline.finished.wait(10)
     assert pipeline.stats().frames_read == 89 and pipeline.error is None
+
+
+class ArrivingTracker(BoxTracker):
+    """Person 1 from the start; person 2 from `arrives_ms` of the camera's time on."""
+
+    def __init__(self, arrives_ms: float) -> None:
+        super().__init__(persons=2)
+        self.arrives_ms = arrives_ms
+
+    def update(self, frame):
+        tracked = super().update(frame)
+        if frame.timestamp_ms >= self.arrives_ms:
+            return tracked
+        from dataclasses import replace
+
+        return replace(tracked, person_boxes=tracked.person_boxes[:1], person_scores=tracked.person_scores[:1],
+                       track_ids=tracked.track_ids[:1])
+
+
+def test_a_person_who_appears_is_labelled_within_two_model_calls(tmp_path):
+    """The action model is slower than the clip's future half (1.28 s), as on any CPU: of the calls
+    that start after a person appears, the second takes a clip whose centre shows them at the latest."""
+    model = FakeModel(extract_delay=1.5)
+    starts, labelled = [], []
+    extract = model.extract_features
+
+    def timed_extract(*args, **kw):
+        starts.append(pipeline.source.now_ms())
+        return extract(*args, **kw)
+
+    model.extract_features = timed_extract
+    settings = settings_for(tmp_path, SourceSpec(SYNTHETIC, fps=25, size=(96, 128)), output_path=None)
+    arrives_ms = 3000.0
+    pipeline = build_pipeline(settings, loaded=loaded(model), tracker=ArrivingTracker(arrives_ms),
+                              on_result=lambda r: labelled.append(len(starts)) if 2 in r.track_ids else None)
+    pipeline.start()
+    deadline = time.monotonic() + 15.0
+    while not labelled and time.monotonic() < deadline:
+        time.sleep(0.05)
+    pipeline.stop()
+    assert pipeline.join(3.0)
+    assert labelled, "person 2 never got a label"
+    calls_after_arrival = sum(1 for t in starts[: labelled[0]] if t >= arrives_ms)
+    assert 1 <= calls_after_arrival <= 2, (starts, labelled)

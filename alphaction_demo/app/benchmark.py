@@ -17,9 +17,9 @@ from typing import Optional, Tuple
 
 import numpy as np
 
+from alphaction_demo.app.live_benchmark import LiveReport, measure_live
 from alphaction_demo.settings import PROG, OutputSettings, RunSettings
 
-LIVE_SECONDS = 8.0
 
 
 class KnownFigures:
@@ -54,18 +54,21 @@ class BenchmarkReport:
     stage1_per_s: float
     render_fps: float
     offline_fps: float
-    live_display_fps: Optional[float]
-    live_latency_ms: Optional[float]
-    live_dropped: int
-    live_skipped_clips: int
+    live: LiveReport
+
+    @property
+    def action_per_s(self) -> float:
+        """Both stages of one clip per second (inf when the offline run was too short for a clip)."""
+        seconds = 1.0 / self.stage0_clips_per_s + 1.0 / self.stage1_per_s
+        return 1.0 / seconds if seconds > 0 else float("inf")
 
     @property
     def keeps_up(self) -> bool:
-        action_per_s = 1.0 / (1.0 / self.stage0_clips_per_s + 1.0 / self.stage1_per_s)
+        action_per_s = self.action_per_s
         return self.detector_fps >= self.fps * 0.9 and action_per_s >= self.detect_rate
 
     def text(self) -> str:
-        action_per_s = 1.0 / (1.0 / self.stage0_clips_per_s + 1.0 / self.stage1_per_s)
+        action_per_s = self.action_per_s
         lines = [
             f"benchmark: {self.model} ({self.precision}) + {self.detector} on {self.device}, "
             f"{self.frame_size[1]}x{self.frame_size[0]} frames at {self.fps:g} fps, detect rate {self.detect_rate:g}/s",
@@ -75,8 +78,7 @@ class BenchmarkReport:
             f"  action, both stages    {action_per_s:7.2f} clips/s    (needs {self.detect_rate:g})",
             f"  rendering + writing    {self.render_fps:7.1f} frames/s",
             f"  offline end to end     {self.offline_fps:7.1f} frames/s",
-            f"  live: display {_f(self.live_display_fps, 'fps')}, label latency {_f(self.live_latency_ms, 'ms', 0)}"
-            f", dropped frames {self.live_dropped}, skipped clips {self.live_skipped_clips}",
+            self.live.text(),
         ]
         if self.keeps_up:
             lines.append(f"this machine keeps up live at {self.fps:g} fps with {self.detect_rate:g} predictions per second")
@@ -88,20 +90,16 @@ class BenchmarkReport:
                     hints.append("--precision bf16")
             if self.detector_fps < self.fps * 0.9:
                 hints.append("--imgsz 320")
-            lines.append("this machine cannot keep up live at these settings (frames and clips are dropped); "
+            lines.append(f"for {self.detect_rate:g} label updates per second and every frame detected, "
                          "try " + ", ".join(hints + ["a CUDA GPU"]))
         return "\n".join(lines)
-
-
-def _f(value: Optional[float], unit: str, digits: int = 1) -> str:
-    return "-" if value is None else f"{value:.{digits}f} {unit}"
 
 
 def _rate(count: int, seconds: float) -> float:
     return count / seconds if seconds > 0 else float("inf")
 
 
-def measure(settings: RunSettings, live_seconds: float) -> BenchmarkReport:
+def measure(settings: RunSettings, live_limits: Optional[dict] = None) -> BenchmarkReport:
     """An offline run of `settings.source` (synthetic, a fixed number of frames), then a live one
     from an endless synthetic camera at the same rate."""
     from alphaction_demo.action import ActionModel, load_config
@@ -126,12 +124,8 @@ def measure(settings: RunSettings, live_seconds: float) -> BenchmarkReport:
     live_spec = replace(offline_spec, frames=0)
     pipeline = build_pipeline(replace(settings, source=live_spec, outputs=OutputSettings()), loaded=loaded,
                               tracker=KnownFigures(tracker, SyntheticSource(live_spec)))
-    sys.stderr.write(f"{PROG}: live: {live_seconds:g} s from a synthetic {fps:g} fps camera\n")
-    pipeline.start()
-    pipeline.finished.wait(live_seconds)
-    live = pipeline.stats()
-    pipeline.stop()
-    pipeline.join(5.0)
+    sys.stderr.write(f"{PROG}: live: a synthetic {fps:g} fps camera until labels have come a few times\n")
+    live = measure_live(pipeline, fps, **(live_limits or {}))
     return BenchmarkReport(
         model=model.display_name, detector=detector_name, device=model.device, precision=model.precision,
         frame_size=offline_spec.size, fps=fps, detect_rate=float(settings.schedule.detect_rate),
@@ -139,9 +133,7 @@ def measure(settings: RunSettings, live_seconds: float) -> BenchmarkReport:
         stage0_clips_per_s=_rate(offline.clips, offline.extract_seconds),
         stage1_per_s=_rate(offline.predictions, offline.predict_seconds),
         render_fps=_rate(offline.frames_rendered, offline.render_seconds),
-        offline_fps=_rate(offline.frames_rendered, offline.elapsed_seconds),
-        live_display_fps=live.frames_rendered / live.elapsed_seconds if live.elapsed_seconds else None,
-        live_latency_ms=live.action_latency_ms, live_dropped=live.dropped, live_skipped_clips=live.skipped_clips)
+        offline_fps=_rate(offline.frames_rendered, offline.elapsed_seconds), live=live)
 
 
 def _run_to_end(pipeline, what: str) -> None:
@@ -156,7 +148,7 @@ def _run_to_end(pipeline, what: str) -> None:
 def run_benchmark(settings: RunSettings) -> int:
     started = time.monotonic()
     try:
-        report = measure(settings, LIVE_SECONDS)
+        report = measure(settings)
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: benchmark interrupted\n")
         return 130

@@ -63,9 +63,13 @@ def _fmt(value: Optional[float], unit: str, digits: int = 1) -> str:
 
 
 def stats_line(s) -> str:
-    return (f"{s.elapsed_seconds:6.1f} s | capture {_fmt(s.capture_fps, 'fps')} | detector {_fmt(s.detector_fps, 'fps')}"
-            f" | display {_fmt(s.display_fps, 'fps')} | people {s.people} | label latency "
-            f"{_fmt(s.action_latency_ms, 'ms', 0)} | dropped {s.dropped}")
+    return (f"{s.elapsed_seconds:6.1f} s | capture {_fmt(s.capture_fps, 'fps')} | display {_fmt(s.display_fps, 'fps')}"
+            f" | detector {_fmt(s.detector_fps, 'fps')} | people {s.people} | labels every "
+            f"{_fmt(_s(s.label_interval_ms), 's')}, {_fmt(_s(s.action_latency_ms), 's')} late | dropped {s.dropped}")
+
+
+def _s(ms: Optional[float]) -> Optional[float]:
+    return None if ms is None else ms / 1000.0
 
 
 def summary(pipeline) -> str:
@@ -77,8 +81,9 @@ def summary(pipeline) -> str:
              f" | action stage 0 {per(s.clips, s.extract_seconds)} clips | stage 1 {per(s.predictions, s.predict_seconds)}"
              f" | rendering {per(s.frames_rendered, s.render_seconds)} frames"]
     if s.live:
-        lines.append(f"  dropped frames {s.dropped}, skipped clips {s.skipped_clips}, label latency "
-                     f"{_fmt(s.action_latency_ms, 'ms', 0)}")
+        lines.append(f"  live: display dropped {s.dropped} frames; the detector took {s.frames_tracked} of "
+                     f"{s.frames_read} (always the newest); labels every {_fmt(_s(s.label_interval_ms), 's')}, "
+                     f"{_fmt(_s(s.action_latency_ms), 's')} after their clip's centre; skipped clips {s.skipped_clips}")
     return "\n".join(lines)
 
 

@@ -72,7 +72,7 @@ def source_from_args(args: argparse.Namespace) -> Optional[SourceSpec]:
     if args.boxes is not None and not Path(args.boxes).expanduser().is_file():
         raise InputNotFoundError(f"boxes file not found: {args.boxes} (check --boxes)")
     if args.webcam is not None:
-        return SourceSpec(WEBCAM, str(args.webcam), fps=args.fps)
+        return SourceSpec(WEBCAM, str(args.webcam), float(args.start), float(args.duration), fps=args.fps)
     if args.video_path is None:
         return None
     if is_stream_url(args.video_path):

@@ -31,7 +31,7 @@ from alphaction_demo.errors import DemoError, InputNotFoundError, OutputError
 from alphaction_demo.gui.session import resumed_at
 from alphaction_demo.media.rendering import draw_overlay
 from alphaction_demo.pipeline.build import LoadedModel
-from alphaction_demo.pipeline.pipelines import PipelineStats
+from alphaction_demo.pipeline.base import PipelineStats
 from alphaction_demo.settings import FILE, FOLDER, ModelSettings, OutputSettings, RunSettings, SourceSpec, ViewOptions
 
 log = logging.getLogger(__name__)
@@ -105,8 +105,8 @@ def check_source(spec: SourceSpec) -> None:
         raise InputNotFoundError(f"input not found: {spec.value} (choose another file)")
 
 
-_COUNTS = ("frames_read", "frames_tracked", "frames_rendered", "dropped", "clips", "predictions", "skipped_clips",
-           "detect_seconds", "extract_seconds", "predict_seconds", "render_seconds", "elapsed_seconds")
+_COUNTS = ("frames_read", "frames_tracked", "frames_rendered", "dropped", "detector_skipped", "clips", "predictions",
+           "skipped_clips", "detect_seconds", "extract_seconds", "predict_seconds", "render_seconds", "elapsed_seconds")
 
 
 def carried_stats(before: Optional[PipelineStats], now: Optional[PipelineStats]) -> Optional[PipelineStats]:
@@ -141,7 +141,7 @@ def _part_path(path: Path, part: int) -> Path:
 
 
 class PipelineSession:
-    """A `gui.session.Session` on `pipeline.Pipeline`; see the module docstring."""
+    """A `gui.session.Session` on the pipelines (`pipeline.live.LivePipeline`); see the module docstring."""
 
     def __init__(self, run: RunSettings, source: SourceSpec, bridge, *, models: Optional[ModelCache] = None,
                  tracker_factory: Optional[Callable[[], object]] = None) -> None:

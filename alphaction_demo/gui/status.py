@@ -15,6 +15,15 @@ def _number(value: Optional[float], fmt: str, unit: str) -> str:
     return "–" if value is None else f"{value:{fmt}}{unit}"
 
 
+def label_timing(stats) -> str:
+    interval = getattr(stats, "label_interval_ms", None) if stats else None
+    latency = stats.action_latency_ms if stats else None
+    if latency is None:
+        return "labels –"
+    every = "" if interval is None else f"every {interval / 1000:.1f} s, "
+    return f"labels {every}{latency / 1000:.1f} s late"
+
+
 class StatusBar(QStatusBar):
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
@@ -22,9 +31,9 @@ class StatusBar(QStatusBar):
         self.fields = {}
         for name, tip in (("display", "Frames shown per second"),
                           ("detector", "Frames the person detector and tracker process per second"),
-                          ("latency", "Time from a clip's last frame to its labels"),
+                          ("latency", "How often the action labels change, and how long after the moment they describe"),
                           ("people", "Persons tracked in the current frame"),
-                          ("dropped", "Frames skipped to keep up with a live source"),
+                          ("dropped", "Frames the display could not show in time"),
                           ("device", "Where the models run"), ("model", "The action model"),
                           ("recording", "Recording the annotated video")):
             label = QLabel(self)
@@ -43,7 +52,7 @@ class StatusBar(QStatusBar):
         f = self.fields
         f["display"].setText(f"display {_number(display_fps, '.1f', ' fps')}")
         f["detector"].setText(f"detector {_number(stats.detector_fps if stats else None, '.1f', ' fps')}")
-        f["latency"].setText(f"action {_number(stats.action_latency_ms if stats else None, '.0f', ' ms')}")
+        f["latency"].setText(label_timing(stats))
         f["people"].setText(f"{stats.people if stats else 0} people")
         f["dropped"].setText(f"dropped {dropped}")
         f["device"].setText(device or "")

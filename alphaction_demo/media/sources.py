@@ -183,13 +183,24 @@ class ImageFolderSource:
         pass
 
 
+class StreamBroken(SourceError):
+    """A live source that stopped before its end: the run ends, what was written is kept."""
+
+
 class CaptureSource:
-    """A webcam or a stream: live, timed by the clock from the moment it opened."""
+    """A webcam or a stream: live. A stream is timed by its own timestamps (from its first frame)
+    and read no faster than they advance, so a video file served over HTTP plays in real time
+    instead of racing through; a source without timestamps (most webcams) is timed by the clock
+    from the moment it opened. `--start` and `--duration` apply to that time.
+
+    When reading fails, a stream whose length is known and was read to (nearly) its end has ended
+    (`read` returns None); anything else broke (`StreamBroken`)."""
 
     live = True
 
-    def __init__(self, spec: SourceSpec) -> None:
+    def __init__(self, spec: SourceSpec, stop: Optional[threading.Event] = None) -> None:
         self.spec = spec
+        self._stop = stop or threading.Event()
         if spec.kind == WEBCAM:
             self._capture = cv2.VideoCapture(int(spec.value))
             what = f"no camera at index {spec.value} (check --webcam; `ls /dev/video*` lists cameras)"
@@ -201,20 +212,75 @@ class CaptureSource:
             self._capture.release()
             raise SourceError(what)
         self.fps = sane_fps(self._capture.get(cv2.CAP_PROP_FPS), spec.fps or 30.0, spec.describe())
+        count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0) if spec.kind == URL else 0
+        self._length = count if count > 0 else None  # frames, when the stream is a file of known length
         self.frame_count = None
+        self._trim = _Trim(spec)
         self._opened = time.monotonic()
+        self._origin: Optional[Tuple[float, float]] = None  # (clock, stream ms) of the pacing origin
+        self._first_stream_ms: Optional[float] = None
+        self._last_ms = -math.inf
         self._index = -1
+        self._delivered = 0
+
+    def _stream_ms(self) -> Optional[float]:
+        """The frame's time in the stream from its first frame; None when it has no usable times."""
+        if self.spec.kind != URL:
+            return None
+        reported = self._capture.get(cv2.CAP_PROP_POS_MSEC)
+        if not math.isfinite(reported) or reported < 0:
+            return None
+        if self._first_stream_ms is None:
+            self._first_stream_ms = reported
+        ms = reported - self._first_stream_ms
+        return ms if ms > self._last_ms else None
+
+    def _wait_until(self, ms: float) -> bool:
+        """Hold a stream frame until its time; False when the run stopped meanwhile. A stream
+        that falls behind is never made to catch up (the origin moves instead)."""
+        now = time.monotonic()
+        if self._origin is None:
+            self._origin = (now, ms)
+        delay = self._origin[0] + (ms - self._origin[1]) / 1000.0 - now
+        if delay < -1.0:
+            self._origin = (now, ms)
+        elif delay > 0 and self._stop.wait(delay):
+            return False
+        return True
 
     def read(self) -> Optional[Frame]:
-        ok, image = self._capture.read()
-        if not ok or image is None:
-            if self._index < 0:
-                raise SourceError(f"{self.spec.describe()} opened but delivered no frame")
-            raise SourceError(f"{self.spec.describe()} stopped delivering frames after {self._index + 1}")
-        self._index += 1
-        return Frame(self._index, self.now_ms(), as_bgr(image))
+        while True:
+            ok, image = self._capture.read()
+            if not ok or image is None:
+                return self._failed()
+            self._index += 1
+            stream_ms = self._stream_ms()
+            ms = stream_ms if stream_ms is not None else max(self.now_ms(), self._last_ms + 1.0)
+            self._last_ms = ms
+            if self._trim.after(ms):
+                return None
+            if self._trim.before(ms):
+                continue
+            if stream_ms is not None and not self._wait_until(ms):
+                return None
+            self._delivered += 1
+            return Frame(self._index, ms, as_bgr(image))
+
+    def _failed(self) -> None:
+        what = self.spec.describe()
+        if self._index < 0:
+            raise SourceError(f"{what} opened but delivered no frame")
+        if self._length is not None and self._index + 1 >= 0.95 * self._length:
+            return None  # a file over HTTP (or a recorded stream) read to its end
+        seconds = max(self._last_ms, 0.0) / 1000.0
+        hint = "check that the camera is plugged in and not used by another program" if self.spec.kind == WEBCAM \
+            else "check the server and the network"
+        raise StreamBroken(f"{what} broke off after {self._index + 1} frames ({seconds:.1f} s): {hint}")
 
     def now_ms(self) -> float:
+        """The source's clock, for label latency: stream time when it has one, else since opening."""
+        if self._origin is not None:
+            return self._origin[1] + (time.monotonic() - self._origin[0]) * 1000.0
         return (time.monotonic() - self._opened) * 1000.0
 
     def close(self) -> None:
@@ -280,7 +346,7 @@ def open_source(spec: SourceSpec, stop: Optional[threading.Event] = None) -> Fra
     if spec.kind == FOLDER:
         return ImageFolderSource(spec)
     if spec.kind in (WEBCAM, URL):
-        return CaptureSource(spec)
+        return CaptureSource(spec, stop)
     if spec.kind == SYNTHETIC:
         return SyntheticSource(spec, stop)
     raise ValueError(f"unknown source kind {spec.kind!r}")

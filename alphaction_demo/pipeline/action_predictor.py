@@ -29,20 +29,6 @@ from alphaction_demo.records import ActionResult, TrackedFrame, clamp_boxes
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class FrameBoxes:
-    """What rendering needs of a tracked frame once its image is gone: boxes and ids."""
-
-    index: int
-    timestamp_ms: float
-    boxes: np.ndarray
-    track_ids: np.ndarray
-
-    @classmethod
-    def of(cls, tracked: TrackedFrame) -> "FrameBoxes":
-        return cls(tracked.index, tracked.timestamp_ms, tracked.person_boxes, tracked.track_ids)
-
-
 @dataclass
 class _Buffered:
     index: int
@@ -95,7 +81,6 @@ class ActionPredictor:
         self._memory: Dict[int, object] = {}
         self._geometry: Optional[ClipGeometry] = None
         self._ended = False
-        self._frames_out: Deque[FrameBoxes] = deque()
         self._results_out: Deque[ActionResult] = deque()
 
     # producer side ---------------------------------------------------------------------------
@@ -108,8 +93,6 @@ class ActionPredictor:
         with self._lock:
             item = _Buffered(tracked.index, tracked.timestamp_ms, small, light)
             self._buffer.append(item)
-            if not self.live:
-                self._frames_out.append(FrameBoxes.of(tracked))
             moment = self.schedule.consider(tracked.timestamp_ms)
             if moment is not None:
                 self._open.append(_Centre(item, moment))
@@ -185,13 +168,13 @@ class ActionPredictor:
             self._trim()
             return clips
 
-    def step(self) -> List[object]:
-        """Run every stage-0 and stage-1 call that is ready; returns the items to render, in video
-        order: `ActionResult`s and (offline) `FrameBoxes` whose labels are final."""
+    def step(self) -> List[ActionResult]:
+        """Run every stage-0 and stage-1 call that is ready; returns the new results in video order
+        (`offline_order.OfflineOrder` interleaves them with the frames they label)."""
         for centre, images in self._take_clips():
             self._extract(centre, images)
         self._predict_ready()
-        return self._drain()
+        return self._take_results()
 
     def _extract(self, centre: _Centre, images: List[np.ndarray]) -> None:
         tracked = centre.frame.tracked
@@ -247,38 +230,23 @@ class ActionPredictor:
         for key in [k for k in self._memory if k <= last_unused]:
             del self._memory[key]
 
-    def _drain(self) -> List[object]:
-        """Offline: a frame leaves once no centre at or before its time still waits; a result goes
-        before the frames at or after its centre (as the official video writer applies them)."""
-        out: List[object] = []
-        if self.live:
-            out.extend(self._results_out)
-            self._results_out.clear()
-            return out
+    def _take_results(self) -> List[ActionResult]:
         with self._lock:
-            pending = [c.moment.timestamp_ms for c in self._open] + [c.moment.timestamp_ms for c, _ in self._extracted]
-            horizon = min(pending) if pending else float("inf")
-            while True:
-                frame_ok = bool(self._frames_out) and self._frames_out[0].timestamp_ms < horizon
-                if self._results_out and (not frame_ok or self._results_out[0].timestamp_ms <= self._frames_out[0].timestamp_ms):
-                    out.append(self._results_out.popleft())
-                elif frame_ok:
-                    out.append(self._frames_out.popleft())
-                else:
-                    break
+            out = list(self._results_out)
+            self._results_out.clear()
         return out
 
-    def finish(self) -> List[object]:
-        """After `end()`: every remaining prediction and frame, in order."""
+    def pending_since_ms(self) -> float:
+        """Time of the oldest centre still waiting for its clip or its prediction (inf when none):
+        offline, frames before it have final labels."""
+        with self._lock:
+            pending = [c.moment.timestamp_ms for c in self._open] + [c.moment.timestamp_ms for c, _ in self._extracted]
+        return min(pending) if pending else float("inf")
+
+    def finish(self) -> List[ActionResult]:
+        """After `end()`: every remaining prediction, in order."""
         self.end()
-        out = self.step()
-        if not self.live:
-            with self._lock:
-                out.extend(self._results_out)
-                self._results_out.clear()
-                out.extend(self._frames_out)
-                self._frames_out.clear()
-        return out
+        return self.step()
 
     @property
     def ended(self) -> bool:

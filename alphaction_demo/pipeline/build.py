@@ -18,7 +18,7 @@ from alphaction_demo.settings import DetectorSettings, ModelSettings, RunSetting
 
 if TYPE_CHECKING:
     from alphaction_demo.action import ActionModel, Config
-    from alphaction_demo.pipeline.pipelines import Pipeline
+    from alphaction_demo.pipeline.base import PipelineBase
 
 
 @dataclass(frozen=True)
@@ -52,14 +52,15 @@ def detector_for_source(settings: RunSettings, fps: float) -> DetectorSettings:
 
 def build_pipeline(settings: RunSettings, *, loaded: LoadedModel, tracker: Optional[PersonTracker] = None,
                    live: Optional[bool] = None, on_frame: Optional[Callable[[RenderedFrame], None]] = None,
-                   on_result: Optional[Callable[[ActionResult], None]] = None, record: bool = True) -> "Pipeline":
+                   on_result: Optional[Callable[[ActionResult], None]] = None, record: bool = True) -> "PipelineBase":
     """A ready-to-start pipeline. `live=None` follows the source (camera and stream live, files
     offline); `live=True` with a file plays it in real time (the window does that)."""
     from alphaction_demo.media.sinks import ResultsFile
     from alphaction_demo.media.sources import PacedSource, open_source
     from alphaction_demo.pipeline.action_predictor import ActionPredictor
     from alphaction_demo.pipeline.clip import ClipSettings
-    from alphaction_demo.pipeline.pipelines import Pipeline
+    from alphaction_demo.pipeline.live import LivePipeline
+    from alphaction_demo.pipeline.offline import OfflinePipeline
     from alphaction_demo.pipeline.track_labels import TrackLabels
 
     spec = settings.source
@@ -85,12 +86,14 @@ def build_pipeline(settings: RunSettings, *, loaded: LoadedModel, tracker: Optio
         if outputs.results_path:
             results = ResultsFile(outputs.results_path, spec.video_id, None, loaded.ava_ids,
                                   timestamp_offset_s=outputs.timestamp_offset_s)
-        pipeline = Pipeline(source=source, tracker=tracker, predictor=predictor,
-                            labels=TrackLabels(loaded.label_set), live=live,
-                            reopen_source=None if live else (lambda: open_source(spec, stop)),
-                            view=settings.view, excluded_labels=loaded.excluded,
-                            output_path=outputs.video_path if record else None, results=results,
-                            on_frame=on_frame, on_result=on_result, stop_event=stop)
+        parts = dict(source=source, tracker=tracker, predictor=predictor, labels=TrackLabels(loaded.label_set),
+                     view=settings.view, excluded_labels=loaded.excluded,
+                     output_path=outputs.video_path if record else None, results=results,
+                     on_frame=on_frame, on_result=on_result, stop_event=stop)
+        if live:
+            pipeline = LivePipeline(**parts)
+        else:
+            pipeline = OfflinePipeline(reopen_source=lambda: open_source(spec, stop), **parts)
     except BaseException:
         source.close()
         raise

@@ -1,0 +1,123 @@
+"""The live pipeline (camera, stream, or a file played in real time for the window).
+
+The display does not wait for detection: every captured frame goes to the display at the source's
+rate, drawn with the latest tracks moved to its time by their motion (`detection.motion`), each
+with its latest labels. Detection takes the newest frame whenever it is free, never a backlog; the
+action thread takes the newest complete clip, with memory from the past only, and labels change as
+soon as they are predicted. Frames are dropped only where the display itself cannot keep up.
+
+capture --+--slot--> render (every frame: motion-predicted boxes, latest labels) --> window, recording
+          +--slot--> detect --> motion, predictor <--step-- action --> labels, results file
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from typing import Deque, Optional
+
+import numpy as np
+
+from alphaction_demo.detection.motion import TrackMotion
+from alphaction_demo.pipeline.base import PipelineBase
+from alphaction_demo.pipeline.stage_threads import LatestSlot
+from alphaction_demo.records import ActionResult, Frame
+
+
+class LivePipeline(PipelineBase):
+    live = True
+
+    def __init__(self, **parts) -> None:
+        super().__init__(**parts)
+        self._detect_slot: LatestSlot[Frame] = LatestSlot()
+        self._display_slot: LatestSlot[Frame] = LatestSlot()
+        self.motion = TrackMotion()
+        self._label_lock = threading.Lock()
+        self._label_times: Deque[float] = deque(maxlen=20)  # clock of the latest label updates
+        self._first_label_at: Optional[float] = None
+
+    def _stages(self):
+        return [("capture", self._capture), ("detect", self._detect), ("action", self._action),
+                ("render", self._render)]
+
+    def _capture(self) -> None:
+        try:
+            while not self.stop_event.is_set():
+                if not self._resume.is_set():
+                    if hasattr(self.source, "rebase"):  # a file played in real time: hold its place
+                        self._resume.wait()
+                        self.source.rebase()
+                    else:
+                        self.source.read()  # a camera: keep its own buffer fresh while paused
+                    continue
+                frame = self.source.read()
+                if frame is None:
+                    if not self.stop_event.is_set():
+                        self.end_reason = "end of stream"
+                    break
+                self._capture_rate.tick()
+                self._display_slot.put(frame)
+                self._detect_slot.put(frame)
+        finally:
+            self.source.close()
+            self._detect_slot.close()
+            self._display_slot.close()
+
+    def _detect(self) -> None:
+        try:
+            while True:
+                frame = self._detect_slot.get(self.stop_event)
+                if frame is None:
+                    break
+                tracked = self._detect_one(frame)
+                self.motion.update(tracked)
+                self.predictor.push(tracked)
+        finally:
+            self.predictor.end()
+
+    def _action(self) -> None:
+        while not self.stop_event.is_set():
+            if not self.predictor.wait_for_work(0.1):
+                continue
+            ended = self.predictor.ended
+            for result in self.predictor.step():
+                self._publish(result)
+            if ended:
+                return
+
+    def _publish(self, result: ActionResult) -> None:
+        """Labels change at once; the results file gets the row now."""
+        self.labels.update(result)
+        now = time.monotonic()
+        with self._label_lock:
+            if self._first_label_at is None and len(result.track_ids):
+                self._first_label_at = now
+            self._label_times.append(now)
+        if self._results is not None:
+            self._results.write(result, self.source_size)
+        if self._on_result is not None:
+            self._on_result(result)
+
+    def _render(self) -> None:
+        try:
+            while True:
+                frame = self._display_slot.get(self.stop_event)
+                if frame is None:
+                    return
+                boxes, track_ids = self.motion.at(frame.timestamp_ms)
+                self._draw_and_emit(frame.image, frame.index, frame.timestamp_ms, boxes, track_ids)
+        finally:
+            self._close_recording()
+
+    # reporting -------------------------------------------------------------------------------
+    def _dropped(self) -> int:
+        return self._display_slot.dropped
+
+    def _extra_stats(self) -> dict:
+        with self._label_lock:
+            times = list(self._label_times)
+            first = self._first_label_at
+        interval = float(np.mean(np.diff(times))) * 1000.0 if len(times) >= 2 else None
+        return dict(detector_skipped=self._detect_slot.dropped, label_interval_ms=interval,
+                    first_label_ms=(first - self._started_at) * 1000.0 if first is not None else None)
