@@ -54,6 +54,13 @@ def parse(argv):
     return parser.parse_args(argv)
 
 
+def _fastest_cpu_precision() -> str:
+    """bf16 where this CPU runs it, fp32 elsewhere (bf16 crashes oneDNN on AVX2-only CPUs)."""
+    from alphaction_demo.action.cpu_support import bf16_supported
+
+    return "bf16" if bf16_supported() else "fp32"
+
+
 def demo_settings(opts, workdir: Path):
     """The run's settings as the command line makes them (validated), shown in a window."""
     from dataclasses import replace
@@ -62,7 +69,7 @@ def demo_settings(opts, workdir: Path):
     from alphaction_demo.app.validation import run_settings
     from alphaction_demo.settings import OutputSettings
 
-    argv = ["--no-gui", "--output-path", str(workdir / "unused.mp4"), "--video-path", str(Path(opts.video).resolve()), "--cpu", "--precision", "bf16",
+    argv = ["--no-gui", "--output-path", str(workdir / "unused.mp4"), "--video-path", str(Path(opts.video).resolve()), "--cpu", "--precision", _fastest_cpu_precision(),
             "--detector", opts.detector, "--visual-threshold", str(opts.threshold)]
     if opts.boxes:
         argv += ["--boxes", str(Path(opts.boxes).resolve())]

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import R50_CONFIG, VIDEOS, cut_clip
+from tests.conftest import R50_CONFIG, VIDEOS, cut_clip, working_cpu_precision
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,7 +42,7 @@ def demo(*args, env_extra=None, **kw):
 
 
 def model_args(checkpoint):
-    return ["--cfg-path", R50_CONFIG, "--weight-path", checkpoint, "--cpu", "--precision", "bf16", "--no-gui"]
+    return ["--cfg-path", R50_CONFIG, "--weight-path", checkpoint, "--cpu", "--precision", working_cpu_precision(), "--no-gui"]
 
 
 def test_offline_run_on_a_real_video(tmp_path, walking_clip, r50_checkpoint):

@@ -58,6 +58,7 @@ class BenchmarkReport:
     live_latency_ms: Optional[float]
     live_dropped: int
     live_skipped_clips: int
+    bf16_faster: bool = False  # bf16 works on this CPU and is done in hardware (worth suggesting)
 
     @property
     def keeps_up(self) -> bool:
@@ -84,7 +85,7 @@ class BenchmarkReport:
             hints = []
             if action_per_s < self.detect_rate:
                 hints.append(f"--detect-rate {max(int(action_per_s), 1)}")
-                if self.precision == "fp32" and self.device == "cpu":
+                if self.precision == "fp32" and self.device == "cpu" and self.bf16_faster:
                     hints.append("--precision bf16")
             if self.detector_fps < self.fps * 0.9:
                 hints.append("--imgsz 320")
@@ -105,6 +106,7 @@ def measure(settings: RunSettings, live_seconds: float) -> BenchmarkReport:
     """An offline run of `settings.source` (synthetic, a fixed number of frames), then a live one
     from an endless synthetic camera at the same rate."""
     from alphaction_demo.action import ActionModel, load_config
+    from alphaction_demo.action.cpu_support import bf16_native
     from alphaction_demo.detection import build_tracker
     from alphaction_demo.media.sources import SyntheticSource
     from alphaction_demo.pipeline.build import build_pipeline, detector_for_source, load_action_model
@@ -141,7 +143,8 @@ def measure(settings: RunSettings, live_seconds: float) -> BenchmarkReport:
         render_fps=_rate(offline.frames_rendered, offline.render_seconds),
         offline_fps=_rate(offline.frames_rendered, offline.elapsed_seconds),
         live_display_fps=live.frames_rendered / live.elapsed_seconds if live.elapsed_seconds else None,
-        live_latency_ms=live.action_latency_ms, live_dropped=live.dropped, live_skipped_clips=live.skipped_clips)
+        live_latency_ms=live.action_latency_ms, live_dropped=live.dropped, live_skipped_clips=live.skipped_clips,
+        bf16_faster=bf16_native())
 
 
 def _run_to_end(pipeline, what: str) -> None:
