@@ -165,3 +165,15 @@ def test_download_offline_fails_in_one_line_and_keeps_nothing(tmp_path):
     assert_one_line_error(result, "could not download resnet50_4x16f_baseline")
     assert "by hand" in result.stderr
     assert not (folder / "resnet50_4x16f_baseline.pth").exists()
+
+
+def test_a_camera_that_is_not_there_is_one_line_within_3_s():
+    """Probed before any model loads, with none of OpenCV's own log (a dozen lines) on stderr."""
+    import time
+
+    started = time.monotonic()
+    result = run_cli("--webcam", "7", "--no-gui")
+    assert time.monotonic() - started < 3.0
+    assert_one_line_error(result, "no camera at index 7")
+    assert "WARN" not in result.stderr and "loading" not in result.stderr
+

@@ -22,14 +22,16 @@ HOW_TO_PASS_A_VIDEO = (
 
 
 def webcam_present(index: int = 0) -> bool:
-    """Ask OpenCV whether camera `index` delivers a frame; cheap enough to do once at start."""
-    import cv2
+    """Whether camera `index` delivers a frame; cheap enough to do once at start."""
+    from alphaction_demo.errors import SourceError
+    from alphaction_demo.media.sources import probe_camera, silence_opencv_log
 
-    capture = cv2.VideoCapture(index)
+    silence_opencv_log()
     try:
-        return bool(capture.isOpened() and capture.read()[0])
-    finally:
-        capture.release()
+        probe_camera(index)
+    except SourceError:
+        return False
+    return True
 
 
 def choose_arguments(argv: Sequence[str], has_camera: bool, has_display: bool) -> Optional[List[str]]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Optional
 
 from alphaction_demo.errors import InputNotFoundError, NotAvailableError, OutputError, UsageError, WeightsError
-from alphaction_demo.media.sources import IMAGE_SUFFIXES
+from alphaction_demo.media.sources import IMAGE_SUFFIXES, probe_camera
 from alphaction_demo.settings import (FILE, FOLDER, SYNTHETIC, URL, WEBCAM, DetectorSettings, ModelSettings,
                                       OutputSettings, RunSettings, ScheduleSettings, SourceSpec, ViewOptions)
 
@@ -70,6 +70,7 @@ def source_from_args(args: argparse.Namespace) -> Optional[SourceSpec]:
     if args.boxes is not None and not Path(args.boxes).expanduser().is_file():
         raise InputNotFoundError(f"boxes file not found: {args.boxes} (check --boxes)")
     if args.webcam is not None:
+        probe_camera(args.webcam)  # seconds, not the minute the model takes to load
         return SourceSpec(WEBCAM, str(args.webcam), fps=args.fps)
     if args.video_path is None:
         return None
