@@ -75,6 +75,7 @@ def test_offline_run_on_a_real_video(tmp_path, walking_clip, r50_checkpoint):
         assert len(mine) == sum(1 for s in line["scores"].values() if s >= 0.01)
 
 
+@pytest.mark.timeout(600)
 @pytest.mark.parametrize("signum, status, word", [(signal.SIGINT, 130, "interrupted"),
                                                    (signal.SIGTERM, 143, "terminated")], ids=["ctrl-c", "sigterm"])
 def test_a_stop_signal_ends_the_run_within_2_s_and_keeps_the_outputs(tmp_path, r50_checkpoint, signum, status, word):

@@ -137,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     tools.add_argument("--download-weights", nargs="?", const="", default=None, metavar="NAME",
                        help="download a model-zoo checkpoint into weights/ (default: the demo "
                        "model), then exit")
+    tools.add_argument("--no-download", action="store_true",
+                       help="make demo: never download missing weights on first use (also "
+                       "ALPHACTION_NO_DOWNLOAD=1); the plain command line never downloads unasked")
     tools.add_argument("--benchmark", action="store_true",
                        help="run the pipeline on synthetic frames with random weights and report "
                        "whether this machine keeps up live")
