@@ -6,10 +6,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test install benchmarks screenshot clean
 
-$(STAMP): requirements.txt requirements-test.txt pyproject.toml
+$(STAMP): requirements.txt requirements-test.txt requirements-ray.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt -r requirements-test.txt
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-test.txt -r requirements-ray.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
@@ -26,6 +26,7 @@ benchmarks: $(STAMP)
 	YOLO_OFFLINE=1 $(PY) benchmarks/action_model.py
 	YOLO_OFFLINE=1 $(PY) benchmarks/detection.py
 	YOLO_OFFLINE=1 $(PY) benchmarks/pipeline.py
+	YOLO_OFFLINE=1 $(PY) benchmarks/batch.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

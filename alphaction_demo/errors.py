@@ -52,3 +52,8 @@ class NotAvailableError(DemoError):
 
 class BoxesFileError(DemoError):
     """A precomputed boxes file (--boxes) that cannot be read; the message names the line."""
+
+
+class EvaluationFileError(DemoError):
+    """A ground truth, results, label map or exclusions file that `evaluate` cannot read; the
+    message names the file and the line."""

@@ -9,7 +9,7 @@ reported where it was made, not three threads later.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -23,6 +23,15 @@ def _check_array(name: str, value: np.ndarray, shape: tuple, dtype) -> None:
         raise ValueError(f"{name} must have shape {want}, got {value.shape}")
     if dtype is not None and value.dtype != np.dtype(dtype):
         raise ValueError(f"{name} must be {np.dtype(dtype).name}, got {value.dtype}")
+
+
+def clamp_boxes(boxes: np.ndarray, max_x: float, max_y: float) -> np.ndarray:
+    """A copy of xyxy `boxes` with every coordinate inside [0, max]. Detectors clamp to the frame's
+    size, the official model code to size - 1 (`clip_to_image`): the caller says which."""
+    out = np.array(boxes, dtype=np.float32).reshape(-1, 4)
+    out[:, [0, 2]] = out[:, [0, 2]].clip(0, max_x)
+    out[:, [1, 3]] = out[:, [1, 3]].clip(0, max_y)
+    return out
 
 
 @dataclass(frozen=True)
@@ -116,6 +125,8 @@ class RenderedFrame:
     timestamp_ms: float
     track_ids: np.ndarray  # N int64
     boxes: np.ndarray  # N x 4 float32 xyxy pixels of `image`
+    # the frame before the overlay (not a copy): a paused window draws it again when a toggle changes
+    source_image: Optional[np.ndarray] = None
 
     def __post_init__(self) -> None:
         _check_array("RenderedFrame.image", self.image, (None, None, 3), np.uint8)

@@ -80,6 +80,7 @@ class DetectorSettings:
     nms_thres: float = 0.4  # the official demo's --tracker-nms-thres: IoU above which boxes merge
     object_thres: float = 0.25  # objects for the IA object blocks: ultralytics' own default confidence
     boxes_file: Optional[str] = None
+    boxes_offset_s: int = 0  # AVA boxes files: the AVA second of the video's time 0 (--timestamp-offset)
     fps: float = 25.0  # the source's frame rate: how many frames a lost track is kept
 
     def __post_init__(self) -> None:
@@ -183,6 +184,11 @@ class OutputSettings:
     video_path: Optional[str] = None
     results_path: Optional[str] = None
     gui: bool = False
+    timestamp_offset_s: int = 0  # AVA's number of the file's second 0 (900 for AVA's 15-minute clips)
+
+    def __post_init__(self) -> None:
+        if self.timestamp_offset_s < 0:
+            raise UsageError(f"--timestamp-offset must be 0 or more seconds, got {self.timestamp_offset_s}")
 
 
 @dataclass(frozen=True)

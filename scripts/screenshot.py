@@ -47,18 +47,16 @@ def parse(argv):
     parser.add_argument("--weight-path", default=None)
     parser.add_argument("--detector", default="hog", choices=("hog", "yolo"))
     parser.add_argument("--boxes", default=None, help="precomputed person boxes (CSV), instead of a detector")
+    parser.add_argument("--start", type=int, default=0, metavar="MS", help="start the video here (ms)")
+    parser.add_argument("--full-screen", action="store_true", help="the presentation mode (F11) instead of the window")
     parser.add_argument("--threshold", type=float, default=0.5, help="visual threshold of the shot")
+    parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16"),
+                        help="bf16 is faster on CPUs with bfloat16 support (and crashes on AVX2-only ones)")
+    parser.add_argument("--settle", type=float, default=3.0, help="seconds of plot after the first labels")
     parser.add_argument("--size", default="1280x760", help="window size WxH")
     parser.add_argument("--timeout", type=float, default=90.0, help="give up after this many seconds")
     parser.add_argument("--xvfb", action="store_true", help="run on a virtual X server (xcb) instead of offscreen")
     return parser.parse_args(argv)
-
-
-def _fastest_cpu_precision() -> str:
-    """bf16 where this CPU runs it, fp32 elsewhere (bf16 crashes oneDNN on AVX2-only CPUs)."""
-    from alphaction_demo.action.cpu_support import bf16_supported
-
-    return "bf16" if bf16_supported() else "fp32"
 
 
 def demo_settings(opts, workdir: Path):
@@ -69,8 +67,8 @@ def demo_settings(opts, workdir: Path):
     from alphaction_demo.app.validation import run_settings
     from alphaction_demo.settings import OutputSettings
 
-    argv = ["--no-gui", "--output-path", str(workdir / "unused.mp4"), "--video-path", str(Path(opts.video).resolve()), "--cpu", "--precision", _fastest_cpu_precision(),
-            "--detector", opts.detector, "--visual-threshold", str(opts.threshold)]
+    argv = ["--no-gui", "--output-path", str(workdir / "unused.mp4"), "--video-path", str(Path(opts.video).resolve()), "--cpu", "--precision", opts.precision,
+            "--detector", opts.detector, "--visual-threshold", str(opts.threshold), "--start", str(opts.start)]
     if opts.boxes:
         argv += ["--boxes", str(Path(opts.boxes).resolve())]
     if opts.model:
@@ -114,6 +112,8 @@ def shoot(opts) -> int:
             from PyQt5.QtCore import QTimer
 
             window.resize(width, height)
+            if opts.full_screen:
+                window.actions.full_screen.setChecked(True)
             timer = QTimer(window)
             ticks = {"n": 0, "labels_at": None}
 
@@ -137,7 +137,7 @@ def shoot(opts) -> int:
                         ticks["labels_at"] = ticks["n"]
                         window.selection.select(int(labelled[0]))  # fills the score plot
                     return
-                if ticks["n"] - ticks["labels_at"] >= 15:  # 3 s: the plot has a few points
+                if ticks["n"] - ticks["labels_at"] >= opts.settle / 0.2:  # the plot has a few points
                     timer.stop()
                     state["saved"] = window.grab().save(str(out), "PNG")
                     log.info("saved %s", out)

@@ -37,6 +37,8 @@ class FakeSession:
         self.detect_rate = 4
         self.paused = False
         self.frames_made = 0
+        self.redraws = 0
+        self.rate_changes: List[int] = []
         self.fail_with: Optional[BaseException] = None
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -61,10 +63,15 @@ class FakeSession:
         self.options = options
 
     def set_detect_rate(self, rate: int) -> None:
+        self.rate_changes.append(rate)
         self.detect_rate = rate
 
     def set_paused(self, paused: bool) -> None:
         self.paused = paused
+
+    def redraw(self, frame: RenderedFrame) -> RenderedFrame:
+        self.redraws += 1
+        return self._frame(frame.index)
 
     def start_recording(self, path: Path) -> None:
         with self._lock:

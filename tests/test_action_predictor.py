@@ -7,7 +7,7 @@ import pytest
 from alphaction_demo.pipeline.action_predictor import ActionPredictor, FrameBoxes
 from alphaction_demo.pipeline.clip import ClipSettings
 from alphaction_demo.pipeline.clip_schedule import ScheduleSettings
-from alphaction_demo.records import ActionResult, Frame
+from alphaction_demo.records import ActionResult, Frame, TrackedFrame
 from tests.pipeline_support import LABEL_SET, BoxTracker, FakeModel
 
 
@@ -107,7 +107,8 @@ def test_live_mode_takes_the_newest_complete_clip_and_counts_the_skipped():
         predictor.push(tracker.update(Frame(i, i * 40.0, np.zeros((24, 32, 3), np.uint8))))
     results = predictor.step()
     assert len(results) == 1 and len(model.extracted) == 1
-    assert predictor.stats.skipped_clips > 20
+    # complete clips are centred every 250 ms from 1.5 s (the first grid instant with a full clip) to 6.5 s
+    assert predictor.stats.skipped_clips == 20
     assert model.predicted[0]["present"] == []  # live: nothing from the future
     assert results[0].timestamp_ms == pytest.approx(200 * 40 - 1280, abs=300)
 
@@ -128,3 +129,102 @@ def test_time_sampling_covers_two_and_a_half_seconds_whatever_the_frame_rate(fps
     grey = slow[0, 0, :, 0, 0] * settings.std[0] + settings.mean[0]
     span_s = (float(grey[-1]) - float(grey[0])) / 10.0
     assert span_s == pytest.approx(3 * 16 * 0.04, abs=0.15)  # slow frames 7..55: 48 steps of 40 ms
+
+
+# --- the official video mode ("frames") ---------------------------------------------------------------------------
+
+class PersonlessAt(BoxTracker):
+    """Two persons on every frame except `empty` (frame indices), which have none."""
+
+    def __init__(self, empty) -> None:
+        super().__init__()
+        self.empty = set(empty)
+
+    def update(self, frame):
+        tracked = super().update(frame)
+        return TrackedFrame(frame) if frame.index in self.empty else tracked
+
+
+def feed_times(predictor, times, tracker=None, size=(24, 32)):
+    tracker = tracker or BoxTracker()
+    out = []
+    for i, t in enumerate(times):
+        predictor.push(tracker.update(Frame(i, t, np.full((*size, 3), i % 255, np.uint8))))
+        out.extend(predictor.step())
+    return out
+
+
+MKV_30FPS = [float(round(i * 100 / 3)) for i in range(160)]  # 33/34 ms apart, as Matroska stores them
+
+
+def test_official_mode_memory_indices_skip_as_the_official_ones_and_the_window_reads_them():
+    model = FakeModel(memory_length=(2, 2), memory_rate=4)
+    predictor = make(model, sampling="frames")
+    feed_times(predictor, MKV_30FPS)
+    predictor.finish()
+    # centres every 8th frame from frame 32 up to 128 (the last whose 64-frame clip is complete)
+    got = [p["t_index"] for p in model.predicted]
+    assert got == [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 17]  # 3733 // 250 = 14, 4000 // 250 = 16
+    by_index = {p["t_index"]: p["present"] for p in model.predicted}
+    assert by_index[12] == [4, 8, 16]  # 20 was never a centre
+    assert by_index[16] == [8, 12]  # 20 and 24 are beyond the end
+    assert by_index[14] == [6, 10]  # 18 is past the last centre, 22 too
+
+
+def test_official_mode_results_report_the_centre_time_in_whole_ms_for_object_models():
+    times = [i * 1000 / 30 for i in range(100)]
+    for uses_objects, first in ((True, 1066.0), (False, 1000 * 32 / 30)):
+        predictor = make(FakeModel(uses_objects=uses_objects), sampling="frames")
+        out = feed_times(predictor, times) + predictor.finish()
+        results = [o for o in out if isinstance(o, ActionResult)]
+        assert [r.timestamp_ms for r in results][:1] == [pytest.approx(first)]
+        # each result goes out just before its centre frame, as the official writer applies it
+        position = out.index(results[0])
+        assert isinstance(out[position + 1], FrameBoxes) and out[position + 1].index == 32
+
+
+def test_official_mode_a_centre_without_persons_still_moves_the_schedule():
+    model = FakeModel(memory_length=(2, 2), memory_rate=4)
+    predictor = make(model, sampling="frames")
+    feed_times(predictor, MKV_30FPS, tracker=PersonlessAt({56}))  # the 4th centre (index 7) has no one
+    predictor.finish()
+    assert [p["t_index"] for p in model.predicted] == [4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 16, 17]
+    assert predictor.stats.empty_clips == 1
+    by_index = {p["t_index"]: p["present"] for p in model.predicted}
+    assert by_index[11] == []  # 7 had no one, 15 was never a centre
+    assert by_index[10] == [6, 14]
+
+
+def test_official_mode_waits_for_extracted_features_only_then_flushes_at_the_end():
+    # persons only on the first centre: the official code predicts it when a later centre's
+    # features exist or at the end of the video, never because empty centres went by
+    model = FakeModel(memory_length=(2, 2), memory_rate=4)
+    predictor = make(model, sampling="frames")
+    out = feed_times(predictor, MKV_30FPS, tracker=PersonlessAt(range(33, 160)))
+    assert model.predicted == [] and len(model.extracted) == 1
+    assert not any(isinstance(o, FrameBoxes) and o.index >= 32 for o in out)  # held behind the prediction
+    out += predictor.finish()
+    assert [p["t_index"] for p in model.predicted] == [4] and model.predicted[0]["present"] == []
+    assert [o.index for o in out if isinstance(o, FrameBoxes)] == list(range(160))  # the last frames too
+
+
+def test_official_mode_flush_predicts_the_last_centres_with_the_past_only():
+    model = FakeModel(memory_length=(2, 2), memory_rate=4)
+    predictor = make(model, sampling="frames")
+    out = feed_times(predictor, MKV_30FPS)
+    before_end = [p["t_index"] for p in model.predicted]
+    assert before_end == [4, 5, 6, 7, 8, 9]  # each once index + 8 was extracted (17 is the newest)
+    out += predictor.finish()
+    results = [o for o in out if isinstance(o, ActionResult)]
+    assert len(results) == 13 and results[-1].timestamp_ms == 4267.0  # frame 128; frames 129-159 keep its labels
+    assert [o.index for o in out if isinstance(o, FrameBoxes)] == list(range(160))
+
+
+def test_official_live_mode_reads_the_past_only_and_releases_what_it_will_not_read():
+    model = FakeModel(memory_length=(2, 2), memory_rate=4)
+    predictor = make(model, live=True, sampling="frames")
+    feed_times(predictor, MKV_30FPS)
+    got = {p["t_index"]: p for p in model.predicted}
+    assert list(got) == [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 17]
+    assert got[12]["present"] == [4, 8] and got[16]["present"] == [8, 12]
+    assert got[17]["memory"] == [9, 10, 11, 12, 13, 14, 16, 17]  # up to 16 - 2 * 4 released, as clear_feature

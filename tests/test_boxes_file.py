@@ -68,6 +68,13 @@ def test_ava_annotations(tmp_path):
     assert result.person_boxes[0].tolist() == pytest.approx([64, 72, 192, 324])
 
 
+def test_ava_annotations_of_a_clip_cut_at_second_900_take_the_timestamp_offset(tmp_path):
+    path = write(tmp_path, "vid01,0902,0.1,0.2,0.3,0.9,12,4\nvid01,0903,0.12,0.2,0.32,0.9,12,4\n")
+    assert read_boxes_file(str(path), ava_offset_s=900).times_ms == (2000.0, 3000.0)
+    stage = build_tracker(DetectorSettings(kind="boxes", boxes_file=str(path), boxes_offset_s=900))
+    assert stage.update(frame(0, ms=2000.0)).track_ids.tolist() == [4]
+
+
 @pytest.mark.parametrize("text, message", [
     ("frame,track_id,x1,y1,x2,y2,score\n0,1,10,20,110,220,0.9\n1,1,10,abc,110,220,0.9\n", "line 3: y1 must be a number"),
     ("frame,track_id,x1,y1,x2,y2,score\n0,1,10,20,110,220,0.9\n0,1,10,20\n", "line 3: expected 7 columns, got 4"),

@@ -43,7 +43,7 @@ OFFICIAL_FLAGS = [
 ]
 ADDED_FLAGS = [
     "--device", "--precision", "--gui", "--no-gui", "--results", "--detector", "--detector-weights",
-    "--boxes", "--model", "--download-weights", "--list-models", "--benchmark", "--version",
+    "--boxes", "--model", "--download-weights", "--list-models", "--benchmark", "--version", "--timestamp-offset",
 ]
 
 
@@ -97,6 +97,9 @@ VALIDATION_CASES = [
     ("no input headless", ["--no-gui", "--cpu"], "no input"),
     ("negative start", ["--start", "-5"], "--start must be"),
     ("zero duration", ["--duration", "0"], "--duration must be"),
+    ("negative timestamp offset", ["--timestamp-offset", "-900"], "--timestamp-offset must be 0 or more"),
+    ("timestamp offset without results", ["--video-path", str(MKV), "--no-gui", "--timestamp-offset", "900"],
+     "give --results"),
     ("missing boxes file", ["--video-path", str(MKV), "--boxes", "none.csv"], "boxes file not found"),
     ("fp16 on cpu", ["--video-path", str(MKV), "--no-gui", "--cpu", "--precision", "fp16"], "needs a CUDA"),
     ("gui without display", ["--video-path", str(MKV), "--gui", "--cpu"], "needs a display"),
@@ -177,3 +180,16 @@ def test_a_camera_that_is_not_there_is_one_line_within_3_s():
     assert_one_line_error(result, "no camera at index 7")
     assert "WARN" not in result.stderr and "loading" not in result.stderr
 
+
+def test_timestamp_offset_reaches_the_results_and_an_ava_boxes_file(tmp_path):
+    from alphaction_demo.app.validation import run_settings
+
+    weights, boxes = tmp_path / "w.pth", tmp_path / "gt.csv"
+    weights.write_bytes(b"")
+    boxes.write_text("vid,0902,0.1,0.1,0.4,0.9,12\n")
+    args = build_parser().parse_args([
+        "--video-path", str(MKV), "--no-gui", "--cpu", "--cfg-path", "resnet50_4x16f_denseserial", "--weight-path",
+        str(weights), "--boxes", str(boxes), "--results", str(tmp_path / "r.csv"), "--output-path",
+        str(tmp_path / "o.mp4"), "--timestamp-offset", "900"])
+    settings = run_settings(args)
+    assert settings.outputs.timestamp_offset_s == 900 and settings.detector.boxes_offset_s == 900

@@ -60,19 +60,44 @@ def test_offline_run_on_a_real_video(tmp_path, walking_clip, r50_checkpoint):
     assert (video.get(cv2.CAP_PROP_FRAME_WIDTH), video.get(cv2.CAP_PROP_FRAME_HEIGHT)) == (640, 360)
     assert video.get(cv2.CAP_PROP_FPS) == pytest.approx(25)
     rows = list(csv.reader(results["csv"].open()))
-    assert rows and all(len(r) == 9 for r in rows)
-    assert {r[0] for r in rows} == {"walking"}
-    times = sorted({float(r[1]) for r in rows})
-    assert times[0] == pytest.approx(1.28, abs=0.05)  # the first full clip
-    assert np.allclose(np.diff(times), 0.25, atol=0.041)  # then every 250 ms of video
-    assert all(0 <= float(v) <= 1 for r in rows for v in r[2:6]) and all(0 < float(r[7]) <= 1 for r in rows)
-    assert {int(r[6]) for r in rows} <= set(range(1, 81)) and {r[8] for r in rows} == {"1", "2"}
+    # strict AVA: 8 columns, whole-second keyframes whose clip lies in the 5 s of video (2 s and 3 s)
+    assert rows and all(len(r) == 8 for r in rows)
+    assert {r[0] for r in rows} == {"walking"} and {r[1] for r in rows} == {"0002", "0003"}
+    assert all(0 <= float(v) <= 1 for r in rows for v in r[2:6]) and all(0 <= float(r[7]) <= 1 for r in rows)
+    assert {int(r[6]) for r in rows} == set(range(1, 81))  # every class's score, two people per keyframe
+    assert len(rows) == 2 * 2 * 80
+    tracks = list(csv.DictReader((tmp_path / "results.tracks.csv").open()))
+    times = sorted({float(r["time_s"]) for r in tracks})
+    assert times[0] == 1.5  # the first instant k * 250 ms with a full clip
+    assert np.allclose(np.diff(times), 0.25)  # then every 250 ms of video
+    assert {r["track_id"] for r in tracks} == {"1", "2"}
+    assert {r["keyframe"] for r in tracks} == {"", "2", "3"}
     lines = [json.loads(line) for line in results["jsonl"].read_text().splitlines()]
     assert sorted({line["timestamp_s"] for line in lines}) == times
+    assert {line["keyframe"] for line in lines} == {None, 2, 3}
     for line in lines[:6]:
-        mine = [r for r in rows if float(r[1]) == line["timestamp_s"] and int(r[8]) == line["track_id"]]
-        assert float(mine[0][2]) * 640 == pytest.approx(line["box"][0], abs=0.05)
+        mine = [r for r in tracks if float(r["time_s"]) == line["timestamp_s"] and int(r["track_id"]) == line["track_id"]]
+        assert float(mine[0]["x1"]) * 640 == pytest.approx(line["box"][0], abs=0.05)
         assert len(mine) == sum(1 for s in line["scores"].values() if s >= 0.01)
+
+
+def test_a_real_runs_results_evaluated_against_themselves_give_map_1(tmp_path, walking_clip, r50_checkpoint):
+    """The CSV is what AVA's evaluator reads: as ground truth too (its 8th column is then a person
+    id), and every detection finds its own box, so each class present has AP 1. Keyframes are
+    numbered by the file's own time plus the offset, whatever --start is: from 1 s, the first full
+    clip is centred at 2.5 s and only keyframe 3 (+ 900) has its whole clip before the end at 5 s."""
+    results = tmp_path / "clip.csv"
+    run = demo("--video-path", walking_clip, "--boxes", boxes_csv(tmp_path / "boxes.csv", 125), "--results", results,
+               "--start", 1000, "--timestamp-offset", 900, "--output-path", tmp_path / "o.mp4",
+               *model_args(r50_checkpoint))
+    assert run.returncode == 0, run.stderr
+    assert {r[1] for r in csv.reader(results.open())} == {"0903"}
+    scores = tmp_path / "m.json"
+    check = demo("evaluate", "--ground-truth", results, "--results", results, "--json", scores)
+    assert check.returncode == 0, check.stderr
+    numbers = json.loads(scores.read_text())
+    assert numbers["mAP"] == 1.0 and set(numbers["per_class"].values()) == {1.0}
+    assert len(numbers["per_class"]) == 60 and all(n == 2 for n in numbers["ground_truth"].values())
 
 
 @pytest.mark.timeout(600)

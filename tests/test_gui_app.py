@@ -80,3 +80,91 @@ def test_demo_py_gui_on_a_real_x_server(tmp_path, random_checkpoint, close_with)
                 process.communicate()
     assert process.returncode == 0, err[-2000:]
     assert "Traceback" not in err and "Could not load the Qt platform plugin" not in err
+
+
+BOX_BGR = np.array([41, 40, 191])  # media.rendering.BOX_COLOR
+
+
+def video_area(image: np.ndarray) -> np.ndarray:
+    """The part of a window screenshot that only the video paints (left of the side panel, between
+    the tool bar and the status bar): the status bar's numbers and the plot change on their own."""
+    h, w = image.shape[:2]
+    return image[int(h * 0.12):int(h * 0.9), : int(w * 0.7)]
+
+
+def person_centre(image: np.ndarray) -> tuple:
+    """Window pixels inside person 1's box, found by the box colour on screen (the boxes are
+    PERSON_BOXES of the frame; the leftmost and rightmost box edges give the frame's scale)."""
+    match = np.all(np.abs(image.astype(int) - BOX_BGR) < 30, axis=2)
+    ys, xs = np.nonzero(match)
+    assert len(xs) > 100, "no person boxes on screen"
+    (bx1, by1, _, by2), (_, _, cx2, _) = PERSON_BOXES
+    left, right = xs.min(), xs.max()
+    scale = (right - left) / (cx2 - bx1)  # screen pixels per frame width
+    x = left + (PERSON_BOXES[0][2] - bx1) / 2 * scale
+    return int(x), int((ys.min() + ys.max()) / 2)
+
+
+def changes(display, window, shot: Path, wait_s: float = 1.0) -> bool:
+    """Whether the video area changes within `wait_s` seconds."""
+    first = video_area(video_like(xvfb.grab_window(display, window, shot)))
+    subprocess.run(["sleep", str(wait_s)])
+    second = video_area(video_like(xvfb.grab_window(display, window, shot)))
+    return bool((first != second).any())
+
+
+@pytest.mark.skipif(bool(xvfb.missing_tools()), reason=f"needs {' and '.join(xvfb.missing_tools())} (Debian: xvfb xdotool)")
+def test_space_and_overlay_keys_as_real_x_key_events(tmp_path, random_checkpoint):
+    """Space typed on the X server right after start and right after clicking a person pauses the
+    video until Space again; B and T change a paused frame. No Tab, no focus trick first."""
+    boxes = write_boxes(tmp_path / "boxes.csv", frames=1400)
+    command = [sys.executable, str(ROOT / "demo.py"), "--gui", "--video-path", str(LONG_VIDEO.resolve()),
+               *model_argv(random_checkpoint), "--boxes", str(boxes)]
+    with xvfb.virtual_display() as display:
+        env = xvfb.x_env(display, XDG_CONFIG_HOME=str(tmp_path / "config"), YOLO_OFFLINE="1")
+        process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True)
+        shot = tmp_path / "window.png"
+        try:
+            window = xvfb.find_window(display, TITLE, timeout=60, process=process)
+            assert window is not None, f"no window appeared: {process.communicate(timeout=10)[1][-2000:]}"
+            for _ in range(60):
+                if colours(video_like(xvfb.grab_window(display, window, shot))) > 4000:
+                    break
+                subprocess.run(["sleep", "0.5"])
+            assert changes(display, window, shot), "the video does not play"
+
+            xvfb.key(display, window, "space")  # right after start
+            subprocess.run(["sleep", "0.5"])  # a frame already on its way may still land
+            assert not changes(display, window, shot), "Space right after start did not pause"
+            xvfb.key(display, window, "space")
+            assert changes(display, window, shot), "Space again did not resume"
+
+            x, y = person_centre(video_like(xvfb.grab_window(display, window, shot)))
+            env_x = xvfb.x_env(display)
+            subprocess.run(["xdotool", "mousemove", "--window", str(window), str(x), str(y), "click", "1"],
+                           env=env_x, check=True, timeout=10)
+            xvfb.key(display, window, "space")  # right after clicking a person
+            subprocess.run(["sleep", "0.5"])
+            assert not changes(display, window, shot), "Space after clicking a person did not pause"
+
+            paused = video_area(video_like(xvfb.grab_window(display, window, shot)))
+            xvfb.key(display, window, "b")
+            subprocess.run(["sleep", "0.3"])
+            no_boxes = video_area(video_like(xvfb.grab_window(display, window, shot)))
+            assert (no_boxes != paused).any(), "B did not change the paused frame"
+            xvfb.key(display, window, "t")
+            subprocess.run(["sleep", "0.3"])
+            no_time = video_area(video_like(xvfb.grab_window(display, window, shot)))
+            assert (no_time != no_boxes).any(), "T did not change the paused frame"
+            assert not changes(display, window, shot, 0.5), "the toggles resumed the video"
+            xvfb.key(display, window, "space")
+            assert changes(display, window, shot), "Space did not resume after the toggles"
+            xvfb.key(display, window, "ctrl+q")
+            out, err = process.communicate(timeout=15)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    assert process.returncode == 0, err[-2000:]
+    assert "Traceback" not in err

@@ -78,7 +78,7 @@ def test_threshold_detect_rate_pause(window, qtbot):
     window.panel.threshold.setValue(80)
     assert session.options.visual_threshold == pytest.approx(0.8)
     window.panel.detect_rate.setValue(2)
-    assert session.detect_rate == 2
+    qtbot.waitUntil(lambda: session.detect_rate == 2, timeout=2000)  # after the clicks settle
     window.actions.play_pause.trigger()
     assert session.paused
     made = session.frames_made

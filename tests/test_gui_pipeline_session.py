@@ -332,3 +332,48 @@ def test_label_groups_follow_the_model_and_leave_out_display_exclusions():
     names, groups = label_groups(_loaded(excluded={"c3"}))
     assert names == ("c0", "c1", "c2", "c4")
     assert groups == {"pose": ("c0", "c1"), "object": ("c2", "c4")}
+
+
+def test_a_new_detect_rate_continues_from_the_place_on_screen(window, qtbot):
+    """At 1:00 of the long video, a new rate keeps playing from about 1:00 with the same ids,
+    the labels shown so far and counters that keep counting."""
+    window.open_source(replace(source_for_path(str(LONG_VIDEO)), start_ms=58_000))
+    qtbot.waitUntil(lambda: window.frame is not None, timeout=20_000)
+    session = window.session
+    first = session.pipeline
+    qtbot.waitUntil(lambda: window.frame.timestamp_ms >= 60_000, timeout=10_000)  # played on to 1:00
+    for value in (5, 6, 2):  # three quick clicks: one restart
+        window.panel.detect_rate.setValue(value)
+    qtbot.waitUntil(lambda: session.pipeline is not first and session.pipeline is not None, timeout=5000)
+    second = session.pipeline
+    assert second.predictor.model.memory_rate == 2
+    position = first.stats().position_ms
+    assert position >= 60_000
+    counted = first.stats().frames_rendered
+    shown = []
+    window.bridge.frame_ready.connect(lambda frame: shown.append(frame.timestamp_ms))
+    qtbot.waitUntil(lambda: len(shown) >= 4, timeout=5000)
+    assert position - 200 <= min(shown) and max(shown) <= position + 3_000, f"went from {position} to {shown}"
+    assert second.labels is first.labels  # the labels on screen stay until new ones come
+    assert first.tracker.resets == 1  # the tracker carries on: same people, same ids
+    assert session.stats().frames_rendered > counted  # counters add up across the restart
+    qtbot.wait(800)
+    assert session.pipeline is second, "one restart for several quick clicks"
+
+
+def test_a_paused_frame_redraws_with_the_toggles(window, qtbot):
+    open_video(window, qtbot)
+    window.actions.play_pause.trigger()
+    qtbot.wait(300)
+    paused = window.frame
+    assert overlay_mask(paused).any()  # boxes, ids and the time are drawn
+    window.panel.threshold.setValue(100)
+    for action in (window.actions.show_boxes, window.actions.show_ids, window.actions.show_time):
+        action.setChecked(False)
+    bare = window.frame
+    assert bare.index == paused.index, "still the paused frame"
+    assert not overlay_mask(bare).any()  # the frozen frame without its overlay
+    window.actions.show_boxes.setChecked(True)
+    x1, y1, x2, _ = box_pixels(window.frame, 0)
+    assert np.all(window.frame.image[y1, x1 + 5:x2 - 5] == BOX_COLOR)
+    assert window.frame.index == paused.index

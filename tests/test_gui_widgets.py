@@ -121,17 +121,17 @@ def test_fit_rect_keeps_aspect(image, area, expected):
 def test_view_maps_clicks_and_scales(qtbot):
     view = VideoView()
     qtbot.addWidget(view)
-    view.resize(800, 300)
+    view.resize(1000, 400)
     view.show()
     view.set_frame(np.zeros((100, 200, 3), np.uint8))
     rect = view.image_rect()
-    assert rect == QRectF(100, 0, 600, 300)
-    assert view.to_image(QPointF(400, 150)) == pytest.approx((100, 50))
+    assert rect == QRectF(100, 0, 800, 400)
+    assert view.to_image(QPointF(500, 200)) == pytest.approx((100, 50))
     assert view.to_image(QPointF(50, 150)) is None  # in the black bar
     with qtbot.waitSignal(view.clicked) as blocker:
         from PyQt5.QtCore import QPoint, Qt
 
-        qtbot.mouseClick(view, Qt.LeftButton, pos=QPoint(700 - 3, 3))
+        qtbot.mouseClick(view, Qt.LeftButton, pos=QPoint(900 - 3, 3))
     assert blocker.args[0] == pytest.approx(199, abs=0.5)
 
 
@@ -211,3 +211,15 @@ def test_source_from_args(argv, kind, value, title, seekable, tmp_path, monkeypa
     if spec is not None:
         assert source_title(spec) == title
         assert spec.start_ms == (500 if kind == "file" else 0)
+
+
+def test_score_plot_legend_sits_below_the_curves(qtbot):
+    plot = ScorePlot(top_k=5)
+    qtbot.addWidget(plot)
+    plot.resize(280, 230)
+    line = plot.fontMetrics().height()
+    area = plot.plot_rect(line, 5)
+    legend = [plot.legend_rect(area, line, rank) for rank in range(5)]
+    assert all(not rect.intersects(area) and rect.top() > area.bottom() for rect in legend)
+    assert all(rect.bottom() <= plot.height() for rect in legend)
+    assert area.height() > 60  # the curves keep most of the height

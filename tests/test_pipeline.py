@@ -43,9 +43,11 @@ def test_offline_run_writes_every_frame_and_a_prediction_every_250_ms(tmp_path, 
     capture = cv2.VideoCapture(settings.outputs.video_path)
     assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 89 and capture.get(cv2.CAP_PROP_FPS) == pytest.approx(30)
     assert (capture.get(cv2.CAP_PROP_FRAME_WIDTH), capture.get(cv2.CAP_PROP_FRAME_HEIGHT)) == (640, 480)
-    times = sorted({float(row[1]) for row in csv.reader(open(settings.outputs.results_path))})
-    assert times[0] == pytest.approx(1.3, abs=0.05)
-    assert np.all(np.abs(np.diff(times) - 0.25) <= 0.034)
+    assert Path(settings.outputs.results_path).read_text() == ""  # 2.97 s of video: no keyframe has its whole clip
+    rows = list(csv.DictReader(open(tmp_path / "r.tracks.csv")))
+    times = sorted({float(row["time_s"]) for row in rows})
+    assert times[0] == 1.5  # the first instant k * 250 ms whose clip starts within the video
+    assert np.allclose(np.diff(times), 0.25)
     assert "89 frames written" in capsys.readouterr().err
 
 
@@ -58,15 +60,15 @@ def test_csv_and_json_lines_agree(tmp_path):
         assert run_pipeline(pipeline, settings, progress=False) == 0
         rows[suffix] = Path(settings.outputs.results_path).read_text().splitlines()
     lines = [json.loads(line) for line in rows["jsonl"]]
-    csv_rows = list(csv.reader(rows["csv"]))
+    csv_rows = list(csv.DictReader(open(tmp_path / "r.tracks.csv")))
     for line in lines:
-        mine = [r for r in csv_rows if float(r[1]) == line["timestamp_s"] and int(r[8]) == line["track_id"]]
+        mine = [r for r in csv_rows if float(r["time_s"]) == line["timestamp_s"] and int(r["track_id"]) == line["track_id"]]
         assert mine
-        x1 = float(mine[0][2]) * 640
+        x1 = float(mine[0]["x1"]) * 640
         assert x1 == pytest.approx(line["box"][0], abs=0.05)
         for r in mine:
-            label = LABEL_SET.names[int(r[6]) - 1]
-            assert float(r[7]) == pytest.approx(line["scores"][label], abs=1e-5)
+            label = LABEL_SET.names[int(r["action_id"]) - 1]
+            assert float(r["score"]) == pytest.approx(line["scores"][label], abs=1e-5)
 
 
 def test_live_run_from_a_fake_camera_drops_frames_and_shows_labels(tmp_path):

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from alphaction_demo.app.cli import build_parser
+from alphaction_demo.app.evaluate import build_parser as build_evaluate_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -42,8 +43,16 @@ def test_every_readme_command_parses(command):
     for program in PROGRAMS:
         if command.startswith(program):
             words = shlex.split(command[len(program):])
-    args = build_parser().parse_args(words) if "--help" not in words else None
-    assert args is not None or "--help" in words
+    if "--help" in words:
+        return
+    if words[:1] == ["batch"]:
+        from alphaction_demo.app.batch.command import build_batch_parser
+
+        assert build_batch_parser(build_parser()).parse_args(words[1:]) is not None
+    elif words[:1] == ["evaluate"]:  # the subcommand has its own parser
+        assert build_evaluate_parser().parse_args(words[1:]) is not None
+    else:
+        assert build_parser().parse_args(words) is not None
 
 
 def test_readme_has_the_sections_users_need():

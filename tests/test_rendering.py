@@ -54,3 +54,39 @@ def test_no_people_draws_only_the_time():
 @pytest.mark.parametrize("ms, text", [(0, "00:00:00.000"), (61_234, "00:01:01.234"), (3_723_004.9, "01:02:03.004")])
 def test_time_format(ms, text):
     assert format_time(ms) == text
+
+
+def two_people_labels():
+    labels = TrackLabels(SET)
+    labels.update(ActionResult(0.0, np.array([61, 62], np.int64), np.zeros((2, 4), np.float32),
+                               np.array([[0.9, 0.8, 0.7], [0.95, 0.85, 0.75]], np.float32), SET.names))
+    return labels
+
+
+@pytest.mark.parametrize("boxes", [
+    [[300, 200, 380, 420], [330, 210, 410, 430]],  # side by side, overlapping boxes
+    [[300, 200, 380, 420], [360, 200, 440, 420]],  # neighbours: panels wider than the gap
+    [[5, 8, 90, 420], [40, 12, 130, 420]],  # at the top edge: no room to stack above
+])
+def test_label_panels_of_neighbours_do_not_overlap(boxes):
+    from alphaction_demo.media.rendering import panel_rects
+
+    boxes = np.array(boxes, np.float32)
+    ids = np.array([61, 62])
+    rects = panel_rects((432, 768, 3), boxes, ids, two_people_labels(), ViewOptions(visual_threshold=0.1))
+    assert len(rects) == 2
+    a, b = rects
+    assert not a.overlaps(b), f"{a} and {b} overlap"
+    for rect in rects:
+        assert 0 <= rect.x and rect.x + rect.width <= 768 and 0 <= rect.y and rect.y + rect.height <= 432
+    image = draw_overlay(np.full((432, 768, 3), 90, np.uint8), boxes, ids, two_people_labels(),
+                         ViewOptions(visual_threshold=0.1), 0.0)
+    assert np.any(image != 90)
+
+
+def test_a_lone_panel_stays_right_above_its_person():
+    from alphaction_demo.media.rendering import panel_rects
+
+    (rect,) = panel_rects((432, 768, 3), np.array([[300, 200, 380, 420]], np.float32), np.array([3]), labels_for(),
+                          ViewOptions(visual_threshold=0.1))
+    assert rect.x == 300 and rect.y + rect.height == 200

@@ -64,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
             "  %(prog)s --webcam                      live window on camera 0\n"
             "  %(prog)s --video-path in.mp4 --no-gui --output-path out.mp4 --results out.csv\n"
             "  %(prog)s --list-models                 the model zoo\n"
-            "  %(prog)s --download-weights            the demo model's weights into weights/"
+            "  %(prog)s --download-weights            the demo model's weights into weights/\n"
+            "  %(prog)s batch FOLDER --output-dir OUT many videos at once (see: %(prog)s batch --help)\n"
+            "  %(prog)s evaluate --ground-truth GT.csv --results out.csv   AVA frame-mAP (evaluate --help)"
         ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -86,7 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="write the annotated video here (.mp4 or .avi); headless runs on a "
                      "video file write output.mp4 when this is not given")
     out.add_argument("--results", default=None, metavar="FILE",
-                     help="write the detections here: .csv (AVA format) or .jsonl (JSON lines)")
+                     help="write the detections here: .csv (strict AVA: keyframes only, plus "
+                     "FILE.tracks.csv with every prediction and track id) or .jsonl (JSON lines)")
+    out.add_argument("--timestamp-offset", type=int, default=0, metavar="S",
+                     help="add this to the whole seconds of video time that number AVA keyframes in "
+                     "--results (AVA's 15-minute clips cut at second 900 of the movie: 900)")
     out.add_argument("--visual-threshold", type=_threshold, default=_VIEW.visual_threshold, metavar="P",
                      help="show labels whose score is at least this")
     out.add_argument("--hide-time", action="store_true", help="do not draw the video timestamp")
@@ -106,8 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--detect-rate", type=int, default=int(_SCHEDULE.detect_rate), metavar="HZ",
                        help="how many times per second of video the action labels are updated")
     model.add_argument("--clip-sampling", choices=("time", "frames"), default=_SCHEDULE.sampling,
-                       help="time: sample each clip at the model's 25 fps whatever the source's "
-                       "rate; frames: 64 consecutive frames as the official demo does")
+                       help="time: clips sampled at the models' 25 fps on a regular grid of moments; "
+                       "frames: the official demo's moments, clips and memory slots (its numbers)")
     model.add_argument("--device", default="auto",
                        help="cpu, cuda or cuda:N; auto picks cuda when it is available")
     model.add_argument("--cpu", action="store_true", help="same as --device cpu (official flag)")
@@ -166,8 +172,18 @@ def main(argv: Optional[Sequence[str]] = None, *, own_process: Optional[bool] = 
     # FFmpeg's own diagnostics ("moov atom not found") would precede our one-line error; cv2 reads
     # this when it is first imported, which is after this point
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    own_process = argv is None if own_process is None else own_process
+    argv = list(argv) if argv is not None else sys.argv[1:]
+    if argv[:1] == ["evaluate"]:
+        from alphaction_demo.app import evaluate
+
+        return evaluate.main(argv[1:])
     parser = build_parser()
-    args = parser.parse_args(list(argv) if argv is not None else None)
+    if argv[:1] == ["batch"]:
+        from alphaction_demo.app.batch.command import main as batch_main
+
+        return batch_main(argv[1:], parser)
+    args = parser.parse_args(argv)
     silence_opencv_log()
     try:
         status = _dispatch(args)
@@ -177,7 +193,7 @@ def main(argv: Optional[Sequence[str]] = None, *, own_process: Optional[bool] = 
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")
         status = INTERRUPTED
-    if status in (INTERRUPTED, TERMINATED) and (argv is None if own_process is None else own_process):
+    if status in (INTERRUPTED, TERMINATED) and own_process:
         _exit_at_once(status)
     return status
 

@@ -51,6 +51,8 @@ def check_numbers(args: argparse.Namespace) -> None:
     _check_unit_interval("--tracker-nms-thres", args.tracker_nms_thres)
     if args.detect_rate <= 0:
         raise UsageError(f"--detect-rate must be a positive number of updates per second, got {args.detect_rate}")
+    if args.timestamp_offset < 0:
+        raise UsageError(f"--timestamp-offset must be 0 or more seconds, got {args.timestamp_offset}")
     if args.start < 0:
         raise UsageError(f"--start must be 0 or more milliseconds, got {args.start}")
     if args.duration != -1 and args.duration <= 0:
@@ -124,9 +126,12 @@ def _outputs(args: argparse.Namespace, source: Optional[SourceSpec], gui: bool) 
     results = None
     if args.results is not None:
         results = check_writable_file("--results", args.results, RESULTS_SUFFIXES)
+    if args.timestamp_offset and args.results is None and args.boxes is None:
+        raise UsageError("--timestamp-offset numbers AVA keyframes in --results FILE.csv (and in an AVA --boxes "
+                         "file); give --results")
     if not gui and source is not None and source.kind in (FILE, FOLDER) and video is None:
         video = check_writable_file("--output-path", DEFAULT_VIDEO_OUTPUT, VIDEO_OUTPUT_SUFFIXES)
-    return OutputSettings(video_path=video, results_path=results, gui=gui)
+    return OutputSettings(video_path=video, results_path=results, gui=gui, timestamp_offset_s=args.timestamp_offset)
 
 
 def resolve_device(requested: str, cpu: bool = False) -> str:
@@ -209,7 +214,8 @@ def _detector(args: argparse.Namespace, device: str, precision: str) -> Detector
     return DetectorSettings(kind=kind, weights=weights, imgsz=args.imgsz, device=device,
                             half=precision == "fp16" and device.startswith("cuda"), tracker=args.tracker,
                             box_thres=args.tracker_box_thres, nms_thres=args.tracker_nms_thres,
-                            boxes_file=str(Path(args.boxes).expanduser()) if args.boxes else None)
+                            boxes_file=str(Path(args.boxes).expanduser()) if args.boxes else None,
+                            boxes_offset_s=args.timestamp_offset)
 
 
 def _schedule(args: argparse.Namespace) -> ScheduleSettings:
@@ -250,3 +256,27 @@ def benchmark_settings(args: argparse.Namespace) -> RunSettings:
                                 box_thres=args.tracker_box_thres, nms_thres=args.tracker_nms_thres)
     return RunSettings(source=source, model=_model(args, device, need_weights=False), detector=detector,
                        schedule=_schedule(args), view=_view(args), outputs=OutputSettings())
+
+
+def check_output_folder(flag: str, value: str) -> Path:
+    """A folder to write many files into: created when missing, and tried for writing now."""
+    folder = Path(value).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{flag} names a file, not a folder: {folder}")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"cannot create the folder for {flag}: {folder} ({error.strerror}); choose another") from None
+    if not _can_create_files_in(folder):
+        raise OutputError(f"the folder for {flag} is not writable: {folder} (choose another folder)")
+    return folder
+
+
+def shared_settings(args: argparse.Namespace) -> RunSettings:
+    """What every video of a batch shares (model, detector, schedule, view), checked exactly as
+    for a single run; the source and the outputs are filled in per video."""
+    check_numbers(args)
+    device = resolve_device(args.device, args.cpu)
+    _check_precision(args.precision, device)
+    return RunSettings(source=None, model=_model(args, device), detector=_detector(args, device, args.precision),
+                       schedule=_schedule(args), view=_view(args), outputs=OutputSettings(gui=False))

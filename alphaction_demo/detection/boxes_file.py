@@ -7,7 +7,8 @@ Accepted CSV layouts (a header names the columns; without one the layout is reco
 - No header, 6-7 numbers per row: the `frame,track_id,x1,y1,x2,y2[,score]` layout.
 - No header, first column text: an AVA annotation or results file, `video_id, timestamp (s), x1,
   y1, x2, y2, action_id[, person_id[, ...]]`; rows repeating a person for several actions give one
-  box; the file must hold one video.
+  box; the file must hold one video. Its timestamps are AVA's: `ava_offset_s` (`--timestamp-offset`)
+  is the AVA second of the video's time 0 (900 for AVA's 15-minute clips cut at second 900).
 Coordinates are pixels, or fractions of the frame when every coordinate in the file is at most 1
 (AVA's are). Timed boxes apply to the frames nearest to their moment, up to half the spacing
 between moments (AVA's keyframes are a second apart, so each covers half a second either side).
@@ -25,7 +26,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from alphaction_demo.errors import BoxesFileError, InputNotFoundError
-from alphaction_demo.records import Frame, TrackedFrame
+from alphaction_demo.records import Frame, TrackedFrame, clamp_boxes
 
 _KEY_COLUMNS = {"frame": "frame", "frame_index": "frame", "timestamp_ms": "ms", "timestamp": "s",
                 "timestamp_s": "s", "time": "s"}
@@ -51,9 +52,8 @@ class PrecomputedBoxes:
         if found is None:
             return np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64)
         boxes, scores, ids = found
-        boxes = boxes * np.array([width, height, width, height], np.float32) if self.normalised else boxes.copy()
-        boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, width)
-        boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, height)
+        boxes = boxes * np.array([width, height, width, height], np.float32) if self.normalised else boxes
+        boxes = clamp_boxes(boxes, width, height)
         return boxes, scores.copy(), ids.copy()
 
     def _nearest(self, ms: float) -> Optional[_Boxes]:
@@ -98,7 +98,7 @@ def _is_number(text: str) -> bool:
         return False
 
 
-def read_boxes_file(path: str) -> PrecomputedBoxes:
+def read_boxes_file(path: str, ava_offset_s: float = 0) -> PrecomputedBoxes:
     file = Path(path).expanduser()
     if not file.is_file():
         raise InputNotFoundError(f"boxes file not found: {path} (check --boxes)")
@@ -113,7 +113,7 @@ def read_boxes_file(path: str) -> PrecomputedBoxes:
     if first and first[0] in _KEY_COLUMNS:
         records, key = _read_with_header(file.name, first, rows[1:])
     elif not _is_number(rows[0][1][0]):
-        records, key = _read_ava(file.name, rows)
+        records, key = _read_ava(file.name, rows, ava_offset_s)
     else:
         records, key = _read_with_header(file.name, ["frame", "track_id", "x1", "y1", "x2", "y2", "score"], rows,
                                          headerless=True)
@@ -151,7 +151,7 @@ def _read_with_header(name: str, header: List[str], rows, headerless: bool = Fal
     return records, unit
 
 
-def _read_ava(name: str, rows):
+def _read_ava(name: str, rows, offset_s: float = 0):
     videos = {row[0].strip() for _, row in rows}
     if len(videos) > 1:
         listed = ", ".join(sorted(videos)[:3]) + (", ..." if len(videos) > 3 else "")
@@ -164,7 +164,7 @@ def _read_ava(name: str, rows):
         if len(row) < 7:
             raise BoxesFileError(f"{where}: an AVA row has at least 7 columns (video_id, timestamp, x1, y1, x2, y2, "
                                  f"action_id), got {len(row)}")
-        seconds = _number(row[1], "timestamp", where)
+        seconds = _number(row[1], "timestamp", where) - offset_s
         box = _check_box(tuple(_number(v, c, where) for v, c in zip(row[2:6], ("x1", "y1", "x2", "y2"))), where)
         if len(row) >= 8 and row[7].strip():
             track = int(_number(row[7], "person_id", where))

@@ -7,8 +7,11 @@ detector can be anything: YOLO, HOG, or a test's synthetic boxes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
+
+from alphaction_demo.records import clamp_boxes
 
 
 @dataclass(frozen=True)
@@ -48,10 +51,15 @@ class Detections:
         return out
 
     def clipped(self, width: int, height: int) -> "Detections":
-        boxes = self.xyxy.copy()
-        boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, width)
-        boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, height)
-        return Detections(boxes, self.conf, self.cls)
+        return Detections(clamp_boxes(self.xyxy, width, height), self.conf, self.cls)
 
     def sorted_by_score(self) -> "Detections":
         return self[np.argsort(-self.conf, kind="stable")]
+
+
+class DetectorOutput(NamedTuple):
+    """One detector pass: the persons (handed to the tracker) and the objects (for the model's
+    object blocks), each sorted by score."""
+
+    persons: Detections
+    objects: Detections

@@ -8,12 +8,11 @@ window, big ones shrink so that 4K stays affordable.
 
 from __future__ import annotations
 
-from typing import Tuple
 
 import cv2
 import numpy as np
 
-from alphaction_demo.detection.detections import Detections
+from alphaction_demo.detection.detections import DetectorOutput, Detections
 from alphaction_demo.detection.settings import DetectorSettings
 from alphaction_demo.errors import NotAvailableError
 
@@ -32,13 +31,13 @@ class HogDetector:
         self.hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
         self.name = "HOG"
 
-    def detect(self, image: np.ndarray) -> Tuple[Detections, Detections]:
+    def detect(self, image: np.ndarray) -> DetectorOutput:
         scale = WORK_WIDTH / image.shape[1]
         work = cv2.resize(image, None, fx=scale, fy=scale,
                           interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
         rects, margins = self.hog.detectMultiScale(work, winStride=(8, 8), padding=(8, 8), scale=1.05)
         if len(rects) == 0:
-            return Detections.empty(), Detections.empty()
+            return DetectorOutput(Detections.empty(), Detections.empty())
         rects = np.asarray(rects, np.float32).reshape(-1, 4)
         scores = 1.0 / (1.0 + np.exp(-np.asarray(margins, np.float32).reshape(-1)))
         keep = cv2.dnn.NMSBoxes(rects.tolist(), scores.tolist(), self.settings.box_thres, self.settings.nms_thres)
@@ -46,4 +45,4 @@ class HogDetector:
         xyxy = rects[keep] / scale
         xyxy[:, 2:4] += xyxy[:, 0:2]
         persons = Detections.of(xyxy, scores[keep]).clipped(image.shape[1], image.shape[0])
-        return persons.sorted_by_score(), Detections.empty()
+        return DetectorOutput(persons.sorted_by_score(), Detections.empty())

@@ -16,7 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
-from alphaction_demo.detection.detections import Detections
+from alphaction_demo.detection.detections import DetectorOutput, Detections
 from alphaction_demo.detection.settings import DetectorSettings
 from alphaction_demo.records import Frame, TrackedFrame
 
@@ -34,7 +34,7 @@ class PersonTracker(Protocol):
 class Detector(Protocol):
     name: str
 
-    def detect(self, image: np.ndarray) -> tuple: ...
+    def detect(self, image: np.ndarray) -> DetectorOutput: ...
 
 
 def tracker_args(settings: DetectorSettings) -> SimpleNamespace:
@@ -99,7 +99,7 @@ def build_tracker(settings: DetectorSettings) -> PersonTracker:
     if settings.kind == "boxes":
         from alphaction_demo.detection.boxes_file import BoxesFileTracker, read_boxes_file
 
-        return BoxesFileTracker(read_boxes_file(settings.boxes_file))
+        return BoxesFileTracker(read_boxes_file(settings.boxes_file, ava_offset_s=settings.boxes_offset_s))
     if settings.kind == "hog":
         from alphaction_demo.detection.hog import HogDetector
 

@@ -6,16 +6,12 @@ that finds persons keeps every other class with its score; nothing runs twice.
 
 from __future__ import annotations
 
-import logging
-from typing import Tuple
-
 import numpy as np
 
-from alphaction_demo.detection.detections import Detections
+from alphaction_demo.detection.detections import DetectorOutput, Detections
 from alphaction_demo.detection.settings import DetectorSettings
 from alphaction_demo.errors import WeightsError
 
-log = logging.getLogger(__name__)
 PERSON_CLASS = 0  # COCO
 
 
@@ -38,7 +34,7 @@ class YoloDetector:
                                f"{names.get(PERSON_CLASS)!r}); use a COCO detection model such as yolo11n.pt")
         self.name = f"{_stem(settings.weights)} ({settings.imgsz} px)"
 
-    def detect(self, image: np.ndarray) -> Tuple[Detections, Detections]:
+    def detect(self, image: np.ndarray) -> DetectorOutput:
         """Persons (score at least box_thres) and other objects (at least object_thres), best first."""
         s = self.settings
         options = dict(imgsz=s.imgsz, conf=min(s.box_thres, s.object_thres), iou=s.nms_thres, device=s.device,
@@ -52,7 +48,7 @@ class YoloDetector:
         is_person = found.cls == PERSON_CLASS
         persons = found[is_person & (found.conf >= s.box_thres)]
         objects = found[~is_person & (found.conf >= s.object_thres)]
-        return persons.sorted_by_score(), objects.sorted_by_score()
+        return DetectorOutput(persons.sorted_by_score(), objects.sorted_by_score())
 
 
 def _stem(weights: str) -> str:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import List, Sequence, Tuple
 
-from PyQt5.QtCore import Qt
-from PyQt5.QtGui import QKeySequence
-from PyQt5.QtWidgets import QAction, QMainWindow, QStyle
+from PyQt5.QtCore import QPointF, QRectF, Qt
+from PyQt5.QtGui import QColor, QIcon, QKeySequence, QPainter, QPen, QPixmap
+from PyQt5.QtWidgets import QAction, QLabel, QMainWindow, QStyle, QToolBar
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,9 @@ def _action(window: QMainWindow, text: str, shortcuts: Sequence[str] = (), tip: 
         action.setIconText(short)  # the tool bar's shorter caption
     if shortcuts:
         action.setShortcuts([QKeySequence(s) for s in shortcuts])
-        action.setShortcutContext(Qt.ApplicationShortcut)
+        # the main window only: a dialog keeps its own keys (Esc closes it); keys.WindowKeys makes
+        # them work whatever control of the window has focus
+        action.setShortcutContext(Qt.WindowShortcut)
     if icon is not None:
         action.setIcon(window.style().standardIcon(icon))
     tip = tip or text.replace("&", "").rstrip(".")
@@ -56,7 +58,47 @@ def _action(window: QMainWindow, text: str, shortcuts: Sequence[str] = (), tip: 
     return action
 
 
+def tick_icon(size: int = 16) -> QIcon:
+    """An empty box when off, a green box with a white tick when on: the overlay toggles' state
+    must be readable from the back of a room, not only from a slightly darker button."""
+    icon = QIcon()
+    for state, on in ((QIcon.Off, False), (QIcon.On, True)):
+        pixmap = QPixmap(size, size)
+        pixmap.fill(Qt.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.Antialiasing, True)
+        box = QRectF(1.5, 1.5, size - 3, size - 3)
+        painter.setPen(QPen(QColor(40, 140, 60) if on else QColor(130, 130, 130), 1.5))
+        painter.setBrush(QColor(40, 160, 70) if on else Qt.NoBrush)
+        painter.drawRoundedRect(box, 3, 3)
+        if on:
+            painter.setPen(QPen(Qt.white, 2.2, Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin))
+            s = size / 16.0
+            painter.drawPolyline(QPointF(4 * s, 8.5 * s), QPointF(7 * s, 11.5 * s), QPointF(12 * s, 4.5 * s))
+        painter.end()
+        icon.addPixmap(pixmap, QIcon.Normal, state)
+        icon.addPixmap(pixmap, QIcon.Disabled, state)
+    return icon
+
+
+def show_paused(actions: "WindowActions", paused: bool) -> None:
+    """The play/pause button says and shows what it will do: Play when paused, Pause when playing."""
+    action = actions.play_pause
+    style = action.parent().style()
+    action.setText("&Play" if paused else "&Pause")
+    action.setIcon(style.standardIcon(QStyle.SP_MediaPlay if paused else QStyle.SP_MediaPause))
+
+
 def build_actions(window: QMainWindow) -> WindowActions:
+    actions = _build_actions(window)
+    tick = tick_icon()
+    for toggle in (actions.show_boxes, actions.show_ids, actions.show_labels, actions.show_time):
+        toggle.setIcon(tick)
+        toggle.setIconVisibleInMenu(False)  # menus draw their own check mark
+    return actions
+
+
+def _build_actions(window: QMainWindow) -> WindowActions:
     return WindowActions(
         open_file=_action(window, "&Open video file...", ["Ctrl+O"], icon=QStyle.SP_DialogOpenButton, short="File"),
         open_webcam=_action(window, "Open &webcam...", ["Ctrl+W"], icon=QStyle.SP_ComputerIcon, short="Webcam"),
@@ -95,3 +137,30 @@ def shortcut_table(actions: WindowActions) -> List[Tuple[str, str]]:
             rows.append((keys, action.statusTip() or action.text().replace("&", "")))
     rows.append(("Click", "Select a person: plot their action scores"))
     return rows
+
+
+def add_menus(window: QMainWindow, a: WindowActions) -> None:
+    bar = window.menuBar()
+    for title, items in (
+        ("&File", [a.open_file, a.open_webcam, a.open_url, None, a.screenshot, a.record, None, a.quit]),
+        ("&Playback", [a.play_pause, a.restart, a.seek_back, a.seek_forward]),
+        ("&View", [a.show_boxes, a.show_ids, a.show_labels, a.show_time, None, a.full_screen]),
+        ("&Help", [a.help]),
+    ):
+        menu = bar.addMenu(title)
+        for item in items:
+            menu.addSeparator() if item is None else menu.addAction(item)
+
+
+def add_toolbar(window: QMainWindow, a: WindowActions) -> Tuple[QToolBar, QLabel]:
+    """The tool bar and, at its end, the label that names the source."""
+    bar = window.addToolBar("Controls")
+    bar.setObjectName("controls")
+    bar.setMovable(False)
+    bar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+    for item in (a.open_file, a.open_webcam, a.open_url, None, a.play_pause, a.restart, a.seek_back,
+                 a.seek_forward, None, a.record, a.screenshot, None, a.full_screen, a.help):
+        bar.addSeparator() if item is None else bar.addAction(item)
+    label = QLabel("  no source", bar)
+    bar.addWidget(label)
+    return bar, label

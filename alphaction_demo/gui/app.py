@@ -16,6 +16,7 @@ from alphaction_demo.gui.qtenv import prepare_qt_environment
 from alphaction_demo.settings import RunSettings
 
 log = logging.getLogger(__name__)
+EXIT_JOIN_TIMEOUT_S = 20.0  # the longest model call on a slow CPU, with margin
 
 
 def run_gui(run: RunSettings, session_factory: Optional[Callable] = None,
@@ -64,4 +65,7 @@ def run_gui(run: RunSettings, session_factory: Optional[Callable] = None,
     finally:
         watcher.close()
         window.stop_session()
+        for session in window.unjoined:  # exiting during a PyTorch call on another thread aborts
+            if not session.join(EXIT_JOIN_TIMEOUT_S):
+                log.warning("a run did not stop within %.0f s of closing", EXIT_JOIN_TIMEOUT_S)
     return window.exit_status

@@ -12,7 +12,8 @@ from typing import FrozenSet, Iterable, Mapping, Optional, Sequence
 from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtWidgets import QHBoxLayout, QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
-GROUP_TITLES = {"pose": "Pose", "object": "Object interaction", "person": "Person interaction"}
+from alphaction_demo.action.categories import GROUP_TITLES
+
 
 
 class CategoryFilter(QWidget):

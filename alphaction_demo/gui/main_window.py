@@ -16,15 +16,16 @@ from typing import Callable, Optional, Sequence
 
 import cv2
 from PyQt5.QtCore import QSettings, Qt, QTimer
-from PyQt5.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QToolBar
+from PyQt5.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter
 
 from alphaction_demo.gui import dialogs
-from alphaction_demo.gui.actions import build_actions, shortcut_table
+from alphaction_demo.gui.actions import add_menus, add_toolbar, build_actions, shortcut_table, show_paused
 from alphaction_demo.gui.bridge import PipelineBridge
+from alphaction_demo.gui.keys import WindowKeys, focus_returns_on
 from alphaction_demo.gui.panel import SidePanel
 from alphaction_demo.gui.selection import TrackSelection
 from alphaction_demo.gui.session import (FILE, URL, WEBCAM, Session, SourceSpec, ViewOptions, is_seekable,
-                                         source_for_path, source_title)
+                                         resumed_at, source_for_path, source_title)
 from alphaction_demo.gui.settings import GuiSettings, load_geometry, save_geometry, save_settings
 from alphaction_demo.gui.status import StatusBar
 from alphaction_demo.gui.video_view import VideoView
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 SessionFactory = Callable[[RunSettings, SourceSpec, PipelineBridge], Session]
 JOIN_TIMEOUT_S = 2.0
 SEEK_STEP_MS = 10_000
+RATE_SETTLE_MS = 400  # quick clicks on the detect rate's arrows make one change, after the last one
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mkv *.mov *.webm *.m4v *.mpg *.mpeg *.gif);;All files (*)"
 
 
@@ -55,6 +57,7 @@ class MainWindow(QMainWindow):
         self.bridge: Optional[PipelineBridge] = None
         self.frame: Optional[RenderedFrame] = None
         self.exit_status = 0
+        self.unjoined: list = []  # stopped runs still inside a model call: joined before the process exits
         self.last_saved: Optional[Path] = None
         self._factory = session_factory
         self._settings_for_model = settings_for_model
@@ -74,9 +77,14 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.splitter)
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
-        self._build_menus()
-        self.toolbar = self._build_toolbar()
+        add_menus(self, self.actions)
+        self.toolbar, self.source_label = add_toolbar(self, self.actions)
         self._apply_settings(models)
+        self.keys = WindowKeys(self, self.actions.all(), self.view)
+        self._rate_timer = QTimer(self)
+        self._rate_timer.setSingleShot(True)
+        self._rate_timer.setInterval(RATE_SETTLE_MS)
+        self._rate_timer.timeout.connect(self._apply_detect_rate)
         self._connect()
         self.stats_timer = QTimer(self)
         self.stats_timer.setInterval(500)
@@ -88,32 +96,6 @@ class MainWindow(QMainWindow):
         self._update_source_actions()
 
     # construction ---------------------------------------------------------------------------
-    def _build_menus(self) -> None:
-        a = self.actions
-        bar = self.menuBar()
-        for title, items in (
-            ("&File", [a.open_file, a.open_webcam, a.open_url, None, a.screenshot, a.record, None, a.quit]),
-            ("&Playback", [a.play_pause, a.restart, a.seek_back, a.seek_forward]),
-            ("&View", [a.show_boxes, a.show_ids, a.show_labels, a.show_time, None, a.full_screen]),
-            ("&Help", [a.help]),
-        ):
-            menu = bar.addMenu(title)
-            for item in items:
-                menu.addSeparator() if item is None else menu.addAction(item)
-
-    def _build_toolbar(self) -> QToolBar:
-        a = self.actions
-        bar = self.addToolBar("Controls")
-        bar.setObjectName("controls")
-        bar.setMovable(False)
-        bar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
-        for item in (a.open_file, a.open_webcam, a.open_url, None, a.play_pause, a.restart, a.seek_back,
-                     a.seek_forward, None, a.record, a.screenshot, None, a.full_screen, a.help):
-            bar.addSeparator() if item is None else bar.addAction(item)
-        self.source_label = QLabel("  no source", bar)
-        bar.addWidget(self.source_label)
-        return bar
-
     def _apply_settings(self, models: Sequence[str]) -> None:
         s = self.settings
         self.panel.set_threshold(s.visual_threshold)
@@ -145,6 +127,8 @@ class MainWindow(QMainWindow):
         self.panel.detect_rate_changed.connect(self._detect_rate_changed)
         self.panel.model_chosen.connect(self.choose_model)
         self.view.clicked.connect(self.selection.select_at)
+        focus_returns_on(self.panel.detect_rate.editingFinished, self.keys, self.panel.detect_rate)
+        focus_returns_on(self.panel.model.activated, self.keys, self.panel)
 
     # runs -------------------------------------------------------------------------------------
     def open_source(self, spec: SourceSpec) -> None:
@@ -169,9 +153,11 @@ class MainWindow(QMainWindow):
         bridge.ready.connect(self._on_ready)
         if session.ready or session.category_groups:
             self.panel.category_groups_changed(session.category_groups, self.settings.hidden_labels)
-        self.settings = replace(self.settings, last_source_kind=spec.kind,
-                                last_source_value=spec.value)
+        self.settings = replace(self.settings, last_source_kind=spec.kind, last_source_value=spec.value)
+        if spec.kind == FILE:  # the Open dialog starts next to the video shown, however it was opened
+            self.settings = replace(self.settings, last_folder=str(Path(spec.value).resolve().parent))
         self._options_changed()
+        self._rate_timer.stop()
         session.set_detect_rate(self.panel.detect_rate.value())
         session.start()
         if not session.ready:
@@ -193,7 +179,8 @@ class MainWindow(QMainWindow):
         session.stop()
         joined = session.join(JOIN_TIMEOUT_S)
         if not joined:
-            log.warning("the run did not stop within %.0f s", JOIN_TIMEOUT_S)
+            log.info("the run did not stop within %.0f s: waiting for it at exit", JOIN_TIMEOUT_S)
+            self.unjoined = [s for s in self.unjoined if not s.join(0.0)] + [session]
         self.actions.record.blockSignals(True)
         self.actions.record.setChecked(False)
         self.actions.record.blockSignals(False)
@@ -230,8 +217,8 @@ class MainWindow(QMainWindow):
         self.run = run
         self.settings = replace(self.settings, model=name)
         spec = self._current_source()
-        if spec is not None:
-            self.open_source(spec)
+        if spec is not None:  # the new model continues where the old one was
+            self.open_source(resumed_at(spec, self.frame.timestamp_ms if self.frame is not None else None))
 
     def _current_source(self) -> Optional[SourceSpec]:
         if self.session is not None:
@@ -258,7 +245,7 @@ class MainWindow(QMainWindow):
             self.open_source(SourceSpec(URL, url))
 
     def set_paused(self, paused: bool) -> None:
-        self.actions.play_pause.setText("&Play" if paused else "&Pause")
+        show_paused(self.actions, paused)
         if self.session is not None:
             self.session.set_paused(paused)
 
@@ -354,13 +341,26 @@ class MainWindow(QMainWindow):
                                 hidden_labels=options.hidden_labels)
         if self.session is not None:
             self.session.set_view_options(options)
+            self._redraw_paused()
         self.selection.threshold = options.visual_threshold
         self.selection.refresh()
 
+    def _redraw_paused(self) -> None:
+        """Pausing to explain is when a presenter toggles overlays: the frozen frame follows."""
+        if self.frame is None or not self.actions.play_pause.isChecked():
+            return
+        frame = self.session.redraw(self.frame)
+        if frame is not None:
+            self.frame = frame
+            self.view.set_frame(frame.image)
+
     def _detect_rate_changed(self, rate: int) -> None:
         self.settings = replace(self.settings, detect_rate=rate)
+        self._rate_timer.start()  # restarted by every click: one change after the last
+
+    def _apply_detect_rate(self) -> None:
         if self.session is not None:
-            self.session.set_detect_rate(rate)
+            self.session.set_detect_rate(self.settings.detect_rate)
 
     def _update_stats(self) -> None:
         now = time.monotonic()
@@ -394,8 +394,14 @@ class MainWindow(QMainWindow):
         dialogs.show_error(self, exc)
 
     # Qt events --------------------------------------------------------------------------------
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self.view.setFocus(Qt.ActiveWindowFocusReason)  # the README's keys work from the start
+
     def closeEvent(self, event) -> None:  # noqa: N802
         self.stats_timer.stop()
+        self._rate_timer.stop()
+        self.keys.close()
         self.stop_session()
         for box in self.findChildren(QMessageBox, "errorDialog"):
             box.close()

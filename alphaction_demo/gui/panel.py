@@ -17,6 +17,11 @@ from alphaction_demo.gui.category_filter import CategoryFilter
 from alphaction_demo.gui.score_plot import ScorePlot
 
 MAX_DETECT_RATE = 10
+PANEL_MAX_WIDTH = 300  # the video keeps the rest of a small window
+TOGGLE_STYLE = """
+QToolButton { border: 1px solid #9a9a9a; border-radius: 4px; padding: 3px 4px; color: #606060; }
+QToolButton:checked { background: #2f7d3f; border-color: #1f5a2c; color: white; font-weight: bold; }
+"""
 
 
 class SidePanel(QWidget):
@@ -36,8 +41,12 @@ class SidePanel(QWidget):
         self.detect_rate.setRange(1, MAX_DETECT_RATE)
         self.detect_rate.setSuffix(" / s")
         self.detect_rate.setToolTip("How many times per second of video the labels are updated")
+        self.detect_rate.setKeyboardTracking(False)  # typing "10" is one change, not "1" then "10"
+        self.detect_rate.setFocusPolicy(Qt.ClickFocus)
         self.model = QComboBox(self)
-        self.model.setToolTip("Action models whose weights are in weights/")
+        self.model.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.model.setMinimumContentsLength(12)
+        self.model.setFocusPolicy(Qt.NoFocus)
         self.plot = ScorePlot(self)
         self.categories = CategoryFilter(self)
 
@@ -47,15 +56,21 @@ class SidePanel(QWidget):
         form = QFormLayout()
         form.addRow("Visual threshold", row)
         form.addRow("Detect rate", self.detect_rate)
-        form.addRow("Model", self.model)
+        form.addRow(QLabel("Model", self))
+        form.addRow(self.model)  # the whole width: model names are long
         toggles = QGridLayout()
+        self.toggle_buttons = []
         for i, action in enumerate((actions.show_boxes, actions.show_ids, actions.show_labels, actions.show_time)):
             button = QToolButton(self)
             button.setDefaultAction(action)
-            button.setToolButtonStyle(Qt.ToolButtonTextOnly)
+            button.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+            button.setStyleSheet(TOGGLE_STYLE)
+            button.setFocusPolicy(Qt.NoFocus)
+            self.toggle_buttons.append(button)
             button.setSizePolicy(button.sizePolicy().Expanding, button.sizePolicy().Fixed)
             toggles.addWidget(button, i // 2, i % 2)
-        form.addRow("Show", toggles)
+        form.addRow(QLabel("Show", self))
+        form.addRow(toggles)  # the whole width: captions are never cut short
 
         plot_box = QGroupBox("Selected person", self)
         QVBoxLayout(plot_box).addWidget(self.plot)
@@ -65,6 +80,10 @@ class SidePanel(QWidget):
         layout.addLayout(form)
         layout.addWidget(plot_box)
         layout.addWidget(categories_box, 1)
+        self.setMaximumWidth(PANEL_MAX_WIDTH)
+        for button in (self.categories.all_button, self.categories.none_button):
+            button.setFocusPolicy(Qt.NoFocus)
+        self.categories.tree.setFocusPolicy(Qt.ClickFocus)
 
         self.threshold.valueChanged.connect(self._on_threshold)
         self.detect_rate.valueChanged.connect(self.detect_rate_changed.emit)
@@ -85,7 +104,10 @@ class SidePanel(QWidget):
             self.model.addItem(name, name)
         if self.model.findData(current) < 0 and current:
             self.model.addItem(current, current)
+        for i in range(self.model.count()):
+            self.model.setItemData(i, self.model.itemData(i), Qt.ToolTipRole)
         self.model.setCurrentIndex(max(0, self.model.findData(current)))
+        self.model.setToolTip(f"{self.model.currentText()}: action models whose weights are in weights/")
         self.model.setEnabled(self.model.count() > 1)
         self.model.blockSignals(False)
 

@@ -8,9 +8,11 @@ OpenCV cannot decode, missing weights, a stage that fails mid-run) reaches the w
 bridge's `failed` signal, and the window stays usable.
 
 Changing the detect rate restarts the pipeline with the new rate: the clip schedule and the
-memory rate of the model (`MEMORY_RATE` x detect rate) are fixed for a run, and a restart costs
-only the clip buffer (about two seconds of video before the first labels) because the loaded
-model is reused. A recording in progress continues into a new part file (`name-2.mp4`, ...).
+memory rate of the model (`MEMORY_RATE` x detect rate) are fixed for a run. The presenter must
+not notice more than a short wait: a file continues from the frame on screen (never from 0:00),
+the tracker carries on (same ids), the labels of each track stay until new ones come, and the
+counters (dropped frames, predictions, latency) add up across the restart. The loaded model is
+reused. A recording in progress continues into a new part file (`name-2.mp4`, ...).
 """
 
 from __future__ import annotations
@@ -18,19 +20,23 @@ from __future__ import annotations
 import copy
 import logging
 import threading
+import time
 from collections import OrderedDict
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Callable, Dict, Mapping, Optional, Sequence, Tuple
 
+from alphaction_demo.action.categories import GROUPS
 from alphaction_demo.errors import DemoError, InputNotFoundError, OutputError
+from alphaction_demo.gui.session import resumed_at
+from alphaction_demo.media.rendering import draw_overlay
 from alphaction_demo.pipeline.build import LoadedModel
+from alphaction_demo.pipeline.pipelines import PipelineStats
 from alphaction_demo.settings import FILE, FOLDER, ModelSettings, OutputSettings, RunSettings, SourceSpec, ViewOptions
 
 log = logging.getLogger(__name__)
 
 JOIN_TIMEOUT_S = 2.0
-GROUPS = ("pose", "object", "person")
 
 
 class StageFailed(RuntimeError):
@@ -99,6 +105,37 @@ def check_source(spec: SourceSpec) -> None:
         raise InputNotFoundError(f"input not found: {spec.value} (choose another file)")
 
 
+_COUNTS = ("frames_read", "frames_tracked", "frames_rendered", "dropped", "clips", "predictions", "skipped_clips",
+           "detect_seconds", "extract_seconds", "predict_seconds", "render_seconds", "elapsed_seconds")
+
+
+def carried_stats(before: Optional[PipelineStats], now: Optional[PipelineStats]) -> Optional[PipelineStats]:
+    """The numbers of one session across its pipelines: counts add up; rates, latency and
+    position come from the running pipeline once it has them, from the previous one until then."""
+    if before is None or now is None:
+        return now or before
+    changes = {name: getattr(before, name) + getattr(now, name) for name in _COUNTS}
+    for f in fields(PipelineStats):
+        if f.name not in _COUNTS and getattr(now, f.name) is None:
+            changes[f.name] = getattr(before, f.name)
+    changes["people_total"] = max(before.people_total, now.people_total)
+    return replace(now, **changes)
+
+
+class _ContinuingTracker:
+    """The previous run's tracker, not reset: after a restart at the same place the same people
+    keep their ids (and so their labels and their score plot)."""
+
+    def __init__(self, tracker) -> None:
+        self.tracker = tracker
+
+    def reset(self) -> None:
+        pass
+
+    def update(self, frame):
+        return self.tracker.update(frame)
+
+
 def _part_path(path: Path, part: int) -> Path:
     return path if part <= 1 else path.with_name(f"{path.stem}-{part}{path.suffix}")
 
@@ -128,6 +165,10 @@ class PipelineSession:
         self._record_path: Optional[Path] = None
         self._record_part = 0
         self._saved: Optional[Path] = None
+        self._lingering: list = []  # stopped pipelines whose stages had not ended yet
+        self._carried: Optional[PipelineStats] = None  # the counters of the pipelines before this one
+        self._labels = None  # the running pipeline's TrackLabels
+        self._excluded: frozenset = frozenset()
         self._thread = threading.Thread(target=self._supervise, name="gui-session", daemon=True)
         loaded = self._models.cached(run.model)
         self.ready = False
@@ -158,9 +199,18 @@ class PipelineSession:
             pipeline.stop()
 
     def join(self, timeout: float) -> bool:
+        """True when the supervisor and every pipeline stage it started have ended. A stage inside
+        one long model call (seconds on a small CPU in fp32) may outlive the supervisor's own wait:
+        it is waited for here too, because a process that exits while a PyTorch call runs on
+        another thread aborts ("terminate called without an active exception")."""
+        deadline = time.monotonic() + timeout
         if self._thread.ident is not None:
             self._thread.join(timeout)
-        return not self._thread.is_alive()
+        with self._lock:
+            lingering = list(self._lingering)
+        for pipeline in lingering:
+            pipeline.join(max(0.0, deadline - time.monotonic()))
+        return not self._thread.is_alive() and all([p.join(0.0) for p in lingering])
 
     def set_view_options(self, options: ViewOptions) -> None:
         with self._lock:
@@ -204,12 +254,25 @@ class PipelineSession:
             saved = Path(closed) if closed is not None else saved
         return saved
 
-    def stats(self):
-        pipeline = self._pipeline
-        return None if pipeline is None else pipeline.stats()
+    def stats(self) -> Optional[PipelineStats]:
+        with self._lock:
+            pipeline, carried = self._pipeline, self._carried
+        return carried_stats(carried, pipeline.stats() if pipeline is not None else None)
+
+    def redraw(self, frame):
+        """`frame` drawn again from its source image with the current view options and labels
+        (None when it has no source image); for a paused window."""
+        with self._lock:
+            view, labels = self._view, self._labels
+        if frame.source_image is None or labels is None:
+            return None
+        image = draw_overlay(frame.source_image, frame.boxes, frame.track_ids, labels, view, frame.timestamp_ms,
+                             self._excluded)
+        return replace(frame, image=image)
 
     # the supervisor thread --------------------------------------------------------------------
     def _supervise(self) -> None:
+        previous = None
         try:
             while True:
                 with self._lock:
@@ -223,7 +286,7 @@ class PipelineSession:
                     return
                 if not self.ready:
                     self.labels, self.category_groups = label_groups(loaded)
-                pipeline = self._build(loaded, rate)
+                pipeline = self._build(loaded, rate, previous)
                 if pipeline is None:
                     return
                 if not self.ready:
@@ -231,20 +294,31 @@ class PipelineSession:
                     self.bridge.push_ready(self)
                 if not self._watch(pipeline):
                     return
+                previous = pipeline
         except BaseException as exc:  # noqa: BLE001 (a worker's exception is reported, never lost)
             log.error("the run could not start: %s", exc)
             self.bridge.push_error(exc)
 
-    def _build(self, loaded: LoadedModel, rate: int):
+    def _build(self, loaded: LoadedModel, rate: int, previous=None):
+        """A started pipeline at `rate`; after `previous` (a restart) it continues its place."""
         from alphaction_demo.pipeline.build import build_pipeline
 
-        tracker = self._tracker_factory() if self._tracker_factory is not None else None
-        pipeline = build_pipeline(self.run.with_detect_rate(rate), loaded=loaded, tracker=tracker, live=True,
+        run = self.run.with_detect_rate(rate)
+        if previous is None:
+            tracker = self._tracker_factory() if self._tracker_factory is not None else None
+        else:
+            tracker = previous.tracker if isinstance(previous.tracker, _ContinuingTracker) else \
+                _ContinuingTracker(previous.tracker)
+            run = replace(run, source=resumed_at(run.source, previous.stats().position_ms))
+        pipeline = build_pipeline(run, loaded=loaded, tracker=tracker, live=True,
                                   on_frame=self.bridge.push_frame, on_result=self.bridge.push_result, record=False)
+        if previous is not None:
+            pipeline.labels = previous.labels  # same ids, same place: the labels stay until new ones come
         with self._lock:
             if self._stopping:
                 pipeline.source.close()
                 return None
+            self._labels, self._excluded = pipeline.labels, loaded.excluded
             pipeline.set_view_options(self._view)
             pipeline.set_paused(self._paused)
             if self._record_path is not None:
@@ -269,9 +343,15 @@ class PipelineSession:
                 with self._lock:
                     self._saved = Path(closed)
         if not pipeline.join(JOIN_TIMEOUT_S):
-            log.warning("the pipeline did not stop within %.0f s", JOIN_TIMEOUT_S)
+            log.info("the pipeline did not stop within %.0f s (a model call in progress)", JOIN_TIMEOUT_S)
+            with self._lock:
+                self._lingering.append(pipeline)
         if restart:
-            log.info("restarting the run at %d predictions per second", self._rate)
+            with self._lock:  # one step, so stats() never counts the old pipeline twice
+                self._carried = carried_stats(self._carried, pipeline.stats())
+                self._pipeline = None
+            log.info("restarting the run at %d predictions per second at %s ms", self._rate,
+                     pipeline.stats().position_ms)
             return True
         with self._lock:
             stopping = self._stopping

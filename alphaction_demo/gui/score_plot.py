@@ -18,6 +18,7 @@ from PyQt5.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
 from PyQt5.QtWidgets import QSizePolicy, QWidget
 
 WINDOW_MS = 60_000.0
+LEGEND_COLUMNS = 2
 PALETTE = ((230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180),
            (70, 240, 240))
 
@@ -82,10 +83,10 @@ class ScorePlot(QWidget):
         self._title = "Click a person to plot their action scores"
         self._threshold: Optional[float] = None
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
-        self.setMinimumHeight(150)
+        self.setMinimumHeight(190)
 
     def sizeHint(self) -> QSize:  # noqa: N802
-        return QSize(280, 190)
+        return QSize(280, 230)
 
     @property
     def shown_classes(self) -> List[str]:
@@ -107,12 +108,13 @@ class ScorePlot(QWidget):
         line = painter.fontMetrics().height()
         painter.setPen(QColor(230, 230, 230))
         painter.drawText(QRectF(6, 2, self.width() - 12, line), Qt.AlignLeft, self._title)
-        plot = QRectF(30, line + 6, max(10, self.width() - 38), max(10, self.height() - 2 * line - 14))
+        classes = top_classes(self._points, self.top_k)
+        plot = self.plot_rect(line, len(classes))
         self._draw_axes(painter, plot, line)
         if not self._points:
             return
         now = self._points[-1].timestamp_ms
-        for rank, cls in enumerate(top_classes(self._points, self.top_k)):
+        for rank, cls in enumerate(classes):
             colour = QColor(*PALETTE[rank % len(PALETTE)])
             path = QPainterPath()
             for i, p in enumerate(self._points):
@@ -123,10 +125,27 @@ class ScorePlot(QWidget):
             painter.drawPath(path)
             if len(self._points) == 1:
                 painter.drawEllipse(QPointF(path.currentPosition()), 2, 2)
-            name = self._labels[cls] if cls < len(self._labels) else str(cls)
-            score = float(self._points[-1].scores[cls])
-            painter.drawText(QRectF(plot.left() + 4, plot.top() + rank * line, plot.width() - 8, line),
-                             Qt.AlignLeft, f"{name} {score:.2f}")
+            self._legend_entry(painter, self.legend_rect(plot, line, rank), colour, cls)
+
+    def plot_rect(self, line: int, entries: int) -> QRectF:
+        """The curves' area: what is left once the title, time axis and legend rows have room."""
+        rows = (entries + LEGEND_COLUMNS - 1) // LEGEND_COLUMNS
+        return QRectF(30, line + 6, max(10, self.width() - 38), max(10, self.height() - (2 + rows) * line - 18))
+
+    def legend_rect(self, plot: QRectF, line: int, rank: int) -> QRectF:
+        """Below the plot and its time axis, in columns: never on top of the curves."""
+        width = (self.width() - 12) / LEGEND_COLUMNS
+        row, column = divmod(rank, LEGEND_COLUMNS)
+        return QRectF(6 + column * width, plot.bottom() + line + 6 + row * line, width - 4, line)
+
+    def _legend_entry(self, painter: QPainter, rect: QRectF, colour: QColor, cls: int) -> None:
+        painter.fillRect(QRectF(rect.left(), rect.center().y() - 1.5, 10, 3), colour)
+        name = self._labels[cls] if cls < len(self._labels) else str(cls)
+        text = f"{name} {float(self._points[-1].scores[cls]):.2f}"
+        metrics = painter.fontMetrics()
+        painter.setPen(QColor(230, 230, 230))
+        text_rect = rect.adjusted(14, 0, 0, 0)
+        painter.drawText(text_rect, Qt.AlignLeft, metrics.elidedText(text, Qt.ElideMiddle, int(text_rect.width())))
 
     def _draw_axes(self, painter: QPainter, plot: QRectF, line: int) -> None:
         painter.setPen(QPen(QColor(90, 90, 100), 1))

@@ -10,13 +10,14 @@ pipeline's own records (`sources.SourceSpec`, `rendering.ViewOptions`, `records.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Mapping, Optional, Protocol, Sequence, Tuple
 
 from alphaction_demo.settings import FILE, FOLDER, URL, WEBCAM, SourceSpec, ViewOptions
 
 __all__ = ["FILE", "FOLDER", "URL", "WEBCAM", "Session", "SourceSpec", "ViewOptions", "is_seekable",
-           "source_for_path", "source_title"]
+           "resumed_at", "source_for_path", "source_title"]
 
 
 def source_for_path(path: str) -> SourceSpec:
@@ -27,6 +28,16 @@ def source_for_path(path: str) -> SourceSpec:
 def is_seekable(spec: Optional[SourceSpec]) -> bool:
     """Files can restart at any time (a new run with another start); cameras and folders cannot."""
     return spec is not None and spec.kind == FILE
+
+
+def resumed_at(spec: SourceSpec, position_ms: Optional[float]) -> SourceSpec:
+    """`spec` continuing at `position_ms` (files only: a new setting must not send the audience
+    back to 0:00); an end set with --duration stays where it was."""
+    if not is_seekable(spec) or position_ms is None:
+        return spec
+    start = max(0.0, float(position_ms))
+    duration = -1.0 if spec.duration_ms < 0 else max(0.0, spec.start_ms + spec.duration_ms - start)
+    return replace(spec, start_ms=start, duration_ms=duration)
 
 
 def source_title(spec: SourceSpec) -> str:
@@ -56,6 +67,7 @@ class Session(Protocol):
     def set_view_options(self, options: ViewOptions) -> None: ...
     def set_detect_rate(self, rate: int) -> None: ...
     def set_paused(self, paused: bool) -> None: ...
+    def redraw(self, frame): ...  # `frame` (a RenderedFrame) drawn again with the current view options, or None
     def start_recording(self, path: Path) -> None: ...
     def stop_recording(self) -> Optional[Path]: ...
     def stats(self): ...  # a pipeline.PipelineStats, or None before the run started

@@ -35,6 +35,10 @@ def fit_rect(image_size: Tuple[int, int], area: QRectF) -> QRectF:
     return QRectF(area.x() + (area.width() - w) / 2, area.y() + (area.height() - h) / 2, w, h)
 
 
+# Below about 560 px wide, the label panels of a 768 px video are scaled to unreadable text.
+MINIMUM_SIZE = (560, 315)
+
+
 class VideoView(QWidget):
     """Emits `clicked(x, y)` in image pixels when the user clicks on the picture."""
 
@@ -46,8 +50,10 @@ class VideoView(QWidget):
         self._highlight: Optional[Tuple[float, float, float, float]] = None
         self._message = "No source: open a video file, a webcam or a stream (File menu)"
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
-        self.setMinimumSize(160, 120)
+        self.setMinimumSize(*MINIMUM_SIZE)
         self.setAttribute(Qt.WA_OpaquePaintEvent)
+        self.setObjectName("videoView")
+        self.setFocusPolicy(Qt.StrongFocus)  # the window's keys start here (see gui.keys)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt naming)
         return QSize(960, 540)
@@ -85,6 +91,7 @@ class VideoView(QWidget):
         return (point.x() - rect.x()) * scale, (point.y() - rect.y()) * scale
 
     def mousePressEvent(self, event) -> None:  # noqa: N802
+        self.setFocus(Qt.MouseFocusReason)  # a click on the video ends any edit in the side panel
         hit = self.to_image(QPointF(event.pos()))
         if hit is not None and event.button() == Qt.LeftButton:
             self.clicked.emit(*hit)

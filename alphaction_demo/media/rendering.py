@@ -7,7 +7,7 @@ Sizes follow the official visualiser (font 1/40 and box line 1/180 of the short 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import FrozenSet, Protocol, Sequence
+from typing import FrozenSet, List, Optional, Protocol, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -64,24 +64,104 @@ def _blend_rect(image: np.ndarray, x1: int, y1: int, x2: int, y2: int, color) ->
     roi[:] = (roi * (1 - PANEL_OPACITY) + np.asarray(color, np.float32) * PANEL_OPACITY).astype(np.uint8)
 
 
-def _panel(image: np.ndarray, lines: Sequence[tuple], x: int, bottom: int, style: _Style, top_limit: int) -> None:
-    """Stacked caption boxes ending above `bottom` (the box top), kept inside the frame."""
-    if not lines:
-        return
-    sizes = [cv2.getTextSize(text, FONT, style.font_scale, style.thickness)[0] for text, _ in lines]
-    text_h = max(h for _, h in sizes)
-    row_h = int(round(1.8 * text_h))
-    gap = int(round(0.2 * text_h))
-    total = (row_h + gap) * (len(lines) - 1) + row_h
-    y = max(bottom - total, top_limit)
-    width = image.shape[1]
-    for (text, color), (tw, th) in zip(lines, sizes):
-        x1 = min(max(x, 0), max(width - tw - 2 * style.pad, 0))
-        _blend_rect(image, x1, y, x1 + tw + 2 * style.pad, y + row_h, color)
-        baseline_y = y + (row_h + th) // 2
-        cv2.putText(image, text, (x1 + style.pad, baseline_y), FONT, style.font_scale, (255, 255, 255),
+@dataclass(frozen=True)
+class PanelRect:
+    """Where one person's label panel goes: x1, y1 (top left), width and height in pixels."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+    def overlaps(self, other: "PanelRect", gap: int = 0) -> bool:
+        return (self.x < other.x + other.width + gap and other.x < self.x + self.width + gap
+                and self.y < other.y + other.height + gap and other.y < self.y + self.height + gap)
+
+
+def layout_panels(wanted: Sequence[PanelRect], frame_size: Tuple[int, int], gap: int = 2) -> List[PanelRect]:
+    """Each panel at its wanted place (above its person's box, inside the frame) unless it would
+    cover a panel already placed: then stacked above that one, or when there is no room above,
+    moved to its right. People who stand close together keep readable, separate panels.
+    Panels are placed from the bottom of the frame up, so the stacks grow away from the people."""
+    height, width = frame_size
+    order = sorted(range(len(wanted)), key=lambda i: (-(wanted[i].y + wanted[i].height), wanted[i].x))
+    placed: List[Optional[PanelRect]] = [None] * len(wanted)
+    done: List[PanelRect] = []
+    for i in order:
+        want = wanted[i]
+        rect = _inside(want, width, height)
+        for _ in range(4 * len(done) + 1):
+            hit = next((p for p in done if rect.overlaps(p, gap)), None)
+            if hit is None:
+                break
+            above = hit.y - gap - rect.height
+            if above >= 0:
+                rect = PanelRect(rect.x, above, rect.width, rect.height)
+            else:
+                rect = _inside(PanelRect(hit.x + hit.width + gap, want.y, rect.width, rect.height), width, height)
+        placed[i] = rect
+        done.append(rect)
+    return [p for p in placed if p is not None]
+
+
+def _inside(rect: PanelRect, width: int, height: int) -> PanelRect:
+    x = min(max(rect.x, 0), max(width - rect.width, 0))
+    y = min(max(rect.y, 0), max(height - rect.height, 0))
+    return PanelRect(x, y, rect.width, rect.height)
+
+
+@dataclass(frozen=True)
+class _PanelText:
+    lines: Sequence[tuple]  # (text, colour)
+    sizes: Sequence[Tuple[int, int]]
+    row_h: int
+    gap: int
+
+    @classmethod
+    def measure(cls, lines: Sequence[tuple], style: "_Style") -> "_PanelText":
+        sizes = [cv2.getTextSize(text, FONT, style.font_scale, style.thickness)[0] for text, _ in lines]
+        text_h = max(h for _, h in sizes)
+        return cls(lines, sizes, int(round(1.8 * text_h)), int(round(0.2 * text_h)))
+
+    def rect_above(self, x: int, bottom: int, style: "_Style") -> PanelRect:
+        total = (self.row_h + self.gap) * (len(self.lines) - 1) + self.row_h
+        width = max(w for w, _ in self.sizes) + 2 * style.pad
+        return PanelRect(x, bottom - total, width, total)
+
+
+def _panel(image: np.ndarray, text: _PanelText, rect: PanelRect, style: _Style) -> None:
+    """Stacked caption boxes, one per line, from the top of `rect`."""
+    y = rect.y
+    for (line, color), (tw, th) in zip(text.lines, text.sizes):
+        _blend_rect(image, rect.x, y, rect.x + tw + 2 * style.pad, y + text.row_h, color)
+        baseline_y = y + (text.row_h + th) // 2
+        cv2.putText(image, line, (rect.x + style.pad, baseline_y), FONT, style.font_scale, (255, 255, 255),
                     style.thickness, cv2.LINE_AA)
-        y += row_h + gap
+        y += text.row_h + text.gap
+
+
+def panel_rects(image_shape, boxes: np.ndarray, track_ids: np.ndarray, labels: "LabelLookup",
+                options: ViewOptions, excluded: FrozenSet[str] = frozenset()) -> List[PanelRect]:
+    """Where `draw_overlay` puts the label panels of these people (one per person with a panel)."""
+    return [rect for _, rect in _panels(image_shape, boxes, track_ids, labels, options, excluded)]
+
+
+def _panels(image_shape, boxes, track_ids, labels, options, excluded):
+    style = _Style.for_size(*image_shape[:2])
+    policy = options.policy(excluded)
+    texts, wanted = [], []
+    for (x1, y1, _, _), track_id in zip(boxes, track_ids):
+        lines = []
+        if options.show_labels:
+            shown: Sequence[ShownLabel] = labels.shown(int(track_id), policy)
+            lines = [(f"{label.text} {label.score:.2f}", GROUP_COLORS[label.group]) for label in shown]
+        if options.show_ids:
+            lines.insert(0, (f"#{int(track_id)}", BOX_COLOR))
+        if lines:
+            text = _PanelText.measure(lines, style)
+            texts.append(text)
+            wanted.append(text.rect_above(int(round(x1)), int(round(y1)), style))
+    return list(zip(texts, layout_panels(wanted, image_shape[:2], gap=max(style.pad // 2, 1))))
 
 
 def draw_overlay(image: np.ndarray, boxes: np.ndarray, track_ids: np.ndarray, labels: LabelLookup,
@@ -89,18 +169,11 @@ def draw_overlay(image: np.ndarray, boxes: np.ndarray, track_ids: np.ndarray, la
     """A copy of `image` (H x W x 3 BGR) with the overlay."""
     out = image.copy()
     style = _Style.for_size(*out.shape[:2])
-    policy = options.policy(excluded)
     if options.show_boxes:
         for x1, y1, x2, y2 in np.round(boxes).astype(int):
             cv2.rectangle(out, (x1, y1), (x2, y2), BOX_COLOR, style.box_width)
-    for (x1, y1, x2, y2), track_id in zip(boxes, track_ids):
-        lines = []
-        if options.show_labels:
-            shown: Sequence[ShownLabel] = labels.shown(int(track_id), policy)
-            lines = [(f"{label.text} {label.score:.2f}", GROUP_COLORS[label.group]) for label in shown]
-        if options.show_ids:
-            lines.insert(0, (f"#{int(track_id)}", BOX_COLOR))
-        _panel(out, lines, int(round(x1)), int(round(y1)), style, top_limit=style.pad)
+    for text, rect in _panels(out.shape, boxes, track_ids, labels, options, excluded):
+        _panel(out, text, rect, style)
     if options.show_time:
         text = format_time(timestamp_ms)
         (tw, th), _ = cv2.getTextSize(text, FONT, style.font_scale, style.thickness)

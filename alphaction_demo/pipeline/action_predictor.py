@@ -23,8 +23,8 @@ from typing import Deque, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from alphaction_demo.pipeline.clip import ClipGeometry, ClipSettings, build_clips
-from alphaction_demo.pipeline.clip_schedule import ClipSchedule, ScheduleSettings
-from alphaction_demo.records import ActionResult, TrackedFrame
+from alphaction_demo.pipeline.clip_schedule import Moment, ScheduleSettings, make_schedule
+from alphaction_demo.records import ActionResult, TrackedFrame, clamp_boxes
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,11 @@ class _Buffered:
 @dataclass
 class _Centre:
     frame: _Buffered
-    t_index: int
+    moment: Moment
+
+    @property
+    def t_index(self) -> int:
+        return self.moment.t_index
 
 
 @dataclass
@@ -79,11 +83,11 @@ class ActionPredictor:
         self.model = model
         self.labels = tuple(labels)
         self.clip_settings = clip_settings
-        self.schedule = ClipSchedule(schedule_settings, frame_ms)
+        self.schedule = make_schedule(schedule_settings, frame_ms, whole_ms=bool(model.uses_objects))
         self.live = live
         self.stats = PredictorStats()
         self._now_ms = now_ms  # live: the source's clock, for label latency
-        self._newest_slot = -1  # newest centre extracted or found empty
+        self._newest_slot = -1  # newest memory index extracted (or found empty, if the schedule counts those)
         self._lock = threading.Condition()
         self._buffer: List[_Buffered] = []
         self._open: List[_Centre] = []  # centres waiting for their clip
@@ -106,9 +110,9 @@ class ActionPredictor:
             self._buffer.append(item)
             if not self.live:
                 self._frames_out.append(FrameBoxes.of(tracked))
-            t_index = self.schedule.consider(tracked.timestamp_ms)
-            if t_index is not None:
-                self._open.append(_Centre(item, t_index))
+            moment = self.schedule.consider(tracked.timestamp_ms)
+            if moment is not None:
+                self._open.append(_Centre(item, moment))
             self._trim()
             self.stats.buffered_frames = len(self._buffer)
             self._lock.notify_all()
@@ -126,23 +130,15 @@ class ActionPredictor:
             with self._lock:
                 self._buffer.clear()
                 self._open.clear()
+                self.schedule.restart()
             g = self._geometry = ClipGeometry.for_frame(height, width, self.clip_settings)
         return g
 
     def _trim(self) -> None:
-        s = self.schedule.settings
         if not self._buffer:
             return
-        if s.sampling == "frames":
-            keep_from = len(self._buffer) - s.span
-            if self._open:
-                keep_from = min(keep_from, self._position(self._open[0]) - s.centre)
-        else:
-            oldest = self._open[0].frame.timestamp_ms if self._open else self._buffer[-1].timestamp_ms
-            limit = self.schedule.oldest_needed_ms(min(oldest, self._buffer[-1].timestamp_ms))
-            keep_from = 0
-            while keep_from < len(self._buffer) - 1 and self._buffer[keep_from + 1].timestamp_ms <= limit:
-                keep_from += 1
+        times = [b.timestamp_ms for b in self._buffer]
+        keep_from = self.schedule.first_kept(times, self._position(self._open[0]) if self._open else None)
         if keep_from > 0:
             del self._buffer[:keep_from]
 
@@ -162,7 +158,7 @@ class ActionPredictor:
         times = [b.timestamp_ms for b in self._buffer]
         n = 0
         for centre in self._open:
-            if not self.schedule.clip_ready(self._position(centre), centre.frame.timestamp_ms, times):
+            if not self.schedule.clip_ready(self._position(centre), centre.moment.timestamp_ms, times):
                 break
             n += 1
         return n
@@ -181,7 +177,7 @@ class ActionPredictor:
             times = [b.timestamp_ms for b in self._buffer]
             clips = []
             for centre in take:
-                picks = self.schedule.pick(self._position(centre), centre.frame.timestamp_ms, times)
+                picks = self.schedule.pick(self._position(centre), centre.moment.timestamp_ms, times)
                 clips.append((centre, [self._buffer[i].image for i in picks]))
             del self._open[:ready]
             if self._ended:
@@ -199,8 +195,9 @@ class ActionPredictor:
 
     def _extract(self, centre: _Centre, images: List[np.ndarray]) -> None:
         tracked = centre.frame.tracked
-        self._newest_slot = max(self._newest_slot, centre.t_index)
         persons, keep = self._geometry.boxes_to_clip(tracked.person_boxes)
+        if len(keep) or self.schedule.counts_empty_moments:
+            self._newest_slot = max(self._newest_slot, centre.t_index)
         if len(keep) == 0:
             self.stats.empty_clips += 1
             return
@@ -214,9 +211,7 @@ class ActionPredictor:
         self.stats.extract_seconds += time.perf_counter() - started
         self.stats.clips += 1
         h, w = self._geometry.source_size
-        boxes = tracked.person_boxes[keep].copy()
-        boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, w - 1)
-        boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, h - 1)
+        boxes = clamp_boxes(tracked.person_boxes[keep], w - 1, h - 1)
         self._memory[centre.t_index] = replace(feats, object_features=None) if feats.object_features is not None else feats
         self._extracted.append((centre, (feats, tracked.track_ids[keep], boxes)))
 
@@ -234,7 +229,7 @@ class ActionPredictor:
             self.stats.predictions += 1
             if self.live and self._now_ms is not None:
                 self.stats.latencies_ms.append(self._now_ms() - centre.frame.timestamp_ms)
-            self._results_out.append(ActionResult(centre.frame.timestamp_ms, ids.astype(np.int64),
+            self._results_out.append(ActionResult(centre.moment.timestamp_ms, ids.astype(np.int64),
                                                   boxes.astype(np.float32), scores.astype(np.float32),
                                                   self.labels))
             self._release_memory(centre.t_index)
@@ -261,7 +256,7 @@ class ActionPredictor:
             self._results_out.clear()
             return out
         with self._lock:
-            pending = [c.frame.timestamp_ms for c in self._open] + [c.frame.timestamp_ms for c, _ in self._extracted]
+            pending = [c.moment.timestamp_ms for c in self._open] + [c.moment.timestamp_ms for c, _ in self._extracted]
             horizon = min(pending) if pending else float("inf")
             while True:
                 frame_ok = bool(self._frames_out) and self._frames_out[0].timestamp_ms < horizon

@@ -83,7 +83,8 @@ def build_pipeline(settings: RunSettings, *, loaded: LoadedModel, tracker: Optio
         outputs = settings.outputs
         results = None
         if outputs.results_path:
-            results = ResultsFile(outputs.results_path, spec.video_id, None, loaded.ava_ids)
+            results = ResultsFile(outputs.results_path, spec.video_id, None, loaded.ava_ids,
+                                  timestamp_offset_s=outputs.timestamp_offset_s)
         pipeline = Pipeline(source=source, tracker=tracker, predictor=predictor,
                             labels=TrackLabels(loaded.label_set), live=live,
                             reopen_source=None if live else (lambda: open_source(spec, stop)),

@@ -17,6 +17,8 @@ import cv2
 import numpy as np
 import torch
 
+from alphaction_demo.records import clamp_boxes
+
 
 @dataclass(frozen=True)
 class ClipSettings:
@@ -94,9 +96,7 @@ class ClipGeometry:
         """Clamp to the source frame and scale into the clip, dropping empty boxes as the official
         `clip_to_image` does; returns the boxes and the indices of the ones kept."""
         h, w = self.source_size
-        boxes = np.asarray(boxes, np.float32).reshape(-1, 4).copy()
-        boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, w - 1)
-        boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, h - 1)
+        boxes = clamp_boxes(boxes, w - 1, h - 1)
         keep = np.nonzero((boxes[:, 3] > boxes[:, 1]) & (boxes[:, 2] > boxes[:, 0]))[0]
         ch, cw = self.clip_size
         scale = np.array([cw / w, ch / h, cw / w, ch / h], np.float32)

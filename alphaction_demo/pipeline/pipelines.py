@@ -328,7 +328,8 @@ class Pipeline:
         self.frames_written += 1
         self._display_rate.tick()
         if self._on_frame is not None:
-            self._on_frame(RenderedFrame(annotated, boxes.index, boxes.timestamp_ms, boxes.track_ids, boxes.boxes))
+            self._on_frame(RenderedFrame(annotated, boxes.index, boxes.timestamp_ms, boxes.track_ids, boxes.boxes,
+                                         source_image=image))
 
     def _record(self, image: np.ndarray, timestamp_ms: float) -> None:
         with self._record_lock:

@@ -120,7 +120,6 @@ class StageThread(threading.Thread):
         self._work = work
         self._on_error = on_error
         self._on_exit = on_exit
-        self.busy_seconds = 0.0
 
     def run(self) -> None:
         try:

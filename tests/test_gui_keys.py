@@ -1,0 +1,301 @@
+"""The window as a presenter uses it (fake session, no models): key presses sent to whatever widget
+has the keyboard focus (`QTest.keyClick(QApplication.focusWidget(), ...)`, the way Qt delivers a
+real key), after start-up, after clicking a person and after clicking the spin box's arrows; a
+paused frame that follows the toggles; the detect rate's clicks settling into one change; and the
+presentation details (Esc closes dialogs, play/pause icon, toggle looks, folders, sizes)."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from alphaction_demo.gui.qtenv import prepare_qt_environment  # noqa: E402
+
+prepare_qt_environment()
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PyQt5.QtCore import QPoint, QSettings, Qt  # noqa: E402
+from PyQt5.QtGui import QImage  # noqa: E402
+from PyQt5.QtTest import QTest  # noqa: E402
+from PyQt5.QtWidgets import QApplication, QStyle, QStyleOptionSpinBox  # noqa: E402
+
+from alphaction_demo.gui.main_window import MainWindow  # noqa: E402
+from alphaction_demo.gui.session import FILE, WEBCAM, SourceSpec  # noqa: E402
+from alphaction_demo.gui.settings import GuiSettings  # noqa: E402
+from alphaction_demo.settings import ModelSettings, OutputSettings, RunSettings  # noqa: E402
+from gui_fakes import FakeSession  # noqa: E402
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path):
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
+    yield
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    FakeSession.instances.clear()
+    run = RunSettings(source=None, model=ModelSettings(config="c", weights="w", name="fake", device="cpu"),
+                      outputs=OutputSettings(gui=True))
+    win = MainWindow(run, FakeSession, GuiSettings(), models=["fake"])
+    win.output_dir = tmp_path
+    qtbot.addWidget(win)
+    win.show()
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow, timeout=3000)
+    yield win
+    win.close()
+
+
+def start(window, qtbot, kind=WEBCAM, value="0"):
+    window.open_source(SourceSpec(kind, value))
+    qtbot.waitUntil(lambda: window.frame is not None, timeout=3000)
+    return window.session
+
+
+def press(key, text_modifiers=Qt.NoModifier):
+    """A key to whatever has the focus, as Qt delivers a real key press."""
+    widget = QApplication.focusWidget()
+    assert widget is not None, "nothing has the keyboard focus"
+    QTest.keyClick(widget, key, text_modifiers)
+    return widget
+
+
+def click_spin_arrow(spin, up=True):
+    option = QStyleOptionSpinBox()
+    spin.initStyleOption(option) if hasattr(spin, "initStyleOption") else option.initFrom(spin)
+    sub = QStyle.SC_SpinBoxUp if up else QStyle.SC_SpinBoxDown
+    rect = spin.style().subControlRect(QStyle.CC_SpinBox, option, sub, spin)
+    QTest.mouseClick(spin, Qt.LeftButton, Qt.NoModifier, rect.center())
+
+
+def click_person(window, track_box=(20, 40, 100, 220)):
+    """A left click on the middle of a person's box (fake frames: track 1 at these pixels)."""
+    rect = window.view.image_rect()
+    scale = rect.width() / window.view.image.width()
+    x = rect.x() + (track_box[0] + track_box[2]) / 2 * scale
+    y = rect.y() + (track_box[1] + track_box[3]) / 2 * scale
+    QTest.mouseClick(window.view, Qt.LeftButton, Qt.NoModifier, QPoint(int(x), int(y)))
+
+
+def test_the_video_has_the_focus_at_start_up(window, qtbot):
+    assert QApplication.focusWidget() is window.view
+
+
+@pytest.mark.parametrize("before", ["start-up", "click on a person", "click on the spin box arrows",
+                                    "click on a category", "enter in the spin box"])
+def test_readme_keys_act_whatever_has_focus(window, qtbot, before):
+    session = start(window, qtbot)
+    if before == "click on a person":
+        click_person(window)
+        assert window.selection.track_id == 1
+    elif before == "click on the spin box arrows":
+        click_spin_arrow(window.panel.detect_rate)
+        assert window.panel.detect_rate.value() == 5
+    elif before == "click on a category":
+        tree = window.panel.categories.tree
+        item = tree.topLevelItem(0).child(0)
+        QTest.mouseClick(tree.viewport(), Qt.LeftButton, Qt.NoModifier, tree.visualItemRect(item).center())
+    elif before == "enter in the spin box":
+        window.panel.detect_rate.setFocus()
+        press(Qt.Key_3)
+        press(Qt.Key_Return)
+    a = window.actions
+    press(Qt.Key_Space)
+    assert a.play_pause.isChecked() and session.paused and a.play_pause.text() == "&Play"
+    press(Qt.Key_B)
+    press(Qt.Key_T)
+    assert not a.show_boxes.isChecked() and not a.show_time.isChecked()
+    assert not session.options.show_boxes and not session.options.show_time
+    for key, action in ((Qt.Key_I, a.show_ids), (Qt.Key_L, a.show_labels)):
+        press(key)
+        assert not action.isChecked()
+    press(Qt.Key_Space)
+    assert not session.paused and a.play_pause.text() == "&Pause"
+    press(Qt.Key_S)
+    assert window.last_saved is not None and window.last_saved.suffix == ".png"
+    press(Qt.Key_R)
+    assert a.record.isChecked()
+    press(Qt.Key_R)
+    assert not a.record.isChecked()
+    press(Qt.Key_Home)
+    qtbot.waitUntil(lambda: window.session is not session, timeout=2000)
+
+
+def test_question_mark_and_f_from_the_spin_box(window, qtbot):
+    start(window, qtbot)
+    click_spin_arrow(window.panel.detect_rate)
+    press(Qt.Key_Question, Qt.ShiftModifier)
+    dialogs = [w for w in QApplication.topLevelWidgets() if w.objectName() == "helpDialog" and w.isVisible()]
+    assert dialogs
+    dialogs[0].close()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=3000)
+    window.panel.detect_rate.setFocus()
+    press(Qt.Key_F)
+    assert window.actions.full_screen.isChecked()
+    press(Qt.Key_Escape)
+    assert not window.actions.full_screen.isChecked()
+
+
+def test_left_and_right_seek_a_file_from_the_spin_box(window, qtbot, tmp_path):
+    video = tmp_path / "a.mp4"
+    video.write_bytes(b"x")
+    first = start(window, qtbot, FILE, str(video))
+    click_spin_arrow(window.panel.detect_rate)
+    press(Qt.Key_Right)
+    qtbot.waitUntil(lambda: window.session is not first and window.session is not None, timeout=2000)
+    assert window.session.source.start_ms >= 10_000
+    assert window.panel.detect_rate.value() == 5  # the arrow key seeked, it did not step the box
+
+
+def test_typing_a_number_edits_the_spin_box_and_enter_gives_the_keys_back(window, qtbot):
+    session = start(window, qtbot)
+    spin = window.panel.detect_rate
+    spin.setFocus()
+    spin.selectAll()
+    press(Qt.Key_7)
+    press(Qt.Key_Space)  # while typing a number, keys are the box's, not the window's
+    assert not session.paused
+    press(Qt.Key_Return)
+    assert spin.value() == 7
+    assert QApplication.focusWidget() is window.view
+    qtbot.waitUntil(lambda: session.detect_rate == 7, timeout=2000)
+    press(Qt.Key_Space)
+    assert session.paused
+
+
+def test_esc_abandons_a_typed_number(window, qtbot):
+    start(window, qtbot)
+    spin = window.panel.detect_rate
+    spin.setFocus()
+    spin.selectAll()
+    press(Qt.Key_9)
+    press(Qt.Key_Escape)
+    assert spin.value() == 4 and QApplication.focusWidget() is window.view
+    assert not window.actions.full_screen.isChecked()
+
+
+def test_quick_clicks_on_the_detect_rate_make_one_change(window, qtbot):
+    session = start(window, qtbot)
+    before = list(session.rate_changes)
+    for _ in range(3):
+        click_spin_arrow(window.panel.detect_rate)
+        qtbot.wait(50)
+    assert window.panel.detect_rate.value() == 7
+    qtbot.waitUntil(lambda: session.detect_rate == 7, timeout=2000)
+    qtbot.wait(500)
+    assert session.rate_changes[len(before):] == [7]
+    assert window.session is session  # the same run: no new session, no new counters
+
+
+def image_of(window) -> np.ndarray:
+    image = window.view.image.convertToFormat(QImage.Format_RGB888)
+    pointer = image.constBits()
+    pointer.setsize(image.byteCount())
+    return np.frombuffer(pointer, np.uint8).reshape(image.height(), image.bytesPerLine())[:, : image.width() * 3].copy()
+
+
+def test_a_paused_frame_follows_the_toggles(window, qtbot):
+    session = start(window, qtbot)
+    press(Qt.Key_Space)
+    qtbot.wait(100)
+    frozen = image_of(window)
+    made = session.frames_made
+    press(Qt.Key_B)
+    boxes_off = image_of(window)
+    assert session.frames_made == made, "the run must stay paused"
+    assert (boxes_off != frozen).any(), "B must change the paused picture"
+    press(Qt.Key_B)
+    assert (image_of(window) != boxes_off).any()
+    window.panel.categories.none_button.click()  # a category change redraws too
+    assert session.redraws >= 3
+    click_person(window)  # so does a selection: the person's outline on the frozen frame
+    assert window.selection.track_id == 1 and window.view._highlight is not None
+    assert session.paused and QApplication.focusWidget() is window.view
+
+
+def test_help_closes_with_esc(window, qtbot):
+    window.actions.help.trigger()
+    dialog = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "helpDialog" and w.isVisible())
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow, timeout=3000)
+    press(Qt.Key_Escape)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=2000)
+    assert not window.actions.full_screen.isChecked()
+
+
+def test_play_and_pause_show_what_they_do(window, qtbot):
+    start(window, qtbot)
+    action = window.actions.play_pause
+    style = window.style()
+    pause_icon = style.standardIcon(QStyle.SP_MediaPause).pixmap(16).toImage()
+    play_icon = style.standardIcon(QStyle.SP_MediaPlay).pixmap(16).toImage()
+    assert action.text() == "&Pause" and action.icon().pixmap(16).toImage() == pause_icon
+    action.trigger()
+    assert action.text() == "&Play" and action.icon().pixmap(16).toImage() == play_icon
+
+
+def test_toggle_buttons_look_on_or_off(window, qtbot):
+    button = window.panel.toggle_buttons[0]
+    assert button.defaultAction() is window.actions.show_boxes
+    on = button.grab().toImage()
+    window.actions.show_boxes.trigger()
+    off = button.grab().toImage()
+    on_pixels, off_pixels = (np.array([[img.pixel(x, y) for x in range(img.width())] for y in range(img.height())])
+                             for img in (on, off))
+    assert (on_pixels != off_pixels).mean() > 0.3, "the on and off looks must differ clearly"
+
+
+def test_the_open_dialog_starts_next_to_the_video_shown(window, qtbot, tmp_path):
+    folder = tmp_path / "talks"
+    folder.mkdir()
+    video = folder / "a.mp4"
+    video.write_bytes(b"x")
+    start(window, qtbot, FILE, str(video))
+    assert window.settings.last_folder == str(folder.resolve())
+
+
+def test_the_model_name_is_not_cut_short(qtbot, tmp_path):
+    run = RunSettings(source=None, model=ModelSettings(config="c", weights="w",
+                                                       name="resnet101_8x8f_denseserial_common", device="cpu"),
+                      outputs=OutputSettings(gui=True))
+    win = MainWindow(run, FakeSession, GuiSettings(), models=["resnet101_8x8f_denseserial_common"])
+    qtbot.addWidget(win)
+    win.show()
+    combo = win.panel.model
+    assert not combo.isEnabled()
+    assert "resnet101_8x8f_denseserial_common" in combo.toolTip()
+    assert combo.itemData(0, Qt.ToolTipRole) == "resnet101_8x8f_denseserial_common"
+    win.close()
+
+
+def test_at_the_minimum_size_the_video_stays_readable(window, qtbot):
+    start(window, qtbot)
+    window.resize(window.minimumSizeHint())
+    qtbot.wait(50)
+    assert window.view.width() >= 560 and window.view.height() >= 315
+
+
+def test_a_new_model_continues_from_the_moment_on_screen(qtbot, tmp_path):
+    run = RunSettings(source=None, model=ModelSettings(config="c", weights="w", name="a", device="cpu"),
+                      outputs=OutputSettings(gui=True))
+    from dataclasses import replace
+
+    win = MainWindow(run, FakeSession, GuiSettings(), models=["a", "b"],
+                     settings_for_model=lambda r, name: replace(r, model=replace(r.model, name=name)))
+    qtbot.addWidget(win)
+    win.show()
+    video = tmp_path / "a.mp4"
+    video.write_bytes(b"x")
+    first = start(win, qtbot, FILE, str(video))
+    qtbot.waitUntil(lambda: win.frame.timestamp_ms > 300, timeout=3000)
+    shown = win.frame.timestamp_ms
+    win.choose_model("b")
+    assert win.session is not first
+    assert shown <= win.session.source.start_ms <= shown + 200
+    win.close()
