@@ -15,7 +15,7 @@ from typing import List, Optional, Sequence
 
 from alphaction_demo.app.cli import build_parser
 from alphaction_demo.app.cli import main as cli_main
-from alphaction_demo.app.validation import display_available
+from alphaction_demo.app.validation import check_numbers, display_available
 from alphaction_demo.assets import SAMPLE_VIDEO, asset
 from alphaction_demo.errors import DemoError, InputNotFoundError
 from alphaction_demo.settings import PROG
@@ -68,6 +68,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         bare = not argv or argv == ["--no-download"]
         chosen = choose_arguments(argv, has_camera=bare and webcam_present(), has_display=display_available())
         args = build_parser().parse_args(chosen)
+        check_numbers(args)  # a wrong flag is said before any download is offered
         if not (args.list_models or args.download_weights is not None or args.benchmark):
             ensure_weights(args, weights_dir())
         if str(SAMPLE_OUTPUT) in chosen:
