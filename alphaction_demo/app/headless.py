@@ -162,6 +162,13 @@ def run(settings: RunSettings) -> int:
     """The headless run of `demo.py --no-gui`."""
     model = settings.model
     sys.stderr.write(f"{PROG}: loading the action model ({model.display_name}) on {model.device}\n")
-    loaded = load_action_model(model, settings.schedule.detect_rate)
-    pipeline = build_pipeline(settings, loaded=loaded)
+    previous_term = signal.signal(signal.SIGTERM, _raise_terminated)  # a SIGTERM while loading ends cleanly too
+    try:
+        loaded = load_action_model(model, settings.schedule.detect_rate)
+        pipeline = build_pipeline(settings, loaded=loaded)
+    except _Terminated:
+        sys.stderr.write(f"{PROG}: terminated before the run started\n")
+        return 143
+    finally:
+        signal.signal(signal.SIGTERM, previous_term)
     return run_pipeline(pipeline, settings)
