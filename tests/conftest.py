@@ -12,6 +12,41 @@ VIDEOS = Path(__file__).resolve().parents[1] / ".." / "shared" / "media" / "vide
 R50_CONFIG = "resnet50_4x16f_denseserial"
 
 
+def working_cpu_precision() -> str:
+    """bf16 where this CPU runs it (so the fast path stays exercised), fp32 elsewhere: CI gets
+    whatever machine it gets, AVX2-only, AVX-512 or AMX."""
+    from alphaction_demo.action.cpu_support import bf16_supported
+
+    return "bf16" if bf16_supported() else "fp32"
+
+
+def _bf16_skip_reason() -> str:
+    from alphaction_demo.action.cpu_support import cpu_capability
+
+    return f"needs a CPU with bfloat16 support; this one: {cpu_capability()}"
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "needs_bf16: needs a CPU that runs bf16 (skipped where it cannot)")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """`@pytest.mark.needs_bf16` tests skip, with the CPU's capability as the reason, without bf16."""
+    from alphaction_demo.action.cpu_support import bf16_supported
+
+    if bf16_supported():
+        return
+    skip = pytest.mark.skip(reason=_bf16_skip_reason())
+    for item in items:
+        if "needs_bf16" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def working_precision() -> str:
+    return working_cpu_precision()
+
+
 @pytest.fixture(scope="session")
 def r50_checkpoint(tmp_path_factory) -> Path:
     """A seeded random ResNet-50 dense-serial checkpoint in the official `{"model": ...}` format."""

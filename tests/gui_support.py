@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from alphaction_demo.records import Frame, TrackedFrame
-from tests.conftest import R50_CONFIG
+from tests.conftest import R50_CONFIG, working_cpu_precision
 
 
 def _videos() -> Path:
@@ -35,7 +35,7 @@ def random_checkpoint(r50_checkpoint) -> Path:
 
 
 def model_argv(checkpoint: Path) -> list:
-    return ["--cfg-path", CONFIG, "--weight-path", str(checkpoint), "--cpu", "--precision", "fp32"]  # fp32: bf16 convolutions crash on AVX2-only CPUs
+    return ["--cfg-path", CONFIG, "--weight-path", str(checkpoint), "--cpu", "--precision", working_cpu_precision()]
 
 
 def load_model(model, detect_rate: float = 4):
@@ -50,7 +50,7 @@ def window_settings(checkpoint: Path):
     from alphaction_demo.settings import ModelSettings, OutputSettings, RunSettings
 
     return RunSettings(source=None, model=ModelSettings(config=CONFIG, weights=str(checkpoint), device="cpu",
-                                                        precision="fp32"),
+                                                        precision=working_cpu_precision()),
                        outputs=OutputSettings(gui=True))
 
 

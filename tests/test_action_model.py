@@ -242,6 +242,7 @@ def test_padding_is_found_from_the_clip():
     assert content_size(torch.zeros(1, 3, 4, 32, 48)) == (32, 48)
 
 
+@pytest.mark.needs_bf16
 def test_bf16_is_close_to_fp32():
     cfg = load_config("resnet50_4x16f_denseserial")
     fast_model = ActionModel.from_state_dict(state_dict("resnet50_4x16f_denseserial", False), cfg, precision="bf16")

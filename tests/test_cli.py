@@ -170,6 +170,17 @@ def test_download_offline_fails_in_one_line_and_keeps_nothing(tmp_path):
     assert not (folder / "resnet50_4x16f_baseline.pth").exists()
 
 
+def test_a_camera_that_is_not_there_is_one_line_within_3_s():
+    """Probed before any model loads, with none of OpenCV's own log (a dozen lines) on stderr."""
+    import time
+
+    started = time.monotonic()
+    result = run_cli("--webcam", "7", "--no-gui")
+    assert time.monotonic() - started < 3.0
+    assert_one_line_error(result, "no camera at index 7")
+    assert "WARN" not in result.stderr and "loading" not in result.stderr
+
+
 def test_timestamp_offset_reaches_the_results_and_an_ava_boxes_file(tmp_path):
     from alphaction_demo.app.validation import run_settings
 

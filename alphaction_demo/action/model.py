@@ -17,9 +17,10 @@ import torch
 from alphaction_demo.action.backbone import fold_batch_norm, to_cpu_fast_layout
 from alphaction_demo.action.checkpoint import load_matching, read_state_dict, save_checkpoint
 from alphaction_demo.action.config import Config
+from alphaction_demo.action.cpu_support import bf16_supported, bf16_unavailable_message
 from alphaction_demo.action.interaction import sample_rows
 from alphaction_demo.action.network import ActionNetwork
-from alphaction_demo.errors import UsageError
+from alphaction_demo.errors import NotAvailableError, UsageError
 
 PRECISIONS = ("fp32", "bf16", "fp16")
 ArrayLike = Union[np.ndarray, torch.Tensor]
@@ -83,6 +84,8 @@ class ActionModel:
             raise UsageError("CUDA was requested but no CUDA device is available; use device='cpu'")
         if precision == "fp16" and self.device.type != "cuda":
             raise UsageError("precision fp16 needs a CUDA device; use fp32 or bf16 on the CPU")
+        if precision == "bf16" and self.device.type == "cpu" and not bf16_supported():
+            raise NotAvailableError(bf16_unavailable_message())  # not a crash in the first clip
         self.cfg = cfg
         self.precision = precision
         self.network = network.eval().to(self.device)

@@ -28,6 +28,7 @@ class ZooEntry:
     urls: Tuple[str, ...]
     description: str
     ava_map: Optional[float] = None  # AVA v2.2 val mAP published for the model (80 classes)
+    approx_mb: float = 0.0  # what a download announces; the network's fp32 weights, measured
 
     @property
     def filename(self) -> str:
@@ -43,7 +44,7 @@ DEFAULT_MODEL = "resnet101_8x8f_denseserial_common"
 MODEL_ZOO: Tuple[ZooEntry, ...] = (
     ZooEntry(DEFAULT_MODEL, "resnet101_8x8f_denseserial", True, 15, (_drive("1gi6oKLj3wBGCOwwIiI9L4mS8pznFj7L1"),),
              "the official demo model: SlowFast-R101 8x8, dense serial IA, 15 common categories "
-             "(about 70 mAP on them)"),
+             "(about 70 mAP on them)", approx_mb=416),
     ZooEntry("resnet50_4x16f_baseline", "resnet50_4x16f_baseline", False, 80,
              (_drive("1HmFVEe_wsOP9WUNdU_W7PkgWsHzZtgDf"),), "SlowFast-R50 4x16, no IA", 26.7),
     ZooEntry("resnet50_4x16f_parallel", "resnet50_4x16f_parallel", False, 80,
@@ -57,6 +58,25 @@ MODEL_ZOO: Tuple[ZooEntry, ...] = (
     ZooEntry("resnet101_8x8f_denseserial", "resnet101_8x8f_denseserial", False, 80,
              (_drive("1yqqc2_X6Ywi165PIuq68NdTs2WwMygHh"),), "SlowFast-R101 8x8, dense serial IA", 32.4),
 )
+
+
+@dataclass(frozen=True)
+class DetectorWeightsFile:
+    """The person/object detector's weights, downloadable like a zoo entry (same fields used)."""
+
+    name: str
+    urls: Tuple[str, ...]
+    approx_mb: float
+
+    @property
+    def filename(self) -> str:
+        return self.name
+
+
+# ultralytics publishes its weights as GitHub release assets; v8.4.0 is the tag its own
+# attempt_download_asset uses in the version this project pins
+YOLO_WEIGHTS = DetectorWeightsFile(
+    YOLO_DEFAULT, ("https://github.com/ultralytics/assets/releases/download/v8.4.0/yolo11n.pt",), approx_mb=5.4)
 
 
 def weights_dir() -> Path:

@@ -15,7 +15,10 @@ from typing import List, Optional, Sequence
 from alphaction_demo import __version__
 from alphaction_demo.app.validation import benchmark_settings, check_numbers, run_settings
 from alphaction_demo.errors import DemoError
+from alphaction_demo.media.sources import silence_opencv_log
 from alphaction_demo.settings import PROG, DetectorSettings, ScheduleSettings, ViewOptions
+
+INTERRUPTED, TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM: what shells report for them
 
 # the parser's defaults are the settings' own, so a flag left alone means "the default setting"
 _VIEW, _SCHEDULE, _DETECTOR = ViewOptions(), ScheduleSettings(), DetectorSettings()
@@ -140,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     tools.add_argument("--download-weights", nargs="?", const="", default=None, metavar="NAME",
                        help="download a model-zoo checkpoint into weights/ (default: the demo "
                        "model), then exit")
+    tools.add_argument("--no-download", action="store_true",
+                       help="make demo: never download missing weights on first use (also "
+                       "ALPHACTION_NO_DOWNLOAD=1); the plain command line never downloads unasked")
     tools.add_argument("--benchmark", action="store_true",
                        help="run the pipeline on synthetic frames with random weights and report "
                        "whether this machine keeps up live")
@@ -160,10 +166,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     return commands.run(run_settings(args))
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Optional[Sequence[str]] = None, *, own_process: Optional[bool] = None) -> int:
+    """The command line; `own_process` (default: when argv comes from sys.argv) lets a stopped run
+    end the process at once."""
     # FFmpeg's own diagnostics ("moov atom not found") would precede our one-line error; cv2 reads
     # this when it is first imported, which is after this point
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    own_process = argv is None if own_process is None else own_process
     argv = list(argv) if argv is not None else sys.argv[1:]
     if argv[:1] == ["evaluate"]:
         from alphaction_demo.app import evaluate
@@ -175,14 +184,27 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
         return batch_main(argv[1:], parser)
     args = parser.parse_args(argv)
+    silence_opencv_log()
     try:
-        return _dispatch(args)
+        status = _dispatch(args)
     except DemoError as exc:
         sys.stderr.write(f"{PROG}: error: {exc}\n")
         return exc.exit_status
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")
-        return 130
+        status = INTERRUPTED
+    if status in (INTERRUPTED, TERMINATED) and own_process:
+        _exit_at_once(status)
+    return status
+
+
+def _exit_at_once(status: int) -> None:
+    """After Ctrl+C or SIGTERM the outputs are closed; what remains is the interpreter's own
+    shutdown, which waits seconds for PyTorch's and OpenCV's threads and a model call that may
+    still be running: the user asked to stop, so skip it (measured: 3-5 s on 2 cores)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 def _argv_flags(parser: argparse.ArgumentParser) -> List[str]:

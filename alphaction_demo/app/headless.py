@@ -17,6 +17,7 @@ from alphaction_demo.pipeline.build import build_pipeline, load_action_model
 from alphaction_demo.settings import PROG, RunSettings
 
 JOIN_TIMEOUT_S = 2.0
+STOP_BUDGET_S = 1.2  # of the 2 s a Ctrl+C may take; the rest is the process's own exit
 STATS_EVERY_S = 5.0
 
 
@@ -102,37 +103,56 @@ def _expected_counts(pipeline, settings: RunSettings) -> tuple:
     return frames, max(int((seconds - 2.56) * settings.schedule.detect_rate) + 1, 0)
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into the same clean stop as Ctrl+C (a killed run would lose its video)."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise _Terminated()
+
+
+def _stop_within(pipeline, seconds: float) -> None:
+    """Stop and give the stages `seconds` in all: the renderer closes the video and the results
+    are closed; a stage still inside a model call is a daemon thread and is left behind (it can
+    no longer write: the queues refuse a stopped run and the results file is closed)."""
+    pipeline.stop()
+    pipeline.join(seconds)
+
+
 def run_pipeline(pipeline, settings: RunSettings, progress: bool = True) -> int:
-    """Start, wait with progress, handle Ctrl+C; returns the exit status."""
+    """Start, wait with progress, handle Ctrl+C and SIGTERM; returns the exit status."""
     frames, predictions = _expected_counts(pipeline, settings)
     bar = _Progress(pipeline, frames, predictions) if progress else None
-    interrupted = False
-    pipeline.start()
+    interrupted: Optional[int] = None  # the exit status of a stop asked for by a signal
+    previous_term = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
+        pipeline.start()
         while not pipeline.finished.wait(0.25):
             if bar is not None:
                 bar.update()
-    except KeyboardInterrupt:
-        interrupted = True
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl+C must not cut the clean-up
+    except KeyboardInterrupt as stop:
+        interrupted = 143 if isinstance(stop, _Terminated) else 130
+        previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl+C must not cut the clean-up
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         try:
-            pipeline.stop()
-            pipeline.join(JOIN_TIMEOUT_S)
+            _stop_within(pipeline, STOP_BUDGET_S)
         finally:
-            signal.signal(signal.SIGINT, previous)
+            signal.signal(signal.SIGINT, previous_int)
     finally:
+        signal.signal(signal.SIGTERM, previous_term)
         if bar is not None:
             bar.close()
-    pipeline.join(JOIN_TIMEOUT_S)
+    if interrupted is None:
+        pipeline.join(JOIN_TIMEOUT_S)
     outputs = []
     if pipeline.video_path is not None:
         outputs.append(f"video {pipeline.video_path}")
     if settings.outputs.results_path:
         outputs.append(f"results {settings.outputs.results_path}")
-    if interrupted:
-        sys.stderr.write(f"{PROG}: interrupted; kept what was written so far"
+    if interrupted is not None:
+        sys.stderr.write(f"{PROG}: {'interrupted' if interrupted == 130 else 'terminated'}; kept what was written so far"
                          + (f" ({', '.join(outputs)})" if outputs else "") + "\n")
-        return 130
+        return interrupted
     if pipeline.error is not None:
         sys.stderr.write(f"{PROG}: error: {pipeline.failed_stage} stage failed: {_one_line(pipeline.error)}"
                          + (f"; kept {', '.join(outputs)}" if outputs else "") + "\n")
@@ -147,6 +167,13 @@ def run(settings: RunSettings) -> int:
     """The headless run of `demo.py --no-gui`."""
     model = settings.model
     sys.stderr.write(f"{PROG}: loading the action model ({model.display_name}) on {model.device}\n")
-    loaded = load_action_model(model, settings.schedule.detect_rate)
-    pipeline = build_pipeline(settings, loaded=loaded)
+    previous_term = signal.signal(signal.SIGTERM, _raise_terminated)  # a SIGTERM while loading ends cleanly too
+    try:
+        loaded = load_action_model(model, settings.schedule.detect_rate)
+        pipeline = build_pipeline(settings, loaded=loaded)
+    except _Terminated:
+        sys.stderr.write(f"{PROG}: terminated before the run started\n")
+        return 143
+    finally:
+        signal.signal(signal.SIGTERM, previous_term)
     return run_pipeline(pipeline, settings)

@@ -1,55 +1,85 @@
-"""`make demo`: the one command a new user types, so it picks a sensible input by itself.
+"""`make demo`: the one command a new user types, so it shows the product by itself.
 
-With arguments (`make demo ARGS="--video-path in.mp4"`) it is the plain command line. Without, it
-uses the webcam when one answers; with no camera it opens the window (where a file can be chosen)
-when a display is present, and otherwise explains how to pass a video instead of failing.
+With no arguments it uses the webcam when one answers; otherwise the window plays the bundled
+sample when a display is present, and without one the sample is annotated into `output/` (video
+and results; the last line says where). Missing weights are downloaded first (announced with
+their sizes; `--no-download` or ALPHACTION_NO_DOWNLOAD=1 turns that off). With arguments
+(`make demo ARGS="--video-path in.mp4"`) it is the plain command line, weights included.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import List, Optional, Sequence
 
+from alphaction_demo.app.cli import build_parser
 from alphaction_demo.app.cli import main as cli_main
-from alphaction_demo.app.validation import display_available
+from alphaction_demo.app.validation import check_numbers, display_available
+from alphaction_demo.assets import SAMPLE_VIDEO, asset
+from alphaction_demo.errors import DemoError, InputNotFoundError
+from alphaction_demo.settings import PROG
 
-HOW_TO_PASS_A_VIDEO = (
-    "No webcam found. Run the demo on a video file with:\n"
-    '  make demo ARGS="--video-path path/to/video.mp4"\n'
-    "or without make: .venv/bin/alphaction-demo --video-path path/to/video.mp4 "
-    "(--no-gui writes output.mp4; --help lists every option)"
-)
+OUTPUT_DIR = Path("output")
+SAMPLE_OUTPUT = OUTPUT_DIR / "sample_annotated.mp4"
+SAMPLE_RESULTS = OUTPUT_DIR / "sample_results.csv"
 
 
 def webcam_present(index: int = 0) -> bool:
-    """Ask OpenCV whether camera `index` delivers a frame; cheap enough to do once at start."""
-    import cv2
+    """Whether camera `index` delivers a frame; cheap enough to do once at start."""
+    from alphaction_demo.errors import SourceError
+    from alphaction_demo.media.sources import probe_camera, silence_opencv_log
 
-    capture = cv2.VideoCapture(index)
+    silence_opencv_log()
     try:
-        return bool(capture.isOpened() and capture.read()[0])
-    finally:
-        capture.release()
+        probe_camera(index)
+    except SourceError:
+        return False
+    return True
 
 
-def choose_arguments(argv: Sequence[str], has_camera: bool, has_display: bool) -> Optional[List[str]]:
-    """The command line to run, or None when there is nothing sensible to run."""
-    if argv:
+def _sample() -> str:
+    path = asset(SAMPLE_VIDEO)
+    if path is None:  # an installed package without the checkout's assets/
+        raise InputNotFoundError(f"the sample video assets/{SAMPLE_VIDEO} is not here (run `make demo` from a "
+                                 'checkout of the project), or pass your own: make demo ARGS="--video-path FILE"')
+    return str(path)
+
+
+def choose_arguments(argv: Sequence[str], has_camera: bool, has_display: bool) -> List[str]:
+    """The command line to run: the user's, else the webcam, else the sample in a window or into output/."""
+    if argv and argv != ["--no-download"]:
         return list(argv)
+    extra = list(argv)
     if has_camera:
-        return ["--webcam", "0"]
+        return ["--webcam", "0"] + extra
     if has_display:
-        return ["--gui"]
-    return None
+        return ["--gui", "--video-path", _sample()] + extra
+    return ["--no-gui", "--video-path", _sample(), "--output-path", str(SAMPLE_OUTPUT),
+            "--results", str(SAMPLE_RESULTS)] + extra
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    from alphaction_demo.action.zoo import weights_dir
+    from alphaction_demo.app.first_use import ensure_weights
+
     argv = list(sys.argv[1:] if argv is None else argv)
-    chosen = choose_arguments(argv, has_camera=not argv and webcam_present(), has_display=display_available())
-    if chosen is None:
-        print(HOW_TO_PASS_A_VIDEO)
-        return 0
-    return cli_main(chosen)
+    try:
+        bare = not argv or argv == ["--no-download"]
+        chosen = choose_arguments(argv, has_camera=bare and webcam_present(), has_display=display_available())
+        args = build_parser().parse_args(chosen)
+        check_numbers(args)  # a wrong flag is said before any download is offered
+        if not (args.list_models or args.download_weights is not None or args.benchmark):
+            ensure_weights(args, weights_dir())
+        if str(SAMPLE_OUTPUT) in chosen:
+            OUTPUT_DIR.mkdir(exist_ok=True)
+    except DemoError as error:
+        sys.stderr.write(f"{PROG}: error: {error}\n")
+        return error.exit_status
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: interrupted\n")
+        return 130
+    return cli_main(chosen, own_process=True)
 
 
 if __name__ == "__main__":

@@ -16,8 +16,8 @@ import tempfile
 from pathlib import Path
 from typing import Optional
 
-from alphaction_demo.errors import InputNotFoundError, OutputError, UsageError, WeightsError
-from alphaction_demo.media.sources import IMAGE_SUFFIXES
+from alphaction_demo.errors import InputNotFoundError, NotAvailableError, OutputError, UsageError, WeightsError
+from alphaction_demo.media.sources import IMAGE_SUFFIXES, probe_camera
 from alphaction_demo.settings import (FILE, FOLDER, SYNTHETIC, URL, WEBCAM, DetectorSettings, ModelSettings,
                                       OutputSettings, RunSettings, ScheduleSettings, SourceSpec, ViewOptions)
 
@@ -72,6 +72,7 @@ def source_from_args(args: argparse.Namespace) -> Optional[SourceSpec]:
     if args.boxes is not None and not Path(args.boxes).expanduser().is_file():
         raise InputNotFoundError(f"boxes file not found: {args.boxes} (check --boxes)")
     if args.webcam is not None:
+        probe_camera(args.webcam)  # seconds, not the minute the model takes to load
         return SourceSpec(WEBCAM, str(args.webcam), float(args.start), float(args.duration), fps=args.fps)
     if args.video_path is None:
         return None
@@ -150,8 +151,14 @@ def resolve_device(requested: str, cpu: bool = False) -> str:
 
 
 def _check_precision(precision: str, device: str) -> None:
+    """bf16 on a CPU without it crashes inside oneDNN after the model loaded: refuse it here."""
+    from alphaction_demo.action.cpu_support import bf16_supported, bf16_unavailable_message
+
     if precision == "fp16" and device == "cpu":
-        raise UsageError("--precision fp16 needs a CUDA device; on the CPU use fp32 or bf16")
+        raise UsageError("--precision fp16 needs a CUDA device; on the CPU use fp32"
+                         + (" or bf16" if bf16_supported() else ""))
+    if precision == "bf16" and device == "cpu" and not bf16_supported():
+        raise NotAvailableError(bf16_unavailable_message())
 
 
 def _model(args: argparse.Namespace, device: str, need_weights: bool = True) -> ModelSettings:

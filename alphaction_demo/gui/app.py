@@ -12,6 +12,7 @@ import signal
 import sys
 from typing import Callable, Optional
 
+from alphaction_demo.assets import ICON, asset
 from alphaction_demo.gui.qtenv import prepare_qt_environment
 from alphaction_demo.settings import RunSettings
 
@@ -38,6 +39,11 @@ def run_gui(run: RunSettings, session_factory: Optional[Callable] = None,
     app.setOrganizationName(gui_settings.ORGANIZATION)
     app.setApplicationName(gui_settings.APPLICATION)
     app.setApplicationDisplayName("AlphAction demo")
+    icon = asset(ICON)
+    if icon is not None:  # absent from an installed package: Qt's default icon then
+        from PyQt5.QtGui import QIcon
+
+        app.setWindowIcon(QIcon(str(icon)))
     if session_factory is None:
         from alphaction_demo.gui.pipeline_session import PipelineSessionFactory
 

@@ -183,6 +183,27 @@ class ImageFolderSource:
         pass
 
 
+def silence_opencv_log() -> None:
+    """OpenCV prints its own warnings (a dozen lines for a missing camera) before our one-line
+    error; the command line calls this once at start. The environment variable is read at import,
+    which has happened by then, so the level is set directly."""
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+
+
+def probe_camera(index: int) -> None:
+    """Open camera `index` and read one frame, before any model loads; SourceError if it does not
+    answer. A camera busy in another program opens but delivers nothing, so a frame is required."""
+    capture = cv2.VideoCapture(int(index))
+    try:
+        if not capture.isOpened():
+            raise SourceError(f"no camera at index {index} (check --webcam; `ls /dev/video*` lists cameras), "
+                              "or pass a file with --video-path")
+        if not capture.read()[0]:
+            raise SourceError(f"camera {index} opened but delivered no frame (is another program using it?)")
+    finally:
+        capture.release()
+
+
 class StreamBroken(SourceError):
     """A live source that stopped before its end: the run ends, what was written is kept."""
 
