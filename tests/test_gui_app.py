@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import time
 import sys
 from pathlib import Path
 
@@ -69,17 +70,20 @@ def test_demo_py_gui_on_a_real_x_server(tmp_path, random_checkpoint, close_with)
                 subprocess.run(["sleep", "0.5"])
             assert image.shape[0] > 300 and image.shape[1] > 500
             assert image.std() > 10 and colours(image) > 4000, "the window shows no video"
+            asked = time.monotonic()
             if close_with == "ctrl+q":
                 xvfb.key(display, window, "ctrl+q")
             else:
                 process.send_signal(signal.SIGTERM)
             out, err = process.communicate(timeout=15)
+            took = time.monotonic() - asked
         finally:
             if process.poll() is None:
                 process.kill()
                 process.communicate()
     assert process.returncode == 0, err[-2000:]
     assert "Traceback" not in err and "Could not load the Qt platform plugin" not in err
+    assert took < 3.0, f"the window took {took:.1f} s to quit (2 s is the aim; 1 s of margin for a loaded CI)"
 
 
 BOX_BGR = np.array([41, 40, 191])  # media.rendering.BOX_COLOR

@@ -193,15 +193,16 @@ def main(argv: Optional[Sequence[str]] = None, *, own_process: Optional[bool] = 
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")
         status = INTERRUPTED
-    if status in (INTERRUPTED, TERMINATED) and own_process:
+    if own_process:
         _exit_at_once(status)
     return status
 
 
 def _exit_at_once(status: int) -> None:
-    """After Ctrl+C or SIGTERM the outputs are closed; what remains is the interpreter's own
-    shutdown, which waits seconds for PyTorch's and OpenCV's threads and a model call that may
-    still be running: the user asked to stop, so skip it (measured: 3-5 s on 2 cores)."""
+    """Once a command returns, its outputs are closed; what remains is the interpreter's own
+    shutdown, which waits seconds for PyTorch's and OpenCV's threads and may meet a model call still
+    running on a stage thread (after Ctrl+C, SIGTERM or the window's Ctrl+Q), where it aborts
+    ("terminate called without an active exception"). Skip it (measured: 3-5 s on 2 cores)."""
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(status)

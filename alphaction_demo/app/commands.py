@@ -50,7 +50,7 @@ def run(settings: RunSettings) -> int:
     if settings.outputs.gui:
         from alphaction_demo.gui.app import run_gui
 
-        return run_gui(settings)
+        return run_gui(settings, wait_for_runs_s=0.0)  # the command line ends the process at once
     from alphaction_demo.app.headless import run as run_headless
 
     return run_headless(settings)

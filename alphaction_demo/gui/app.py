@@ -21,11 +21,14 @@ EXIT_JOIN_TIMEOUT_S = 20.0  # the longest model call on a slow CPU, with margin
 
 
 def run_gui(run: RunSettings, session_factory: Optional[Callable] = None,
-            on_shown: Optional[Callable[[object], None]] = None) -> int:
+            on_shown: Optional[Callable[[object], None]] = None, wait_for_runs_s: float = EXIT_JOIN_TIMEOUT_S) -> int:
     """Show the window and run the Qt event loop until it closes; returns the exit status.
 
     `session_factory(run, source, bridge) -> Session` defaults to the real pipeline; `on_shown`
     receives the window once it is visible (tests and the screenshot script use it).
+    `wait_for_runs_s`: how long to wait, after closing, for a run still inside a model call; a
+    process that exits during a PyTorch call on another thread aborts, unless it ends at once
+    without the interpreter's shutdown, as the command line does (it passes 0).
     """
     prepare_qt_environment()
     from PyQt5.QtCore import QTimer
@@ -71,7 +74,7 @@ def run_gui(run: RunSettings, session_factory: Optional[Callable] = None,
     finally:
         watcher.close()
         window.stop_session()
-        for session in window.unjoined:  # exiting during a PyTorch call on another thread aborts
-            if not session.join(EXIT_JOIN_TIMEOUT_S):
-                log.warning("a run did not stop within %.0f s of closing", EXIT_JOIN_TIMEOUT_S)
+        for session in window.unjoined:
+            if wait_for_runs_s > 0 and not session.join(wait_for_runs_s):
+                log.warning("a run did not stop within %.0f s of closing", wait_for_runs_s)
     return window.exit_status
