@@ -17,6 +17,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 
+from alphaction_demo.app.exit_status import INTERRUPTED
 from alphaction_demo.app.live_benchmark import LiveReport, measure_live
 from alphaction_demo.settings import PROG, OutputSettings, RunSettings
 
@@ -154,7 +155,7 @@ def run_benchmark(settings: RunSettings) -> int:
         report = measure(settings)
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: benchmark interrupted\n")
-        return 130
+        return INTERRUPTED
     print(report.text())
     sys.stderr.write(f"{PROG}: benchmark took {time.monotonic() - started:.0f} s\n")
     return 0

@@ -13,12 +13,11 @@ import sys
 from typing import List, Optional, Sequence
 
 from alphaction_demo import __version__
+from alphaction_demo.app.exit_status import run_reporting_errors
 from alphaction_demo.app.validation import benchmark_settings, check_numbers, run_settings
-from alphaction_demo.errors import DemoError
 from alphaction_demo.media.sources import silence_opencv_log
 from alphaction_demo.settings import PROG, DetectorSettings, ScheduleSettings, ViewOptions
 
-INTERRUPTED, TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM: what shells report for them
 
 # the parser's defaults are the settings' own, so a flag left alone means "the default setting"
 _VIEW, _SCHEDULE, _DETECTOR = ViewOptions(), ScheduleSettings(), DetectorSettings()
@@ -185,14 +184,7 @@ def main(argv: Optional[Sequence[str]] = None, *, own_process: Optional[bool] = 
         return batch_main(argv[1:], parser)
     args = parser.parse_args(argv)
     silence_opencv_log()
-    try:
-        status = _dispatch(args)
-    except DemoError as exc:
-        sys.stderr.write(f"{PROG}: error: {exc}\n")
-        return exc.exit_status
-    except KeyboardInterrupt:
-        sys.stderr.write(f"{PROG}: interrupted\n")
-        status = INTERRUPTED
+    status = run_reporting_errors(lambda: _dispatch(args))
     if own_process:
         _exit_at_once(status)
     return status

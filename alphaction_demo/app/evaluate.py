@@ -15,10 +15,11 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
+from alphaction_demo.app.exit_status import run_reporting_errors
 from alphaction_demo.action.categories import AVA_CATEGORIES, GROUP_TITLES, GROUPS
 from alphaction_demo.app.evaluation import (FrameMetrics, LabelMap, evaluate_frames, read_boxes_csv,
                                             read_exclusions, read_label_map)
-from alphaction_demo.errors import DemoError, EvaluationFileError, NotAvailableError, OutputError
+from alphaction_demo.errors import EvaluationFileError, NotAvailableError, OutputError
 from alphaction_demo.settings import PROG as SETTINGS_PROG
 
 PROG = f"{SETTINGS_PROG} evaluate"
@@ -166,9 +167,9 @@ def evaluate(args: argparse.Namespace) -> FrameMetrics:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(list(argv) if argv is not None else None)
-    try:
+
+    def work() -> int:
         evaluate(args)
-    except DemoError as exc:
-        sys.stderr.write(f"{PROG}: error: {exc}\n")
-        return exc.exit_status
-    return 0
+        return 0
+
+    return run_reporting_errors(work)

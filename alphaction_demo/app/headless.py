@@ -12,6 +12,7 @@ import sys
 import time
 from typing import Optional
 
+from alphaction_demo.app.exit_status import INTERRUPTED, TERMINATED
 from alphaction_demo.errors import DemoError
 from alphaction_demo.pipeline.build import build_pipeline, load_action_model
 from alphaction_demo.settings import PROG, RunSettings
@@ -131,7 +132,7 @@ def run_pipeline(pipeline, settings: RunSettings, progress: bool = True) -> int:
             if bar is not None:
                 bar.update()
     except KeyboardInterrupt as stop:
-        interrupted = 143 if isinstance(stop, _Terminated) else 130
+        interrupted = TERMINATED if isinstance(stop, _Terminated) else INTERRUPTED
         previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl+C must not cut the clean-up
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         try:
@@ -150,7 +151,7 @@ def run_pipeline(pipeline, settings: RunSettings, progress: bool = True) -> int:
     if settings.outputs.results_path:
         outputs.append(f"results {settings.outputs.results_path}")
     if interrupted is not None:
-        sys.stderr.write(f"{PROG}: {'interrupted' if interrupted == 130 else 'terminated'}; kept what was written so far"
+        sys.stderr.write(f"{PROG}: {'interrupted' if interrupted == INTERRUPTED else 'terminated'}; kept what was written so far"
                          + (f" ({', '.join(outputs)})" if outputs else "") + "\n")
         return interrupted
     if pipeline.error is not None:
@@ -173,7 +174,7 @@ def run(settings: RunSettings) -> int:
         pipeline = build_pipeline(settings, loaded=loaded)
     except _Terminated:
         sys.stderr.write(f"{PROG}: terminated before the run started\n")
-        return 143
+        return TERMINATED
     finally:
         signal.signal(signal.SIGTERM, previous_term)
     return run_pipeline(pipeline, settings)

@@ -13,12 +13,12 @@ import sys
 from pathlib import Path
 from typing import List, Optional, Sequence
 
+from alphaction_demo.app.exit_status import run_reporting_errors
 from alphaction_demo.app.cli import build_parser
 from alphaction_demo.app.cli import main as cli_main
 from alphaction_demo.app.validation import check_numbers, display_available
 from alphaction_demo.assets import SAMPLE_VIDEO, asset
-from alphaction_demo.errors import DemoError, InputNotFoundError
-from alphaction_demo.settings import PROG
+from alphaction_demo.errors import InputNotFoundError
 
 OUTPUT_DIR = Path("output")
 SAMPLE_OUTPUT = OUTPUT_DIR / "sample_annotated.mp4"
@@ -64,22 +64,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from alphaction_demo.app.first_use import ensure_weights
 
     argv = list(sys.argv[1:] if argv is None else argv)
-    try:
+    chosen: List[str] = []
+
+    def prepare() -> int:
         bare = not argv or argv == ["--no-download"]
-        chosen = choose_arguments(argv, has_camera=bare and webcam_present(), has_display=display_available())
+        chosen.extend(choose_arguments(argv, has_camera=bare and webcam_present(), has_display=display_available()))
         args = build_parser().parse_args(chosen)
         check_numbers(args)  # a wrong flag is said before any download is offered
         if not (args.list_models or args.download_weights is not None or args.benchmark):
             ensure_weights(args, weights_dir())
         if str(SAMPLE_OUTPUT) in chosen:
             OUTPUT_DIR.mkdir(exist_ok=True)
-    except DemoError as error:
-        sys.stderr.write(f"{PROG}: error: {error}\n")
-        return error.exit_status
-    except KeyboardInterrupt:
-        sys.stderr.write(f"{PROG}: interrupted\n")
-        return 130
-    return cli_main(chosen, own_process=True)
+        return 0
+
+    status = run_reporting_errors(prepare)
+    return status if status else cli_main(chosen, own_process=True)
 
 
 if __name__ == "__main__":

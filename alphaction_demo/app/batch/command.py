@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
+from alphaction_demo.app.exit_status import run_reporting_errors
 from alphaction_demo.app.validation import check_output_folder, shared_settings
 from alphaction_demo.errors import DemoError, UsageError
 from alphaction_demo.settings import FILE, PROG, RunSettings, SourceSpec
@@ -216,11 +217,4 @@ def run_batch(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str], single_run: argparse.ArgumentParser) -> int:
     args = build_batch_parser(single_run).parse_args(list(argv))
-    try:
-        return run_batch(args)
-    except DemoError as exc:
-        sys.stderr.write(f"{PROG}: error: {exc}\n")
-        return exc.exit_status
-    except KeyboardInterrupt:
-        sys.stderr.write(f"{PROG}: interrupted\n")
-        return 130
+    return run_reporting_errors(lambda: run_batch(args))
