@@ -87,9 +87,9 @@ def test_a_finished_video_is_skipped_with_its_numbers(tmp_path):
     assert completed_summary(job) is None
     finish(job)
     out = tmp_path / "out" / "a"
-    assert sorted(p.name for p in out.iterdir()) == ["b.csv", "b.done.json", "b.mp4"]
+    assert sorted(p.name for p in out.iterdir()) == ["b.csv", "b.done.json", "b.mp4", "b.tracks.csv"]
     marker = json.loads((out / "b.done.json").read_text())
-    assert marker["options"] == {"a": 1} and marker["outputs"] == {"b.csv": 4, "b.mp4": 4}
+    assert marker["options"] == {"a": 1} and marker["outputs"] == {"b.csv": 4, "b.mp4": 4, "b.tracks.csv": 4}
     skipped = completed_summary(job)
     assert (skipped.status, skipped.frames, skipped.predictions, skipped.seconds) == (SKIPPED, 75, 8, 0.0)
 

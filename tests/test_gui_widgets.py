@@ -22,6 +22,7 @@ from alphaction_demo.gui.bridge import PipelineBridge  # noqa: E402
 from alphaction_demo.gui.category_filter import CategoryFilter  # noqa: E402
 from alphaction_demo.gui.score_plot import ScoreHistory, ScorePlot, top_classes  # noqa: E402
 from alphaction_demo.gui.selection import box_of, track_at  # noqa: E402
+from alphaction_demo.app import validation  # noqa: E402
 from alphaction_demo.app.validation import run_settings, source_from_args  # noqa: E402
 from alphaction_demo.gui.session import is_seekable, source_title  # noqa: E402
 from alphaction_demo.records import RenderedFrame  # noqa: E402
@@ -99,9 +100,11 @@ def test_settings_round_trip_and_flags_win(tmp_path):
     save_settings(saved)
     loaded = load_settings()
     assert loaded == saved
-    weights = tmp_path / "w.pth"
+    weights, video = tmp_path / "w.pth", tmp_path / "v.mp4"
     weights.write_bytes(b"")
-    base = ["--weight-path", str(weights), "--cpu", "--no-gui", "--webcam", "--detector", "hog"]
+    video.write_bytes(b"")
+    base = ["--weight-path", str(weights), "--cpu", "--no-gui", "--video-path", str(video),
+            "--output-path", str(tmp_path / "out.mp4"), "--detector", "hog"]
     defaults = run_settings(build_parser().parse_args(base))
     given = run_settings(build_parser().parse_args(base + ["--visual-threshold", "0.7", "--hide-time"]))
     assert loaded.with_run(defaults) == saved
@@ -202,6 +205,7 @@ def test_category_filter_groups_and_all_none(qtbot):
 ])
 def test_source_from_args(argv, kind, value, title, seekable, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(validation, "probe_camera", lambda index: None)  # no camera on a test machine
     (tmp_path / "dir").mkdir()
     (tmp_path / "dir" / "a.mp4").write_bytes(b"")
     args = build_parser().parse_args(argv)

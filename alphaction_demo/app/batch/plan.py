@@ -21,6 +21,7 @@ from alphaction_demo.settings import RunSettings
 
 DONE, SKIPPED, FAILED = "done", "skipped", "failed"
 INTERRUPTED = "interrupted before it finished (run the same command again to resume)"
+TRACKS_SUFFIX = ".tracks.csv"  # what the results writer puts beside a strict AVA CSV
 MARKER_SUFFIX = ".done.json"
 MARKER_FORMAT = 1
 VIDEO_SUFFIX = ".mp4"
@@ -72,6 +73,8 @@ class VideoJob:
     def finals(self) -> Dict[Path, Path]:
         """Each temporary file and the final name it takes."""
         pairs = {self.results_part: self.results_path}
+        if self.results_suffix == ".csv":  # strict AVA results come with their tracks companion
+            pairs[self._path(".part" + TRACKS_SUFFIX)] = self._path(TRACKS_SUFFIX)
         if self.write_video:
             pairs[self.video_part] = self.video_path
         return pairs
