@@ -106,3 +106,32 @@ def test_arguments_pass_through_to_the_command_line():
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert "--detect-rate must be a positive" in result.stderr
+
+
+def test_without_display_or_camera_the_sample_is_annotated_into_output(tmp_path):
+    """The first `make demo` of a user with the weights in place: every frame of the bundled sample
+    written to output/, and the results file. The weights are the real files' kinds with random
+    values: the default R101 15-class checkpoint and a COCO-named YOLO11n (which finds nobody, so the
+    action model is never called: its cost is in README's measured figure, not here)."""
+    from ultralytics import YOLO
+    from ultralytics.utils import ROOT as ULTRALYTICS, YAML
+
+    from alphaction_demo.action import ActionModel, load_config, zoo
+
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    entry = zoo.resolve_model(zoo.DEFAULT_MODEL)
+    ActionModel.save_random_checkpoint(load_config(entry.config, common_cate=entry.common_cate),
+                                       weights / entry.filename)
+    yolo = YOLO("yolo11n.yaml")
+    yolo.model.names = YAML.load(ULTRALYTICS / "cfg" / "datasets" / "coco.yaml")["names"]
+    yolo.save(str(weights / "yolo11n.pt"))
+    work = tmp_path / "work"
+    work.mkdir()
+    run, _ = launcher(weights=weights, cwd=work, env_extra={"PYTHONPATH": str(ROOT)})
+    assert run.returncode == 0, run.stderr[-2000:]
+    video = cv2.VideoCapture(str(work / SAMPLE_OUTPUT))
+    sample = cv2.VideoCapture(SAMPLE)
+    assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == int(sample.get(cv2.CAP_PROP_FRAME_COUNT))
+    assert (work / SAMPLE_RESULTS).is_file()
+    assert str(SAMPLE_OUTPUT) in run.stderr.strip().splitlines()[-1]
