@@ -13,7 +13,7 @@ import pytest
 from alphaction_demo.app import first_use
 from alphaction_demo.app.cli import build_parser
 from alphaction_demo.app.launcher import SAMPLE_OUTPUT, SAMPLE_RESULTS, choose_arguments
-from alphaction_demo.assets import ICON, SAMPLE_VIDEO, asset
+from alphaction_demo.media.assets import ICON, SAMPLE_VIDEO, asset
 from alphaction_demo.errors import WeightsError
 
 ROOT = Path(__file__).resolve().parents[1]

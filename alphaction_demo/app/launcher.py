@@ -17,7 +17,7 @@ from alphaction_demo.app.exit_status import run_reporting_errors
 from alphaction_demo.app.cli import build_parser
 from alphaction_demo.app.cli import main as cli_main
 from alphaction_demo.app.validation import check_numbers, display_available
-from alphaction_demo.assets import SAMPLE_VIDEO, asset
+from alphaction_demo.media.assets import SAMPLE_VIDEO, asset
 from alphaction_demo.errors import InputNotFoundError
 
 OUTPUT_DIR = Path("output")

@@ -12,7 +12,7 @@ import signal
 import sys
 from typing import Callable, Optional
 
-from alphaction_demo.assets import ICON, asset
+from alphaction_demo.media.assets import ICON, asset
 from alphaction_demo.gui.qtenv import prepare_qt_environment
 from alphaction_demo.settings import RunSettings
 

@@ -15,7 +15,7 @@ ICON = "icon.png"
 
 
 def assets_dir() -> Path:
-    return Path(__file__).resolve().parents[1] / "assets"
+    return Path(__file__).resolve().parents[2] / "assets"
 
 
 def asset(name: str) -> Optional[Path]:
