@@ -22,6 +22,7 @@ os.environ.setdefault("YOLO_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from alphaction_demo.action import ActionModel, load_config  # noqa: E402
+from alphaction_demo.action.cpu_support import bf16_native  # noqa: E402
 from alphaction_demo.app.benchmark import KnownFigures  # noqa: E402
 from alphaction_demo.app.live_benchmark import measure_live  # noqa: E402
 from alphaction_demo.detection import build_tracker  # noqa: E402
@@ -35,14 +36,6 @@ MODELS = {"r50": ModelSettings(config="resnet50_4x16f_denseserial", weights=""),
           "r101": ModelSettings(config="resnet101_8x8f_denseserial", weights="", common_cate=True)}
 
 
-def cpu_has_bf16() -> bool:
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
 def parse() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seconds", type=float, default=60.0, help="length of each live run")
@@ -54,7 +47,7 @@ def parse() -> argparse.Namespace:
 
 def main() -> int:
     opts = parse()
-    precisions = [p for p in opts.precisions if p != "bf16" or cpu_has_bf16()]
+    precisions = [p for p in opts.precisions if p != "bf16" or bf16_native()]
     rows = []
     for name in opts.models:
         for precision in precisions:
