@@ -81,7 +81,8 @@ def run_frames_mode(video: Path, boxes_csv: Path, config: str, checkpoint: Path,
     env.pop("DISPLAY", None)
     run = subprocess.run([sys.executable, str(ROOT / "demo.py"), "--video-path", str(video), "--boxes", str(boxes_csv),
                           "--cfg-path", config, "--weight-path", str(checkpoint), "--cpu", "--precision", "fp32",
-                          "--no-gui", "--clip-sampling", "frames", "--results", str(results)],
+                          "--no-gui", "--clip-sampling", "frames", "--results", str(results),
+                          "--output-path", str(results.with_suffix(".mp4"))],
                          capture_output=True, text=True, env=env, timeout=600)
     assert run.returncode == 0, run.stderr
     moments = defaultdict(dict)
