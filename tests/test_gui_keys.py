@@ -25,7 +25,7 @@ from alphaction_demo.gui.main_window import MainWindow  # noqa: E402
 from alphaction_demo.gui.session import FILE, WEBCAM, SourceSpec  # noqa: E402
 from alphaction_demo.gui.settings import GuiSettings  # noqa: E402
 from alphaction_demo.settings import ModelSettings, OutputSettings, RunSettings  # noqa: E402
-from gui_fakes import FakeSession  # noqa: E402
+from gui_fakes import FakeSession, fake_window  # noqa: E402
 
 pytestmark = pytest.mark.gui
 
@@ -38,13 +38,7 @@ def isolated_settings(tmp_path):
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    FakeSession.instances.clear()
-    run = RunSettings(source=None, model=ModelSettings(config="c", weights="w", name="fake", device="cpu"),
-                      outputs=OutputSettings(gui=True))
-    win = MainWindow(run, FakeSession, GuiSettings(), models=["fake"])
-    win.output_dir = tmp_path
-    qtbot.addWidget(win)
-    win.show()
+    win = fake_window(qtbot, tmp_path)
     win.activateWindow()
     qtbot.waitUntil(win.isActiveWindow, timeout=3000)
     yield win

@@ -16,12 +16,10 @@ import pytest  # noqa: E402
 from PyQt5.QtCore import QSettings  # noqa: E402
 from PyQt5.QtWidgets import QMessageBox  # noqa: E402
 
-from alphaction_demo.settings import ModelSettings, OutputSettings, RunSettings  # noqa: E402
 from alphaction_demo.errors import WeightsError  # noqa: E402
-from alphaction_demo.gui.main_window import MainWindow  # noqa: E402
 from alphaction_demo.gui.session import FILE, WEBCAM, SourceSpec  # noqa: E402
-from alphaction_demo.gui.settings import GuiSettings, load_settings  # noqa: E402
-from gui_fakes import LABELS, FakeSession  # noqa: E402
+from alphaction_demo.gui.settings import load_settings  # noqa: E402
+from gui_fakes import LABELS, fake_window  # noqa: E402
 
 pytestmark = pytest.mark.gui
 
@@ -33,18 +31,8 @@ def isolated_settings(tmp_path):
 
 
 @pytest.fixture
-def run(tmp_path):
-    return RunSettings(source=None, model=ModelSettings(config="c", weights="w", name="fake", device="cpu"),
-                       outputs=OutputSettings(gui=True))
-
-
-@pytest.fixture
-def window(qtbot, run, tmp_path):
-    FakeSession.instances.clear()
-    win = MainWindow(run, FakeSession, GuiSettings(), models=["fake"])
-    win.output_dir = tmp_path
-    qtbot.addWidget(win)
-    win.show()
+def window(qtbot, tmp_path):
+    win = fake_window(qtbot, tmp_path)
     yield win
     win.close()
 
