@@ -20,7 +20,7 @@ import signal
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import wait
-from typing import Callable, Deque, Dict, List, Optional
+from typing import Any, Callable, Deque, Dict, List, Optional
 
 from alphaction_demo.errors import DemoError
 from alphaction_demo.settings import RunSettings
@@ -74,29 +74,32 @@ def worker_main(slot: int, spec: WorkerSpec, conn, stop) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     try:
-        set_thread_budget(spec.threads)
-        settings = worker_settings(spec.settings, slot, spec.gpus)
-        loaded = load_model(settings)
-    except Exception as error:  # noqa: BLE001 - reported to the driver, which stops the batch
-        conn.send(Fatal(one_line(error)))
-        return
-    conn.send(Ready())
-    while not stop.is_set():
         try:
+            set_thread_budget(spec.threads)
+            settings = worker_settings(spec.settings, slot, spec.gpus)
+            loaded = load_model(settings)
+        except Exception as error:  # noqa: BLE001 - reported to the driver, which stops the batch
+            conn.send(Fatal(one_line(error)))
+            return
+        conn.send(Ready())
+        while not stop.is_set():
             job = conn.recv()
-        except EOFError:  # the driver is gone
-            return
-        if job is None:
-            return
-        summary = annotate(job, settings, loaded, stop, lambda frames: frames and conn.send(Progress(frames)))
-        conn.send(Finished(summary))
+            if job is None:
+                return
+            summary = annotate(job, settings, loaded, stop, lambda frames: frames and conn.send(Progress(frames)))
+            conn.send(Finished(summary))
+    except (EOFError, BrokenPipeError, ConnectionResetError):  # the driver is gone: nobody to tell
+        return
+
+
+WorkerTarget = Callable[[int, WorkerSpec, Any, Any], None]
 
 
 class _Worker:
-    def __init__(self, slot: int, ctx, spec: WorkerSpec, stop) -> None:
+    def __init__(self, slot: int, ctx, spec: WorkerSpec, stop, target: WorkerTarget) -> None:
         self.slot = slot
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=worker_main, args=(slot, spec, child, stop), name=f"batch-worker-{slot}",
+        self.process = ctx.Process(target=target, args=(slot, spec, child, stop), name=f"batch-worker-{slot}",
                                    daemon=True)
         self.process.start()
         child.close()
@@ -114,12 +117,17 @@ class _Worker:
 
 
 class LocalPool:
-    """Runs `jobs` on `workers` processes; `on_progress(frames)` and `on_done(summary)` report."""
+    """Runs `jobs` on `workers` processes; `on_progress(frames)` and `on_done(summary)` report.
+
+    `target` is what each process runs (`worker_main`); it is a parameter so that the driver's
+    handling of workers that die can be tested with workers that die on cue, in seconds."""
 
     def __init__(self, settings: RunSettings, workers: int, threads: int, gpus: int = 0,
                  on_progress: Callable[[int], None] = lambda n: None,
-                 on_done: Callable[[VideoSummary], None] = lambda s: None) -> None:
+                 on_done: Callable[[VideoSummary], None] = lambda s: None,
+                 target: WorkerTarget = worker_main) -> None:
         self._ctx = multiprocessing.get_context("spawn")
+        self._target = target
         self._spec = WorkerSpec(settings, threads, gpus)
         self._workers_wanted = workers
         self._on_progress = on_progress
@@ -164,7 +172,7 @@ class LocalPool:
         if slot is None:
             slot = self._next_slot
             self._next_slot += 1
-        self._workers[slot] = _Worker(slot, self._ctx, self._spec, self._stop)
+        self._workers[slot] = _Worker(slot, self._ctx, self._spec, self._stop, self._target)
 
     def _step(self) -> None:
         handles = {}
@@ -173,7 +181,7 @@ class LocalPool:
             handles[worker.process.sentinel] = worker
         for handle in wait(list(handles)):
             worker = handles[handle]
-            if worker.slot not in self._workers:
+            if not self._current(worker):
                 continue
             if handle is worker.conn:
                 if not self._receive(worker):  # its end closed: the process is exiting
@@ -181,6 +189,12 @@ class LocalPool:
                     self._ended(worker)
             else:
                 self._ended(worker)
+
+    def _current(self, worker: _Worker) -> bool:
+        """Whether `worker` still holds its slot. A dead worker's pipe and its exit often arrive in
+        the same wake-up; once the first ended it and a replacement took the slot, the second
+        belongs to a worker already dealt with (counting it again would fail its video early)."""
+        return self._workers.get(worker.slot) is worker
 
     def _receive(self, worker: _Worker) -> bool:
         """Handle one message; False when the worker's end of the pipe is closed."""
@@ -224,7 +238,7 @@ class LocalPool:
     def _ended(self, worker: _Worker) -> None:
         """A worker's process ended: expected when it was told to retire; otherwise it died."""
         while self._poll(worker) and self._receive(worker):  # what it sent before it ended still counts
-            if worker.slot not in self._workers:
+            if not self._current(worker):
                 return
         worker.process.join()
         del self._workers[worker.slot]
@@ -266,7 +280,7 @@ class LocalPool:
                 handles[worker.process.sentinel] = worker
             for handle in wait(list(handles), timeout=remaining):
                 worker = handles[handle]
-                if worker.slot not in self._workers:
+                if not self._current(worker):
                     continue
                 if handle is worker.conn:
                     try:
