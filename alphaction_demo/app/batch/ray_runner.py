@@ -2,34 +2,34 @@
 as a local worker, so outputs, markers, summaries and failure messages are the same.
 
 Ray retries a task once when its worker process dies (`max_retries=1`), which is the local
-pool's rule. Each Ray worker process keeps the model it loaded for the next video's task (see
-`_ModelCache`). Outputs are written straight into the output folder when it is shared with
-the cluster; with `gather`, a task writes into its own temporary folder and returns the files,
-and the driver writes them (marker last), so the folder only needs to exist on this machine.
+pool's rule, and the video then fails with the pool's message. Each Ray worker process keeps the
+model it loaded for the next video's task (see `_ModelCache`). Outputs are written straight into
+the output folder when it is shared with the cluster; with `gather`, a task writes into its own
+temporary folder and returns the files, and the driver writes them (marker last), so the folder
+only needs to exist on this machine.
 """
 
 from __future__ import annotations
 
 import logging
-import socket
 import tempfile
 import time
 from dataclasses import replace
 from typing import Callable, Dict, List, Optional, Tuple
 
-from alphaction_demo.errors import DemoError, NotAvailableError, UsageError
+from alphaction_demo.errors import DemoError, NotAvailableError
 from alphaction_demo.pipeline.build import LoadedModel
 from alphaction_demo.settings import RunSettings
 
 from alphaction_demo.app.batch.plan import (DONE, FAILED, INTERRUPTED, VideoJob, VideoSummary, discard_parts,
                                             forget, write_atomically)
-from alphaction_demo.app.batch.pool import STOP_GRACE_S, WorkerStartError
-from alphaction_demo.app.batch.resources import THREADS_PER_JOB
+from alphaction_demo.app.batch.pool import DIED, STOP_GRACE_S, WorkerStartError
+from alphaction_demo.app.batch.ray_address import find_cluster
+from alphaction_demo.app.batch.resources import ray_task_resources
 from alphaction_demo.app.batch.worker import annotate, load_model, one_line, set_thread_budget
 
 log = logging.getLogger(__name__)
 
-CONNECT_TIMEOUT_S = 5.0
 WAIT_SLICE_S = 0.5  # ray.wait is given a timeout so that Ctrl+C reaches the driver at once
 Files = Dict[str, bytes]
 
@@ -82,21 +82,6 @@ def annotate_task(job: VideoJob, settings: RunSettings, threads: int,
         return summary, files, None
 
 
-def _check_reachable(address: str) -> None:
-    """Ray keeps retrying an address nobody answers for minutes; a plain connection says at once."""
-    if address == "auto" or "://" in address:
-        return
-    host, _, port = address.rpartition(":")
-    try:
-        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=CONNECT_TIMEOUT_S):
-            pass
-    except ValueError:
-        raise UsageError(f"--ray-address must be HOST:PORT or auto, got {address!r}") from None
-    except OSError as error:
-        raise DemoError(f"cannot reach the Ray cluster at {address} ({error.strerror or error}); start it with "
-                        "`ray start --head` and pass the address it prints") from None
-
-
 def _import_ray():
     try:
         import ray
@@ -117,51 +102,46 @@ class RayRunner:
         self._on_progress = on_progress
         self._on_done = on_done
         self._results: Dict[int, VideoSummary] = {}
-        self._address = address
-        _check_reachable(address)
+        resolved = find_cluster(address)
+        self._address = address if resolved == address else f"{resolved} ({address})"
         try:
-            ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
+            ray.init(address=resolved, log_to_driver=False, logging_level=logging.WARNING)
         except (ConnectionError, ValueError, RuntimeError) as error:
-            raise DemoError(f"cannot connect to the Ray cluster at {address}: {one_line(error)} "
+            raise DemoError(f"cannot connect to the Ray cluster at {self._address}: {one_line(error)} "
                             "(start one with `ray start --head`, and check the address)") from None
         nodes = [n["Resources"] for n in ray.nodes() if n.get("Alive")]
         self._cpus = sum(n.get("CPU", 0) for n in nodes)
         self._gpus = sum(n.get("GPU", 0) for n in nodes)
-        largest_cpus = max((n.get("CPU", 0) for n in nodes), default=0)
-        largest_gpus = max((n.get("GPU", 0) for n in nodes), default=0)
-        if cpus_per_task is None:
-            cpus_per_task = float(min(THREADS_PER_JOB, max(1, int(largest_cpus))))
-        if cpus_per_task > largest_cpus or gpus_per_task > largest_gpus:
+        try:
+            self._task = ray_task_resources(nodes, cpus_per_task, gpus_per_task)
+        except DemoError:
             ray.shutdown()
-            raise UsageError(f"no node of the Ray cluster has {cpus_per_task:g} CPUs and {gpus_per_task:g} GPUs "
-                             f"(the largest has {largest_cpus:g} and {largest_gpus:g}); lower --ray-cpus-per-task "
-                             "or --ray-gpus-per-task")
-        self._cpus_per_task, self._gpus_per_task = cpus_per_task, gpus_per_task
-        device = "cuda" if gpus_per_task > 0 else "cpu"  # what the task sees, whatever this machine has
+            raise
+        device = self._task.device
         self._settings = replace(settings, model=replace(settings.model, device=device),
                                  detector=replace(settings.detector, device=device,
                                                   half=settings.detector.half and device == "cuda"))
-        self._threads = max(1, int(cpus_per_task))
         self._nodes = len(nodes)
 
     def describe(self) -> str:
-        at_once = int(self._cpus // self._cpus_per_task) if self._cpus_per_task else "-"
+        task = self._task
+        at_once = int(self._cpus // task.cpus) if task.cpus else "-"
         return (f"Ray cluster at {self._address}: {self._nodes} node{'s' if self._nodes != 1 else ''}, "
-                f"{self._cpus:g} CPUs, {self._gpus:g} GPUs; each video takes {self._cpus_per_task:g} CPUs and "
-                f"{self._gpus_per_task:g} GPUs ({at_once} at once)")
+                f"{self._cpus:g} CPUs, {self._gpus:g} GPUs; each video takes {task.cpus:g} CPUs and "
+                f"{task.gpus:g} GPUs ({at_once} at once)")
 
     def results(self) -> List[VideoSummary]:
         return [self._results[k] for k in sorted(self._results)]
 
     def run(self, jobs: List[VideoJob]) -> List[VideoSummary]:
         ray = self._ray
-        task = ray.remote(annotate_task).options(num_cpus=self._cpus_per_task, num_gpus=self._gpus_per_task,
+        task = ray.remote(annotate_task).options(num_cpus=self._task.cpus, num_gpus=self._task.gpus,
                                                  max_retries=1, retry_exceptions=False)
         settings_ref = ray.put(self._settings)
         pending: Dict = {}
         try:
             for job in sorted(jobs, key=lambda j: -j.input_size):
-                pending[task.remote(job, settings_ref, self._threads, self._gather)] = job
+                pending[task.remote(job, settings_ref, self._task.threads, self._gather)] = job
             while pending:
                 ready, _ = ray.wait(list(pending), num_returns=1, timeout=WAIT_SLICE_S)
                 for ref in ready:
@@ -179,8 +159,7 @@ class RayRunner:
         except self._ray.exceptions.RayError as error:
             discard_parts(job)
             summary, files, fatal = (VideoSummary(video=job.input, name=job.name, status=FAILED, index=job.index,
-                                                  error=f"its Ray task failed twice: {one_line(error)[:300]}"),
-                                     None, None)
+                                                  error=self._failure(error)), None, None)
         if fatal is not None:
             raise WorkerStartError(fatal)
         if files:
@@ -188,6 +167,17 @@ class RayRunner:
         self._results[job.index] = summary
         self._on_progress(summary.frames)
         self._on_done(summary)
+
+    def _failure(self, error: Exception) -> str:
+        """A failed task's one line: Ray's own messages point to log files on the cluster's nodes."""
+        exceptions = self._ray.exceptions
+        if isinstance(error, exceptions.OutOfMemoryError):
+            return ("its Ray worker was killed by Ray's memory monitor (its node ran low on memory); run fewer "
+                    "videos at once per node (raise --ray-cpus-per-task)")
+        if isinstance(error, exceptions.WorkerCrashedError):  # after its one retry (max_retries=1)
+            return DIED.format(reason="Ray: killed, or out of memory")
+        cause = getattr(error, "cause", None)  # a RayTaskError carries what the task raised
+        return f"its Ray task failed: {one_line(cause if isinstance(cause, BaseException) else error)[:300]}"
 
     def _write_gathered(self, job: VideoJob, summary: VideoSummary, files: Files) -> VideoSummary:
         """The task's files under their final names here, the marker last."""
