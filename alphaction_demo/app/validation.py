@@ -273,10 +273,13 @@ def check_output_folder(flag: str, value: str) -> Path:
 
 
 def shared_settings(args: argparse.Namespace) -> RunSettings:
-    """What every video of a batch shares (model, detector, schedule, view), checked exactly as
-    for a single run; the source and the outputs are filled in per video."""
+    """What every video of a batch shares (model, detector, schedule, view, --start/--duration,
+    --timestamp-offset), checked exactly as for a single run. The source is a template, a file
+    with the range to read and no path: each video's path, and its outputs, are filled in per video."""
     check_numbers(args)
     device = resolve_device(args.device, args.cpu)
     _check_precision(args.precision, device)
-    return RunSettings(source=None, model=_model(args, device), detector=_detector(args, device, args.precision),
-                       schedule=_schedule(args), view=_view(args), outputs=OutputSettings(gui=False))
+    source = SourceSpec(FILE, "", float(args.start), float(args.duration))
+    return RunSettings(source=source, model=_model(args, device), detector=_detector(args, device, args.precision),
+                       schedule=_schedule(args), view=_view(args),
+                       outputs=OutputSettings(gui=False, timestamp_offset_s=args.timestamp_offset))

@@ -8,12 +8,13 @@ definition; their checks are the single run's too (`validation.shared_settings`)
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
-from alphaction_demo.app.exit_status import run_reporting_errors
+from alphaction_demo.app.exit_status import INTERRUPTED, run_reporting_errors
 from alphaction_demo.app.validation import check_output_folder, shared_settings
 from alphaction_demo.errors import DemoError, UsageError
 from alphaction_demo.settings import FILE, PROG, RunSettings, SourceSpec
@@ -25,6 +26,7 @@ from alphaction_demo.app.batch.summary import (BatchProgress, failed_list, forma
                                                write_summary)
 
 SHARED_GROUPS = {  # single-run option groups offered by batch, and the flags left out of each
+    "input": ("--webcam", "--video-path", "--fps"),  # --start and --duration apply to every video
     "action model": (),
     "person detection and tracking": ("--boxes",),
     "output": ("--output-path", "--results", "--gui"),
@@ -93,9 +95,8 @@ def build_batch_parser(single_run: argparse.ArgumentParser) -> argparse.Argument
         for action in group._group_actions:
             if not set(action.option_strings) & set(left_out):
                 copy._add_action(action)
-    # the single-run checks read these; a batch has no webcam, trim, boxes file or window
-    parser.set_defaults(webcam=None, video_path=None, fps=None, start=0, duration=-1, boxes=None, gui=False,
-                        output_path=None, results=None)
+    # the single-run checks read these; a batch has no webcam, boxes file or window
+    parser.set_defaults(webcam=None, video_path=None, fps=None, boxes=None, gui=False, output_path=None, results=None)
     return parser
 
 
@@ -108,22 +109,38 @@ def _check_runner_flags(args: argparse.Namespace) -> None:
                          "--ray-cpus-per-task (the cluster's size decides how many run at once)")
 
 
-def probe(job: VideoJob) -> Tuple[VideoJob, Optional[VideoSummary]]:
-    """Open the video and decode its first frame here, so that a file that is not a video fails
-    in milliseconds with the message a single run gives, instead of occupying a worker; the
-    container's frame count sizes the progress bar."""
+def frames_in_range(frames: int, fps: float, start_ms: float, duration_ms: float) -> int:
+    """How many of a video's `frames` fall within --start/--duration (both ends included, as the
+    source reads them); for the progress bar."""
+    if frames <= 0 or fps <= 0:
+        return 0
+    first = math.ceil(start_ms * fps / 1000.0 - 1e-6)
+    last = frames - 1 if duration_ms < 0 else min(frames - 1, math.floor((start_ms + duration_ms) * fps / 1000.0 + 1e-6))
+    return max(0, last - first + 1)
+
+
+def probe(job: VideoJob, wanted: SourceSpec) -> Tuple[VideoJob, Optional[VideoSummary]]:
+    """Open the video and decode its first frame here, so that a file that is not a video, or
+    that ends before --start, fails in milliseconds with the message a single run gives instead
+    of occupying a worker; the container's frame count, within `wanted`'s range, sizes the
+    progress bar."""
     from alphaction_demo.media.sources import open_source
 
+    failed = lambda error: VideoSummary(video=job.input, name=job.name, status=FAILED, error=error,  # noqa: E731
+                                        index=job.index)
     try:
-        source = open_source(SourceSpec(FILE, job.input))
+        source = open_source(SourceSpec(FILE, job.input))  # from its start: the first frame decodes at once
         try:
             source.read()
-            frames = source.frame_count or 0
+            frames, fps = source.frame_count or 0, source.fps
         finally:
             source.close()
     except DemoError as error:
-        return job, VideoSummary(video=job.input, name=job.name, status=FAILED, error=str(error), index=job.index)
-    return replace(job, frames_hint=frames), None
+        return job, failed(str(error))
+    if frames and wanted.start_ms >= frames * 1000.0 / fps:
+        return job, failed(f"nothing to annotate: the video ends before --start {wanted.start_ms:g} ms "
+                           f"(it is {frames / fps:.1f} s long)")
+    return replace(job, frames_hint=frames_in_range(frames, fps, wanted.start_ms, wanted.duration_ms)), None
 
 
 def plan_jobs(videos: Sequence[VideoInput], output_dir: Path, options: str, write_video: bool, suffix: str,
@@ -181,12 +198,12 @@ def run_batch(args: argparse.Namespace) -> int:
     options = canonical(options_record(settings, not args.no_video, suffix))
     jobs, rows = plan_jobs(videos, output_dir, options, not args.no_video, suffix, args.force)
     skipped = sum(1 for r in rows if r.status != FAILED)
-    probed = [probe(job) for job in jobs]
+    probed = [probe(job, settings.source) for job in jobs]
     jobs = [job for job, failed in probed if failed is None]
     rows += [failed for _, failed in probed if failed is not None]
     unreadable = sum(1 for r in rows if r.status == FAILED)
     sys.stderr.write(f"{PROG}: {len(videos)} video{'s' if len(videos) != 1 else ''}: {len(jobs)} to annotate, "
-                     f"{skipped} already done" + (f", {unreadable} unreadable" if unreadable else "") + "\n")
+                     f"{skipped} already done" + (f", {unreadable} that cannot be annotated" if unreadable else "") + "\n")
     interrupted = False
     if jobs:
         progress = BatchProgress(len(jobs), sum(job.frames_hint for job in jobs))
@@ -208,7 +225,7 @@ def run_batch(args: argparse.Namespace) -> int:
     failed = failed_list(rows)
     if interrupted:
         sys.stderr.write(f"{PROG}: interrupted; finished videos are kept, run the same command again to do the rest\n")
-        return 130
+        return INTERRUPTED
     if failed:
         sys.stderr.write(f"{PROG}: {len(failed)} video{'s' if len(failed) > 1 else ''} failed:\n" + "\n".join(failed) + "\n")
         return 1

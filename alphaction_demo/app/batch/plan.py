@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Dict, Optional
 
 from alphaction_demo import __version__
-from alphaction_demo.settings import RunSettings
+from alphaction_demo.settings import FILE, RunSettings, SourceSpec
 
 DONE, SKIPPED, FAILED = "done", "skipped", "failed"
 INTERRUPTED = "interrupted before it finished (run the same command again to resume)"
@@ -107,6 +107,7 @@ class VideoSummary:
 def options_record(settings: RunSettings, write_video: bool, results_suffix: str) -> dict:
     """Every option that changes a video's outputs, as plain JSON (not --jobs, not Ray's)."""
     model, det, sched, view = settings.model, settings.detector, settings.schedule, settings.view
+    source = settings.source or SourceSpec(FILE)
     try:
         stat = os.stat(model.weights)
         weights = {"path": str(Path(model.weights).resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
@@ -122,7 +123,9 @@ def options_record(settings: RunSettings, write_video: bool, results_suffix: str
         "view": {"visual_threshold": view.visual_threshold, "show_boxes": view.show_boxes, "show_ids": view.show_ids,
                  "show_labels": view.show_labels, "show_time": view.show_time, "max_labels": view.max_labels,
                  "hidden_labels": sorted(view.hidden_labels)},
-        "outputs": {"video": write_video, "results": results_suffix},
+        "source": {"start_ms": source.start_ms, "duration_ms": source.duration_ms},
+        "outputs": {"video": write_video, "results": results_suffix,
+                    "timestamp_offset_s": settings.outputs.timestamp_offset_s},
     }
 
 

@@ -16,7 +16,7 @@ from typing import Callable, Protocol
 
 from alphaction_demo.errors import DemoError
 from alphaction_demo.pipeline.build import LoadedModel, build_pipeline, load_action_model
-from alphaction_demo.settings import FILE, OutputSettings, RunSettings, SourceSpec
+from alphaction_demo.settings import FILE, RunSettings, SourceSpec
 
 from alphaction_demo.app.batch.plan import (DONE, FAILED, INTERRUPTED, VideoJob, VideoSummary, discard_parts,
                                             finish_outputs, forget)
@@ -90,9 +90,10 @@ def annotate(job: VideoJob, settings: RunSettings, loaded: LoadedModel, stop: St
     started = time.monotonic()
     forget(job)
     os.makedirs(job.results_path.parent, exist_ok=True)
-    run = replace(settings, source=SourceSpec(FILE, job.input),
-                  outputs=OutputSettings(video_path=str(job.video_part) if job.write_video else None,
-                                         results_path=str(job.results_part)))
+    source = replace(settings.source, value=job.input) if settings.source else SourceSpec(FILE, job.input)
+    run = replace(settings, source=source,
+                  outputs=replace(settings.outputs, video_path=str(job.video_part) if job.write_video else None,
+                                  results_path=str(job.results_part), gui=False))
     try:
         pipeline = build_pipeline(run, loaded=loaded, live=False)
     except Exception as error:  # noqa: BLE001 - any failure of one video is that video's row
@@ -111,6 +112,8 @@ def annotate(job: VideoJob, settings: RunSettings, loaded: LoadedModel, stop: St
         error = INTERRUPTED
     elif pipeline.error is not None:
         error = f"{pipeline.failed_stage} stage failed: {one_line(pipeline.error)}"
+    elif stats.frames_read == 0 and source.start_ms > 0:
+        error = f"nothing to annotate: the video ends before --start {source.start_ms:g} ms"
     elif stats.frames_read == 0:
         error = "no frame could be decoded"
     elif pipeline.frames_written != stats.frames_read:
