@@ -81,3 +81,27 @@ def walking_clip(tmp_path_factory) -> Path:
     """Five seconds (125 frames at 25 fps, 640x360) of people walking."""
     return cut_clip(VIDEOS / "supervision-walking.mp4", tmp_path_factory.mktemp("clips") / "walking.mp4", 125,
                     size=(360, 640))
+
+
+@pytest.fixture(scope="session")
+def batch_collection(tmp_path_factory) -> Path:
+    """A folder of two short real clips (one in a subfolder) and a corrupt file."""
+    import os
+
+    folder = tmp_path_factory.mktemp("collection")
+    (folder / "class").mkdir()
+    cut_clip(VIDEOS / "supervision-walking.mp4", folder / "walking.mp4", 70, size=(144, 256))
+    cut_clip(VIDEOS / "intel-asl-walk.mkv", folder / "class" / "asl.mp4", 45, size=(120, 160))
+    (folder / "corrupt.mp4").write_bytes(os.urandom(20000))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def pool_batch(batch_collection, r50_checkpoint, tmp_path_factory):
+    """`batch` of that folder on the local pool with two workers: (the finished process, its
+    output folder). Shared by the pool's tests and the Ray test that compares its outputs."""
+    from tests.batch_support import batch_args, run_batch
+
+    out = tmp_path_factory.mktemp("pool") / "out"
+    run = run_batch(*batch_args(r50_checkpoint, batch_collection, "--output-dir", out, "--jobs", "2"))
+    return run, out

@@ -150,3 +150,99 @@ def test_default_workers_fit_the_machine(monkeypatch, cores, gpus, device, jobs,
     monkeypatch.setattr(resources, "cuda_devices", lambda device: gpus)
     budget = resources.plan_budget(device, jobs, threads)
     assert (budget.jobs, budget.threads) == expected
+
+
+@pytest.mark.parametrize("cores, gpus, device, jobs, expected", [
+    (16, 1, "cuda", 0, (1, 16)),  # one GPU: one worker with every core
+    (8, 2, "cuda", 4, (4, 2)),  # --jobs 4 on two GPUs: two workers per GPU, the cores shared
+    (4, 0, "cpu", 8, (8, 1)),  # more workers than cores: one thread each, never 0
+])
+def test_gpu_slots_and_thread_budgets(monkeypatch, cores, gpus, device, jobs, expected):
+    from alphaction_demo.app.batch import resources
+
+    monkeypatch.setattr(resources, "usable_cores", lambda: cores)
+    monkeypatch.setattr(resources, "cuda_devices", lambda device: gpus)
+    budget = resources.plan_budget(device, jobs, 0)
+    assert (budget.jobs, budget.threads, budget.gpus) == (*expected, gpus)
+
+
+@pytest.mark.parametrize("device, gpus, devices", [
+    ("cuda", 2, ["cuda:0", "cuda:1", "cuda:0", "cuda:1"]),  # worker i takes GPU i, round the GPUs
+    ("cuda", 1, ["cuda"] * 4),  # one GPU: every worker on it
+    ("cuda:1", 2, ["cuda:1"] * 4),  # the GPU the user named
+    ("cpu", 0, ["cpu"] * 4),
+])
+def test_each_worker_takes_its_gpu(device, gpus, devices):
+    from alphaction_demo.app.batch.worker import worker_settings
+    from alphaction_demo.settings import DetectorSettings, ModelSettings, RunSettings
+
+    settings = RunSettings(source=None, model=ModelSettings("c", "w", device=device),
+                           detector=DetectorSettings(device=device))
+    workers = [worker_settings(settings, slot, gpus) for slot in range(4)]
+    assert [w.model.device for w in workers] == devices == [w.detector.device for w in workers]
+
+
+@pytest.mark.parametrize("nodes, cpus, gpus, expected", [
+    ([{"CPU": 2}], None, 0, (2, 0, "cpu")),  # the default, 4, when no node has 4
+    ([{"CPU": 16}], None, 0, (4, 0, "cpu")),
+    ([{"CPU": 16}, {"CPU": 2, "GPU": 1}], None, 1, (2, 1, "cuda")),  # sized for a node with the GPU
+    ([{"CPU": 8, "GPU": 1}], 1, 0.5, (1, 0.5, "cuda")),  # two videos share one GPU
+    ([{"CPU": 8, "GPU": 4}], 2, 2, (2, 2, "cuda")),
+])
+def test_ray_tasks_ask_for_what_a_node_has(nodes, cpus, gpus, expected):
+    from alphaction_demo.app.batch.resources import ray_task_resources
+
+    task = ray_task_resources(nodes, cpus, gpus)
+    assert (task.cpus, task.gpus, task.device) == expected
+
+
+@pytest.mark.parametrize("nodes, cpus, gpus, message", [
+    ([{"CPU": 2}, {"CPU": 2}], None, 1, "--ray-gpus-per-task 1: the Ray cluster has no GPUs (2 nodes); leave it out "
+                                        "to run on CPUs, or add GPU nodes"),
+    ([{"CPU": 8, "GPU": 1}], None, 2, "--ray-gpus-per-task 2: no node of the Ray cluster has that many GPUs (the most "
+                                      "is 1); lower it"),
+    ([{"CPU": 2}], 3, 0, "no node of the Ray cluster has 3 CPUs (the largest has 2); lower --ray-cpus-per-task"),
+    ([{"CPU": 16}, {"CPU": 2, "GPU": 1}], 4, 1, "no node of the Ray cluster has 4 CPUs and 1 GPUs (the largest has "
+                                                "2); lower --ray-cpus-per-task"),
+    ([{"CPU": 8, "GPU": 4}], None, 1.5, "--ray-gpus-per-task above 1 must be a whole number (fractions share one CPU "
+                                        "or GPU), got 1.5"),
+    ([], None, 0, "the Ray cluster has no live node to run tasks on; check it with `ray status`"),
+])
+def test_ray_tasks_no_node_can_hold_are_refused_before_they_queue_for_ever(nodes, cpus, gpus, message):
+    from alphaction_demo.app.batch.resources import ray_task_resources
+    from alphaction_demo.errors import UsageError
+
+    with pytest.raises(UsageError) as error:
+        ray_task_resources(nodes, cpus, gpus)
+    assert str(error.value) == message
+
+
+@pytest.mark.parametrize("frames, fps, start, duration, expected", [
+    (50, 25.0, 0, -1, 50),
+    (50, 25.0, 1000, 390, 10),  # frames 25 to 34
+    (50, 25.0, 1000, -1, 25),
+    (50, 25.0, 1010, 1000, 24),  # frames 26 (1040 ms) to the last, 49
+    (20, 25.0, 1000, -1, 0),
+    (0, 25.0, 0, -1, 0),  # unknown length
+])
+def test_the_progress_bar_counts_the_frames_in_range(frames, fps, start, duration, expected):
+    from alphaction_demo.app.batch.command import frames_in_range
+
+    assert frames_in_range(frames, fps, start, duration) == expected
+
+
+def test_the_source_range_and_timestamp_offset_are_options_of_the_outputs():
+    from alphaction_demo.app.batch.plan import canonical, options_record
+    from alphaction_demo.app.validation import shared_settings
+
+    def options(*flags):
+        args = build_batch_parser(build_parser()).parse_args(["in/", "--output-dir", "out", "--cfg-path",
+                                                              "resnet50_4x16f_denseserial", "--weight-path",
+                                                              __file__, "--cpu", "--detector", "hog", *flags])
+        return canonical(options_record(shared_settings(args), True, ".csv"))
+
+    plain = options()
+    assert json.loads(plain)["source"] == {"start_ms": 0.0, "duration_ms": -1.0}
+    changed = [options("--start", "1000"), options("--duration", "5000"), options("--timestamp-offset", "900")]
+    assert len({plain, *changed}) == 4
+    assert options("--start", "1000") == changed[0]  # the same options, the same record
