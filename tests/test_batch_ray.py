@@ -75,7 +75,7 @@ def test_ctrl_c_stops_the_ray_tasks_and_keeps_finished_videos(ray_cluster, r50_c
     process = start_batch(*batch_args(r50_checkpoint, folder, "--output-dir", out, "--ray-address",
                                       ray_cluster.address, "--ray-cpus-per-task", "1"), env=ray_cluster.env)
     wait_for(lambda: (out / "short.done.json").exists(), process)
-    assert (out / "long.part.csv").exists() and ray_cluster.task_processes()  # the long one is under way
+    wait_for(lambda: (out / "long.part.csv").exists() and ray_cluster.task_processes(), process)  # long under way
     os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl+C: the whole process group
     sent = time.monotonic()
     stdout, stderr = process.communicate(timeout=60)
@@ -164,3 +164,12 @@ def test_auto_without_any_cluster_says_how_to_start_one(monkeypatch):
                                                    r"set and none runs on this machine\); start one with `ray start "
                                                    r"--head`"):
         find_cluster("auto")
+
+
+@pytest.mark.parametrize("address", ["head-node", "head:port", "head:99999", ":0"])
+def test_an_address_that_is_not_host_and_port_is_a_usage_error(address):
+    from alphaction_demo.app.batch.ray_address import find_cluster
+    from alphaction_demo.errors import UsageError
+
+    with pytest.raises(UsageError, match=rf"^--ray-address must be HOST:PORT or auto, got '{re.escape(address)}'$"):
+        find_cluster(address)

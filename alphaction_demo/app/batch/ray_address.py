@@ -11,6 +11,7 @@ gRPC server) answers at once and nothing else does.
 from __future__ import annotations
 
 import socket
+from typing import Tuple
 
 from alphaction_demo.errors import DemoError, UsageError
 
@@ -31,10 +32,12 @@ def resolve(address: str) -> str:
     any other address unchanged."""
     if address != AUTO:
         return address
-    from ray._private import services  # the resolution `ray.init(address="auto")` itself uses
-
+    try:  # the resolution `ray.init(address="auto")` itself uses (Ray 2.x)
+        from ray._private.services import canonicalize_bootstrap_address_or_die
+    except ImportError:  # a Ray that moved it: ray.init resolves `auto` itself, unchecked
+        return address
     try:
-        return services.canonicalize_bootstrap_address_or_die(AUTO)
+        return canonicalize_bootstrap_address_or_die(AUTO)
     except ConnectionError as error:
         if "multiple" in str(error).lower():
             raise ClusterNotFoundError(f"--ray-address auto: {error}") from None
@@ -42,7 +45,7 @@ def resolve(address: str) -> str:
                                    f"this machine); {START_HINT}, or pass HOST:PORT") from None
 
 
-def split(address: str):
+def split(address: str) -> Tuple[str, int]:
     host, _, port = address.rpartition(":")
     try:
         number = int(port)
@@ -83,6 +86,6 @@ def find_cluster(address: str) -> str:
     if "://" in address:
         return address
     resolved = resolve(address)
-    if "://" not in resolved:  # RAY_ADDRESS may name a Ray client address too
+    if resolved != AUTO and "://" not in resolved:  # RAY_ADDRESS may name a Ray client address too
         check_answers(resolved, address)
     return resolved
