@@ -145,7 +145,8 @@ class RayRunner:
             while pending:
                 ready, _ = ray.wait(list(pending), num_returns=1, timeout=WAIT_SLICE_S)
                 for ref in ready:
-                    self._finished(pending.pop(ref), ref)
+                    self._finished(pending[ref], ref)
+                    del pending[ref]  # only now: a Ctrl+C in between leaves it to _cancel, not lost
         except BaseException:
             self._cancel(pending)
             raise
@@ -162,6 +163,9 @@ class RayRunner:
                                                   error=self._failure(error)), None, None)
         if fatal is not None:
             raise WorkerStartError(fatal)
+        self._record(job, summary, files)
+
+    def _record(self, job: VideoJob, summary: VideoSummary, files: Optional[Files]) -> None:
         if files:
             summary = self._write_gathered(job, summary, files)
         self._results[job.index] = summary
@@ -194,21 +198,38 @@ class RayRunner:
         return summary
 
     def _cancel(self, pending: Dict) -> None:
-        """Cancel every unfinished task (Ray interrupts running ones), wait briefly, then force."""
+        """Cancel every unfinished task (Ray interrupts running ones), wait briefly, then force.
+        A task that had finished before this driver heard of it (its outputs and marker already
+        written) keeps its summary: that video is done, not interrupted."""
         ray = self._ray
         for ref in pending:
             ray.cancel(ref)
         deadline = time.monotonic() + STOP_GRACE_S
-        refs = list(pending)
-        while refs and time.monotonic() < deadline:
-            _, refs = ray.wait(refs, num_returns=len(refs), timeout=max(0.0, deadline - time.monotonic()))
-        for ref in refs:
+        running = list(pending)
+        while running and time.monotonic() < deadline:
+            _, running = ray.wait(running, num_returns=len(running), timeout=max(0.0, deadline - time.monotonic()))
+        for ref in running:
             try:
                 ray.cancel(ref, force=True)
             except Exception:  # noqa: BLE001 - already finished or gone
                 pass
-        for job in pending.values():
+        for ref, job in pending.items():
+            if job.index in self._results:
+                continue
+            if ref not in running and self._collect(job, ref):
+                continue
             if not self._gather:
                 discard_parts(job)
-            self._results.setdefault(job.index, VideoSummary(video=job.input, name=job.name, status=FAILED,
-                                                             error=INTERRUPTED, index=job.index))
+            self._results[job.index] = VideoSummary(video=job.input, name=job.name, status=FAILED, error=INTERRUPTED,
+                                                    index=job.index)
+
+    def _collect(self, job: VideoJob, ref) -> bool:
+        """Record a task that ended while the batch stopped, when it ended with a summary."""
+        try:
+            summary, files, fatal = self._ray.get(ref, timeout=0)
+        except Exception:  # noqa: BLE001 - cancelled, or failed while stopping: interrupted
+            return False
+        if fatal is not None:
+            return False
+        self._record(job, summary, files)
+        return True
