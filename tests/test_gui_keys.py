@@ -275,21 +275,42 @@ def test_at_the_minimum_size_the_video_stays_readable(window, qtbot):
     assert window.view.width() >= 560 and window.view.height() >= 315
 
 
-def test_a_new_model_continues_from_the_moment_on_screen(qtbot, tmp_path):
-    run = RunSettings(source=None, model=ModelSettings(config="c", weights="w", name="a", device="cpu"),
-                      outputs=OutputSettings(gui=True))
+def choose_in_combo(combo, name):
+    """Pick `name` in the combo box's list with the mouse, as a presenter does."""
+    combo.showPopup()
+    view = combo.view()
+    index = view.model().index(combo.findData(name), 0)
+    QTest.mouseClick(view.viewport(), Qt.LeftButton, Qt.NoModifier, view.visualRect(index).center())
+
+
+def test_a_new_model_goes_on_with_the_same_run(qtbot, tmp_path):
+    """Two quick choices in the model box make one change, and the run goes on: same session (so
+    the same counters and the same place), the same person selected, the plot's earlier points."""
     from dataclasses import replace
 
-    win = MainWindow(run, FakeSession, GuiSettings(), models=["a", "b"],
+    run = RunSettings(source=None, model=ModelSettings(config="c", weights="w", name="a", device="cpu"),
+                      outputs=OutputSettings(gui=True))
+    win = MainWindow(run, FakeSession, GuiSettings(), models=["a", "b", "c"],
                      settings_for_model=lambda r, name: replace(r, model=replace(r.model, name=name)))
     qtbot.addWidget(win)
     win.show()
     video = tmp_path / "a.mp4"
     video.write_bytes(b"x")
-    first = start(win, qtbot, FILE, str(video))
-    qtbot.waitUntil(lambda: win.frame.timestamp_ms > 300, timeout=3000)
-    shown = win.frame.timestamp_ms
-    win.choose_model("b")
-    assert win.session is not first
-    assert shown <= win.session.source.start_ms <= shown + 200
+    session = start(win, qtbot, FILE, str(video))
+    bridge = win.bridge
+    click_person(win)
+    qtbot.waitUntil(lambda: len(win.selection.history.points(1)) >= 3, timeout=3000)
+    earlier = win.selection.history.points(1)
+    choose_in_combo(win.panel.model, "b")
+    choose_in_combo(win.panel.model, "c")
+    assert win.panel.model.currentData() == "c" and win.run.model.name == "c"
+    qtbot.waitUntil(lambda: bool(session.model_changes), timeout=2000)
+    qtbot.wait(300)
+    assert session.model_changes == ["c"], "one change for two quick choices"
+    assert win.session is session and win.bridge is bridge, "the same run: counters and place carry on"
+    assert win.selection.track_id == 1
+    qtbot.waitUntil(lambda: len(win.selection.history.points(1)) > len(earlier), timeout=2000)
+    assert win.selection.history.points(1)[0].timestamp_ms == earlier[0].timestamp_ms, "the plot kept its history"
+    assert win.panel.plot.shown_classes and win.view._highlight is not None
+    qtbot.waitUntil(lambda: win.status.text("model").endswith("c"), timeout=2000)
     win.close()
