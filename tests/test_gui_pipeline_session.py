@@ -22,7 +22,8 @@ from PyQt5.QtWidgets import QMessageBox  # noqa: E402
 
 from alphaction_demo.errors import WeightsError  # noqa: E402
 from alphaction_demo.gui.main_window import MainWindow  # noqa: E402
-from alphaction_demo.gui.pipeline_session import ModelCache, PipelineSessionFactory  # noqa: E402
+from alphaction_demo.gui.model_cache import ModelCache  # noqa: E402
+from alphaction_demo.gui.pipeline_session import PipelineSessionFactory  # noqa: E402
 from alphaction_demo.gui.session import source_for_path  # noqa: E402
 from alphaction_demo.gui.settings import GuiSettings  # noqa: E402
 from alphaction_demo.media.rendering import BOX_COLOR  # noqa: E402
@@ -344,7 +345,7 @@ def test_model_cache_loads_each_model_once_and_keeps_the_two_latest():
 
 
 def test_label_groups_follow_the_model_and_leave_out_display_exclusions():
-    from alphaction_demo.gui.pipeline_session import label_groups
+    from alphaction_demo.gui.model_cache import label_groups
 
     names, groups = label_groups(_loaded(excluded={"c3"}))
     assert names == ("c0", "c1", "c2", "c4")
