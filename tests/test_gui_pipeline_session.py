@@ -379,15 +379,24 @@ def test_a_new_detect_rate_continues_from_the_place_on_screen(window, qtbot):
     assert session.pipeline is second, "one restart for several quick clicks"
 
 
-def test_a_new_model_goes_on_from_the_place_on_screen(qtbot, run, tmp_path, factory, models,
-                                                     random_common_checkpoint):
+def test_a_new_model_goes_on_from_the_place_on_screen(qtbot, run, tmp_path, models, random_common_checkpoint):
     """At 1:00, with a person selected, a presenter picks the 15-class model (after a quick
-    change of mind): the same run goes on from about 1:00 with the new model, once; the person
-    stays selected, the plot keeps its earlier points for the categories both models share, the
-    counters keep counting and the category filter shows the new model's categories."""
+    change of mind): the old model plays on while the new one loads, then the same run goes on
+    from about 1:00 with the new model, once; the person stays selected, the plot keeps its
+    earlier points for the categories both models share, the counters keep counting and the
+    category filter shows the new model's categories."""
     common = replace(run.model, name="r50-common", weights=str(random_common_checkpoint), common_cate=True)
     by_name = {"r50-ava": replace(run.model, name="r50-ava"), "r50-common": common}
     run = replace(run, model=by_name["r50-ava"])
+    loading = []
+
+    def slow_loader(model, detect_rate):  # a big checkpoint read from a slow disk
+        loading.append(model.name)
+        if model.common_cate:
+            time.sleep(1.5)
+        return models.load(model, detect_rate)
+
+    factory = PipelineSessionFactory(ModelCache(slow_loader), tracker_factory=FixedTracker)
     window = MainWindow(run, factory, GuiSettings(), models=list(by_name),
                         settings_for_model=lambda r, name: replace(r, model=by_name[name]))
     window.output_dir = tmp_path
@@ -407,6 +416,11 @@ def test_a_new_model_goes_on_from_the_place_on_screen(qtbot, run, tmp_path, fact
         loads = len(models.loads)
         for name in ("r50-common", "r50-ava", "r50-common"):  # a quick change of mind: one switch
             window.choose_model(name)
+        qtbot.waitUntil(lambda: loading[-1] == "r50-common", timeout=2000)
+        playing = window.frame.index
+        qtbot.waitUntil(lambda: window.frame.index >= playing + 3, timeout=1200)
+        assert session.pipeline is first, "the old model plays on while the new one loads"
+        assert window.status.currentMessage() == "Loading the action model (r50-common) ..."
         qtbot.waitUntil(lambda: session.pipeline is not first and session.pipeline is not None, timeout=30_000)
         second = session.pipeline
         position = first.stats().position_ms
@@ -420,6 +434,7 @@ def test_a_new_model_goes_on_from_the_place_on_screen(qtbot, run, tmp_path, fact
         assert window.selection.track_id == 1, "the selected person stays selected"
         assert session.stats().frames_rendered > counted, "the counters carry on"
         assert len(window.panel.categories.labels) == 15 and session.model == "r50-common"
+        assert not window.status.currentMessage().startswith("Loading"), "ready clears the loading message"
         qtbot.waitUntil(lambda: window.selection.history.labels == second.predictor.labels, timeout=15_000)
         kept = window.selection.history.points(1)
         assert kept[0].timestamp_ms == earlier[0].timestamp_ms, "the plot keeps its earlier points"
