@@ -1,11 +1,11 @@
 """The window's `Session` on the real pipeline: one run of one source, driven from the GUI thread.
 
 Nothing here blocks the GUI thread. Reading a checkpoint takes seconds, so a supervisor thread
-loads the action model (once per window: `model_cache.ModelCache`), builds the pipeline (`build_pipeline`
-with `live=True`, so files play in real time and a slow model drops clips instead of lagging),
-starts it and watches it. Whatever goes wrong on that thread (a camera that is not there, a file
-OpenCV cannot decode, missing weights, a stage that fails mid-run) reaches the window through the
-bridge's `failed` signal, and the window stays usable.
+loads the action model (once per window: `model_cache.ModelCache`), builds the pipeline
+(`build_pipeline` with `live=True`, so files play in real time and a slow model drops clips
+instead of lagging), starts it and watches it. Whatever goes wrong on that thread (a camera that
+is not there, a file OpenCV cannot decode, missing weights, a stage that fails mid-run) reaches
+the window through the bridge's `failed` signal, and the window stays usable.
 
 Changing the detect rate or the action model restarts the pipeline: the clip schedule, the
 memory rate of the model (`MEMORY_RATE` x detect rate) and the model itself are fixed for a run.

@@ -1,9 +1,10 @@
 """Each track's latest action scores, and which of them are shown.
 
 Raw scores are kept (not captions), so a change of threshold or category filter applies to the
-very next frame, and another model's classes can take them over by name (`rescored`). A track keeps its labels until a newer result replaces them and loses them when
-it has not been seen for `forget_after_ms` (the official demo never clears them, so a person who
-left kept a label that a new person with a reused id could inherit).
+very next frame, and another model's classes can take them over by name (`rescored`). A track
+keeps its labels until a newer result replaces them and loses them when it has not been seen for
+`forget_after_ms` (the official demo never clears them, so a person who left kept a label that a
+new person with a reused id could inherit).
 """
 
 from __future__ import annotations
