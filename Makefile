@@ -27,6 +27,7 @@ benchmarks: $(STAMP)
 	YOLO_OFFLINE=1 $(PY) benchmarks/detection.py
 	YOLO_OFFLINE=1 $(PY) benchmarks/pipeline.py
 	YOLO_OFFLINE=1 $(PY) benchmarks/batch.py
+	YOLO_OFFLINE=1 $(PY) benchmarks/motion.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

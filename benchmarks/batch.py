@@ -4,9 +4,10 @@ and the HOG detector (no downloads).
 
     python benchmarks/batch.py [--videos 6] [--seconds 10] [--no-ray]
 
-Scaling is measured at a fixed budget per worker: one worker of one thread against two workers
-of one thread each (each worker has its own core), so the ratio says how well workers add up;
-one worker with both threads is shown too. Overhead per video is the run's wall time minus the
+Scaling is measured at a fixed budget per worker: one worker pinned to one core (its pipeline's
+other threads, decoding and detection, would otherwise use the second core too) against two
+workers of one thread each on the two cores, so the ratio says how well workers add up when each
+has its own core; one worker with both threads and both cores is shown too. Overhead per video is the run's wall time minus the
 time spent inside the videos (summary.csv's `seconds`, divided among the workers), per video:
 starting processes, loading the model, scheduling, and for Ray connecting and shipping tasks.
 """
@@ -48,13 +49,14 @@ def cut_clips(folder: Path, count: int, seconds: float, size=(216, 384)) -> None
     capture.release()
 
 
-def run(folder: Path, out: Path, checkpoint: Path, extra, env) -> dict:
+def run(folder: Path, out: Path, checkpoint: Path, extra, env, cores=None) -> dict:
     shutil.rmtree(out, ignore_errors=True)
     command = [sys.executable, str(ROOT / "demo.py"), "batch", str(folder), "--output-dir", str(out), "--cfg-path",
                CONFIG, "--weight-path", str(checkpoint), "--cpu", "--precision", "fp32", "--detector", "hog",
                "--no-video", *extra]
     started = time.monotonic()
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    pin = (lambda: os.sched_setaffinity(0, cores)) if cores else None  # inherited by the workers
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, preexec_fn=pin)
     wall = time.monotonic() - started
     if done.returncode != 0:
         raise SystemExit(f"batch failed ({done.returncode}):\n{done.stderr[-2000:]}")
@@ -109,21 +111,22 @@ def main() -> None:
         folder.mkdir()
         cut_clips(folder, args.videos, args.seconds)
         checkpoint = ActionModel.save_random_checkpoint(load_config(CONFIG), tmp / "r50.pth", seed=0)
-        runs = [("pool, 1 worker x 1 thread", ["--jobs", "1", "--threads-per-job", "1"], 1),
-                ("pool, 2 workers x 1 thread", ["--jobs", "2", "--threads-per-job", "1"], 2),
-                ("pool, 1 worker x 2 threads", ["--jobs", "1", "--threads-per-job", "2"], 1)]
+        first_core = min(os.sched_getaffinity(0))
+        runs = [("pool, 1 worker x 1 thread, 1 core", ["--jobs", "1", "--threads-per-job", "1"], 1, {first_core}),
+                ("pool, 2 workers x 1 thread", ["--jobs", "2", "--threads-per-job", "1"], 2, None),
+                ("pool, 1 worker x 2 threads", ["--jobs", "1", "--threads-per-job", "2"], 1, None)]
         head = None
         if not args.no_ray:
-            runs.append(("Ray, 2 tasks x 1 CPU", ["--ray-cpus-per-task", "1"], 2))
+            runs.append(("Ray, 2 tasks x 1 CPU", ["--ray-cpus-per-task", "1"], 2, None))
         results = {}
         print("| run | wall s | videos/min | s per video, inside | overhead s per video |\n|---|---:|---:|---:|---:|")
         try:
-            for name, extra, workers in runs:
+            for name, extra, workers, cores in runs:
                 if name.startswith("Ray"):  # started only now: an idle cluster still takes CPU
                     head, address = start_ray(Path(f"/tmp/rb{os.getpid()}"), env)
                     extra = ["--ray-address", address, *extra]
                 load = os.getloadavg()[0]
-                r = run(folder, tmp / "out", checkpoint, extra, env)
+                r = run(folder, tmp / "out", checkpoint, extra, env, cores)
                 results[name] = r
                 per_minute = 60.0 * r["videos"] / r["wall"]
                 overhead = (r["wall"] - r["inside"] / workers) / r["videos"]

@@ -74,7 +74,7 @@ def main() -> int:
     s = lambda v: "-" if v is None else f"{v:.1f} s"  # noqa: E731
     for name, precision, size, r in rows:
         memory = "-" if r.memory_mb is None else f"{r.memory_mb:.0f} MB"
-        growth = "" if r.memory_growth_mb is None else f" ({r.memory_growth_mb:+.0f})"
+        growth = "" if r.memory_growth_mb is None else f" ({r.memory_growth_mb:+.0f} after 2 min)"
         print(f"| {name} | {precision} | {size} | {r.display_fps:.1f} | {r.detector_fps:.1f} | {s(r.label_interval_s)} "
               f"| {s(r.latency_s)} | {s(r.first_label_s)} | {r.cpu_percent:.0f}% | {memory}{growth} | {r.dropped} |")
     return 0

@@ -97,7 +97,8 @@ def demo_settings(opts, workdir: Path):
 
 def shoot(opts) -> int:
     from alphaction_demo.gui.app import run_gui
-    from alphaction_demo.gui.pipeline_session import ModelCache, PipelineSessionFactory
+    from alphaction_demo.gui.model_cache import ModelCache
+    from alphaction_demo.gui.pipeline_session import PipelineSessionFactory
 
     out = Path(opts.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -33,13 +33,14 @@ class FakeSession:
         self.ready = True
         self.labels = LABELS
         self.category_groups = GROUPS
-        self.device, self.model = "cpu", "fake"
+        self.device, self.model = "cpu", run.model.display_name
         self.options = ViewOptions()
         self.detect_rate = 4
         self.paused = False
         self.frames_made = 0
         self.redraws = 0
         self.rate_changes: List[int] = []
+        self.model_changes: List[str] = []
         self.fail_with: Optional[BaseException] = None
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -66,6 +67,12 @@ class FakeSession:
     def set_detect_rate(self, rate: int) -> None:
         self.rate_changes.append(rate)
         self.detect_rate = rate
+
+    def set_model(self, model: ModelSettings) -> None:
+        """The same run goes on with another model, announced as the real session does."""
+        self.model_changes.append(model.display_name)
+        self.model = model.display_name
+        self.bridge.push_ready(self)
 
     def set_paused(self, paused: bool) -> None:
         self.paused = paused

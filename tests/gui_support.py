@@ -34,6 +34,16 @@ def random_checkpoint(r50_checkpoint) -> Path:
     return r50_checkpoint
 
 
+@pytest.fixture(scope="session")
+def random_common_checkpoint(tmp_path_factory) -> Path:
+    """The same R50 network with the official demo's 15 common categories, other seeded weights:
+    the second model a presenter switches to."""
+    from alphaction_demo.action import ActionModel, load_config
+
+    path = tmp_path_factory.mktemp("weights") / f"{R50_CONFIG}_common_random.pth"
+    return ActionModel.save_random_checkpoint(load_config(R50_CONFIG, common_cate=True), path, seed=1)
+
+
 def model_argv(checkpoint: Path) -> list:
     return ["--cfg-path", CONFIG, "--weight-path", str(checkpoint), "--cpu", "--precision", working_cpu_precision()]
 

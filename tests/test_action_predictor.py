@@ -234,3 +234,66 @@ def test_official_live_mode_reads_the_past_only_and_releases_what_it_will_not_re
     assert list(got) == [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 17]
     assert got[12]["present"] == [4, 8] and got[16]["present"] == [8, 12]
     assert got[17]["memory"] == [9, 10, 11, 12, 13, 14, 16, 17]  # up to 16 - 2 * 4 released, as clear_feature
+
+
+# --- live: clips from every captured frame, boxes from the detector's frames ------------------------------------
+
+def live_feed(predictor, n, detected, fps=25.0, size=(24, 32), tracker=None):
+    """Capture pushes every frame (grey level = index); the detector's boxes follow for `detected`."""
+    tracker = tracker or BoxTracker()
+    for i in range(n):
+        frame = Frame(i, i * 1000.0 / fps, np.full((*size, 3), i % 256, np.uint8))
+        predictor.push_frame(frame)
+        if detected(i):
+            predictor.attach(tracker.update(frame))
+
+
+def clip_greys(clip):
+    settings = ClipSettings()
+    return [round(float(v)) for v in clip[0, 0, :, 0, 0] * settings.std[0] + settings.mean[0]]
+
+
+def test_live_clips_take_every_captured_frame_not_only_the_detected_ones():
+    model = FakeModel()
+    predictor = make(model, live=True)
+    live_feed(predictor, 120, detected=lambda i: i % 3 == 0)  # a detector at a third of the camera's rate
+    predictor.step()
+    fast = clip_greys(model.extracted[0]["slow_clip"])
+    assert len(set(fast)) == len(fast)  # no frame repeated to fill the clip
+    assert fast == sorted(fast) and fast[1] - fast[0] == 16  # the slow pathway: every 16th captured frame
+
+
+def test_live_centre_takes_the_boxes_of_the_nearest_detected_frame():
+    model = FakeModel()
+    predictor = make(model, live=True)
+    tracker = BoxTracker()
+    live_feed(predictor, 120, detected=lambda i: i % 5 == 2, tracker=tracker)
+    [result] = predictor.step()
+    centre_index = int(round(result.timestamp_ms / 40.0))
+    nearest = min((i for i in range(120) if i % 5 == 2), key=lambda i: abs(i - centre_index))
+    expected = BoxTracker().update(Frame(nearest, nearest * 40.0, np.zeros((24, 32, 3), np.uint8)))
+    np.testing.assert_allclose(result.boxes, expected.person_boxes, atol=1e-4)
+    assert list(result.track_ids) == [1, 2]
+
+
+def test_live_centre_far_from_any_detection_has_no_persons():
+    model = FakeModel()
+    predictor = make(model, live=True)
+    live_feed(predictor, 120, detected=lambda i: i < 5)  # the detector stalled after the first frames
+    predictor.end()
+    assert predictor.step() == [] and model.extracted == []
+    assert predictor.stats.empty_clips == 1
+
+
+def test_live_buffer_stays_one_clip_long_however_long_the_model_call():
+    model = FakeModel()
+    predictor = make(model, live=True)
+    largest = 0
+    tracker = BoxTracker()
+    for i in range(25 * 60):  # a minute of frames while the action thread is inside one long call
+        frame = Frame(i, i * 40.0, np.zeros((24, 32, 3), np.uint8))
+        predictor.push_frame(frame)
+        predictor.attach(tracker.update(frame))
+        largest = max(largest, predictor.stats.buffered_frames)
+    assert largest <= 64 + 33  # one clip and the frames of the next centre being completed
+    assert len(predictor.step()) == 1

@@ -101,6 +101,26 @@ def test_low_score_boxes_keep_a_track_but_do_not_start_one():
     assert started.tolist() == ids.tolist()
 
 
+@pytest.mark.parametrize("kind", TRACKERS)
+def test_match_points_at_the_detections_and_kalman_boxes_move_per_update(kind):
+    """`benchmarks/motion.py` reads the tracker's Kalman state: its velocity is per tracker update."""
+    tracker = PersonIds(DetectorSettings(tracker=kind))
+    standing = [400, 50, 460, 210]
+    for update in range(40):  # a walker 4 px per update to the right, listed second; a person standing still
+        persons = Detections.of([standing, walker((100, 100), (4, 0), update)], [0.9, 0.8])
+        index, ids = tracker.match(persons, BLANK)
+    assert sorted(index.tolist()) == [0, 1] and len(set(ids.tolist())) == 2
+    walker_id = int(ids[index.tolist().index(1)])
+    now, kalman_ids = tracker.kalman_boxes()
+    ahead, ahead_ids = tracker.kalman_boxes(2.5)
+    assert sorted(kalman_ids.tolist()) == sorted(ids.tolist()) and ahead_ids.tolist() == kalman_ids.tolist()
+    row = kalman_ids.tolist().index(walker_id)
+    np.testing.assert_allclose(now[row], walker((100, 100), (4, 0), 39), atol=1.0)
+    np.testing.assert_allclose(ahead[row] - now[row], [10, 0, 10, 0], atol=0.5)
+    np.testing.assert_allclose(ahead[1 - row], now[1 - row], atol=0.5)
+    np.testing.assert_allclose(now[1 - row], standing, atol=1.0)
+
+
 def real_frames(name="supervision-walking.mp4", count=3, step=25):
     capture = cv2.VideoCapture(str(VIDEOS / name))
     frames = []

@@ -117,14 +117,24 @@ def changes(display, window, shot: Path, wait_s: float = 1.0) -> bool:
     return bool((first != second).any())
 
 
+WINDOW_MANAGERS = [
+    pytest.param(False, id="no window manager"),
+    pytest.param(True, id=xvfb.WINDOW_MANAGER[0], marks=pytest.mark.skipif(
+        bool(xvfb.missing_tools(window_manager=True)),
+        reason=f"needs {' and '.join(xvfb.missing_tools(window_manager=True))} (Debian: xvfb xdotool evilwm)")),
+]
+
+
 @pytest.mark.skipif(bool(xvfb.missing_tools()), reason=f"needs {' and '.join(xvfb.missing_tools())} (Debian: xvfb xdotool)")
-def test_space_and_overlay_keys_as_real_x_key_events(tmp_path, random_checkpoint):
+@pytest.mark.parametrize("managed", WINDOW_MANAGERS)
+def test_space_and_overlay_keys_as_real_x_key_events(tmp_path, random_checkpoint, managed):
     """Space typed on the X server right after start and right after clicking a person pauses the
-    video until Space again; B and T change a paused frame. No Tab, no focus trick first."""
+    video until Space again; B and T change a paused frame. No Tab, no focus trick first. With and
+    without a window manager (which reparents the window and decides who has the X focus)."""
     boxes = write_boxes(tmp_path / "boxes.csv", frames=1400)
     command = [sys.executable, str(ROOT / "demo.py"), "--gui", "--video-path", str(LONG_VIDEO.resolve()),
                *model_argv(random_checkpoint), "--boxes", str(boxes)]
-    with xvfb.virtual_display() as display:
+    with xvfb.x_server(with_window_manager=managed) as display:
         env = xvfb.x_env(display, XDG_CONFIG_HOME=str(tmp_path / "config"), YOLO_OFFLINE="1")
         process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    text=True)
@@ -137,6 +147,8 @@ def test_space_and_overlay_keys_as_real_x_key_events(tmp_path, random_checkpoint
                     break
                 subprocess.run(["sleep", "0.5"])
             assert changes(display, window, shot), "the video does not play"
+            if managed:  # the window manager framed the window and gave it the focus by itself
+                assert xvfb.active_window(display) == window
 
             xvfb.key(display, window, "space")  # right after start
             subprocess.run(["sleep", "0.5"])  # a frame already on its way may still land

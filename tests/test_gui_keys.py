@@ -2,7 +2,10 @@
 has the keyboard focus (`QTest.keyClick(QApplication.focusWidget(), ...)`, the way Qt delivers a
 real key), after start-up, after clicking a person and after clicking the spin box's arrows; a
 paused frame that follows the toggles; the detect rate's clicks settling into one change; and the
-presentation details (Esc closes dialogs, play/pause icon, toggle looks, folders, sizes)."""
+presentation details (Esc closes dialogs, play/pause icon, toggle looks, folders, sizes).
+
+`make test` runs it offscreen; tests/test_gui_keys_x11.py runs this same file on a real X server
+(xcb), with and without a window manager, where the clicks are real X events (`gui_input`)."""
 
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ from alphaction_demo.gui.session import FILE, WEBCAM, SourceSpec  # noqa: E402
 from alphaction_demo.gui.settings import GuiSettings  # noqa: E402
 from alphaction_demo.settings import ModelSettings, OutputSettings, RunSettings  # noqa: E402
 from gui_fakes import FakeSession, fake_window  # noqa: E402
+from gui_input import click, open_list, real_x_input  # noqa: E402
 
 pytestmark = pytest.mark.gui
 
@@ -59,21 +63,27 @@ def press(key, text_modifiers=Qt.NoModifier):
     return widget
 
 
-def click_spin_arrow(spin, up=True):
+def click_spin_arrow(qtbot, spin, up=True):
     option = QStyleOptionSpinBox()
     spin.initStyleOption(option) if hasattr(spin, "initStyleOption") else option.initFrom(spin)
     sub = QStyle.SC_SpinBoxUp if up else QStyle.SC_SpinBoxDown
     rect = spin.style().subControlRect(QStyle.CC_SpinBox, option, sub, spin)
-    QTest.mouseClick(spin, Qt.LeftButton, Qt.NoModifier, rect.center())
+    click(qtbot, spin, rect.center())
 
 
-def click_person(window, track_box=(20, 40, 100, 220)):
+def click_person(qtbot, window, track_box=(20, 40, 100, 220)):
     """A left click on the middle of a person's box (fake frames: track 1 at these pixels)."""
     rect = window.view.image_rect()
     scale = rect.width() / window.view.image.width()
     x = rect.x() + (track_box[0] + track_box[2]) / 2 * scale
     y = rect.y() + (track_box[1] + track_box[3]) / 2 * scale
-    QTest.mouseClick(window.view, Qt.LeftButton, Qt.NoModifier, QPoint(int(x), int(y)))
+    click(qtbot, window.view, QPoint(int(x), int(y)))
+
+
+def test_the_platform_is_the_one_asked_for(window):
+    """Offscreen for `make test`, xcb when test_gui_keys_x11.py runs this file on an X server."""
+    assert QApplication.platformName() == os.environ["QT_QPA_PLATFORM"]
+    assert real_x_input() == (QApplication.platformName() == "xcb"), "on X the clicks are the X server's"
 
 
 def test_the_video_has_the_focus_at_start_up(window, qtbot):
@@ -85,15 +95,15 @@ def test_the_video_has_the_focus_at_start_up(window, qtbot):
 def test_readme_keys_act_whatever_has_focus(window, qtbot, before):
     session = start(window, qtbot)
     if before == "click on a person":
-        click_person(window)
+        click_person(qtbot, window)
         assert window.selection.track_id == 1
     elif before == "click on the spin box arrows":
-        click_spin_arrow(window.panel.detect_rate)
+        click_spin_arrow(qtbot, window.panel.detect_rate)
         assert window.panel.detect_rate.value() == 5
     elif before == "click on a category":
         tree = window.panel.categories.tree
         item = tree.topLevelItem(0).child(0)
-        QTest.mouseClick(tree.viewport(), Qt.LeftButton, Qt.NoModifier, tree.visualItemRect(item).center())
+        click(qtbot, tree.viewport(), tree.visualItemRect(item).center())
     elif before == "enter in the spin box":
         window.panel.detect_rate.setFocus()
         press(Qt.Key_3)
@@ -122,7 +132,7 @@ def test_readme_keys_act_whatever_has_focus(window, qtbot, before):
 
 def test_question_mark_and_f_from_the_spin_box(window, qtbot):
     start(window, qtbot)
-    click_spin_arrow(window.panel.detect_rate)
+    click_spin_arrow(qtbot, window.panel.detect_rate)
     press(Qt.Key_Question, Qt.ShiftModifier)
     dialogs = [w for w in QApplication.topLevelWidgets() if w.objectName() == "helpDialog" and w.isVisible()]
     assert dialogs
@@ -140,7 +150,7 @@ def test_left_and_right_seek_a_file_from_the_spin_box(window, qtbot, tmp_path):
     video = tmp_path / "a.mp4"
     video.write_bytes(b"x")
     first = start(window, qtbot, FILE, str(video))
-    click_spin_arrow(window.panel.detect_rate)
+    click_spin_arrow(qtbot, window.panel.detect_rate)
     press(Qt.Key_Right)
     qtbot.waitUntil(lambda: window.session is not first and window.session is not None, timeout=2000)
     assert window.session.source.start_ms >= 10_000
@@ -178,7 +188,7 @@ def test_quick_clicks_on_the_detect_rate_make_one_change(window, qtbot):
     session = start(window, qtbot)
     before = list(session.rate_changes)
     for _ in range(3):
-        click_spin_arrow(window.panel.detect_rate)
+        click_spin_arrow(qtbot, window.panel.detect_rate)
         qtbot.wait(50)
     assert window.panel.detect_rate.value() == 7
     qtbot.waitUntil(lambda: session.detect_rate == 7, timeout=2000)
@@ -208,7 +218,7 @@ def test_a_paused_frame_follows_the_toggles(window, qtbot):
     assert (image_of(window) != boxes_off).any()
     window.panel.categories.none_button.click()  # a category change redraws too
     assert session.redraws >= 3
-    click_person(window)  # so does a selection: the person's outline on the frozen frame
+    click_person(qtbot, window)  # so does a selection: the person's outline on the frozen frame
     assert window.selection.track_id == 1 and window.view._highlight is not None
     assert session.paused and QApplication.focusWidget() is window.view
 
@@ -275,21 +285,42 @@ def test_at_the_minimum_size_the_video_stays_readable(window, qtbot):
     assert window.view.width() >= 560 and window.view.height() >= 315
 
 
-def test_a_new_model_continues_from_the_moment_on_screen(qtbot, tmp_path):
-    run = RunSettings(source=None, model=ModelSettings(config="c", weights="w", name="a", device="cpu"),
-                      outputs=OutputSettings(gui=True))
+def choose_in_combo(qtbot, combo, name):
+    """Pick `name` in the combo box's list with the mouse, as a presenter does."""
+    open_list(qtbot, combo)
+    view = combo.view()
+    index = view.model().index(combo.findData(name), 0)
+    click(qtbot, view.viewport(), view.visualRect(index).center())
+
+
+def test_a_new_model_goes_on_with_the_same_run(qtbot, tmp_path):
+    """Two quick choices in the model box make one change, and the run goes on: same session (so
+    the same counters and the same place), the same person selected, the plot's earlier points."""
     from dataclasses import replace
 
-    win = MainWindow(run, FakeSession, GuiSettings(), models=["a", "b"],
+    run = RunSettings(source=None, model=ModelSettings(config="c", weights="w", name="a", device="cpu"),
+                      outputs=OutputSettings(gui=True))
+    win = MainWindow(run, FakeSession, GuiSettings(), models=["a", "b", "c"],
                      settings_for_model=lambda r, name: replace(r, model=replace(r.model, name=name)))
     qtbot.addWidget(win)
     win.show()
     video = tmp_path / "a.mp4"
     video.write_bytes(b"x")
-    first = start(win, qtbot, FILE, str(video))
-    qtbot.waitUntil(lambda: win.frame.timestamp_ms > 300, timeout=3000)
-    shown = win.frame.timestamp_ms
-    win.choose_model("b")
-    assert win.session is not first
-    assert shown <= win.session.source.start_ms <= shown + 200
+    session = start(win, qtbot, FILE, str(video))
+    bridge = win.bridge
+    click_person(qtbot, win)
+    qtbot.waitUntil(lambda: len(win.selection.history.points(1)) >= 3, timeout=3000)
+    earlier = win.selection.history.points(1)
+    choose_in_combo(qtbot, win.panel.model, "b")
+    choose_in_combo(qtbot, win.panel.model, "c")
+    assert win.panel.model.currentData() == "c" and win.run.model.name == "c"
+    qtbot.waitUntil(lambda: bool(session.model_changes), timeout=2000)
+    qtbot.wait(300)
+    assert session.model_changes == ["c"], "one change for two quick choices"
+    assert win.session is session and win.bridge is bridge, "the same run: counters and place carry on"
+    assert win.selection.track_id == 1
+    qtbot.waitUntil(lambda: len(win.selection.history.points(1)) > len(earlier), timeout=2000)
+    assert win.selection.history.points(1)[0].timestamp_ms == earlier[0].timestamp_ms, "the plot kept its history"
+    assert win.panel.plot.shown_classes and win.view._highlight is not None
+    qtbot.waitUntil(lambda: win.status.text("model").endswith("c"), timeout=2000)
     win.close()

@@ -22,13 +22,14 @@ from PyQt5.QtWidgets import QMessageBox  # noqa: E402
 
 from alphaction_demo.errors import WeightsError  # noqa: E402
 from alphaction_demo.gui.main_window import MainWindow  # noqa: E402
-from alphaction_demo.gui.pipeline_session import ModelCache, PipelineSessionFactory  # noqa: E402
+from alphaction_demo.gui.model_cache import ModelCache  # noqa: E402
+from alphaction_demo.gui.pipeline_session import PipelineSessionFactory  # noqa: E402
 from alphaction_demo.gui.session import source_for_path  # noqa: E402
 from alphaction_demo.gui.settings import GuiSettings  # noqa: E402
 from alphaction_demo.media.rendering import BOX_COLOR  # noqa: E402
 from alphaction_demo.settings import ModelSettings  # noqa: E402
 from gui_support import (LONG_VIDEO, SHORT_VIDEO, FixedTracker, load_model,  # noqa: E402,F401
-                         random_checkpoint, source_frame, window_settings)
+                         random_checkpoint, random_common_checkpoint, source_frame, window_settings)
 
 pytestmark = [pytest.mark.gui, pytest.mark.timeout(120)]
 
@@ -69,11 +70,19 @@ def factory(models):
     return PipelineSessionFactory(models, tracker_factory=FixedTracker)
 
 
+def close(window) -> None:
+    """Close as a user does, then wait for a run still inside a model call, as the command line
+    does before exiting (a process that exits during a PyTorch call aborts)."""
+    window.close()
+    for session in window.unjoined:
+        assert session.join(30.0), "a run did not end within 30 s of closing"
+
+
 @pytest.fixture
 def window(qtbot, run, tmp_path, factory):
     win = make_window(qtbot, run, tmp_path, factory)
     yield win
-    win.close()
+    close(win)
 
 
 def open_video(window, qtbot, path=LONG_VIDEO, timeout=20_000):
@@ -289,6 +298,14 @@ def test_missing_weights_and_slow_loading(qtbot, run, tmp_path):
     qtbot.waitUntil(lambda: window.session is not None and window.session.ready, timeout=5000)
     assert len(calls) == 1  # loaded once per window
 
+    session = window.session  # a model whose file went away since the window offered it, mid-run:
+    session.set_model(replace(window.run.model, name="gone", weights=str(tmp_path / "gone.pth")))
+    qtbot.waitUntil(lambda: bool(visible_errors(window)), timeout=10_000)
+    assert "gone.pth" in visible_errors(window)[0].text() and window.session is None
+    assert session.join(5.0), "the run that was playing stopped with it"
+    for box in visible_errors(window):
+        box.close()
+
     window.run = replace(window.run, model=replace(window.run.model, weights=str(tmp_path / "missing.pth")))
     window.open_source(source_for_path(str(LONG_VIDEO)))
     qtbot.waitUntil(lambda: bool(visible_errors(window)), timeout=10_000)
@@ -328,7 +345,7 @@ def test_model_cache_loads_each_model_once_and_keeps_the_two_latest():
 
 
 def test_label_groups_follow_the_model_and_leave_out_display_exclusions():
-    from alphaction_demo.gui.pipeline_session import label_groups
+    from alphaction_demo.gui.model_cache import label_groups
 
     names, groups = label_groups(_loaded(excluded={"c3"}))
     assert names == ("c0", "c1", "c2", "c4")
@@ -360,6 +377,73 @@ def test_a_new_detect_rate_continues_from_the_place_on_screen(window, qtbot):
     assert session.stats().frames_rendered > counted  # counters add up across the restart
     qtbot.wait(800)
     assert session.pipeline is second, "one restart for several quick clicks"
+
+
+def test_a_new_model_goes_on_from_the_place_on_screen(qtbot, run, tmp_path, models, random_common_checkpoint):
+    """At 1:00, with a person selected, a presenter picks the 15-class model (after a quick
+    change of mind): the old model plays on while the new one loads, then the same run goes on
+    from about 1:00 with the new model, once; the person stays selected, the plot keeps its
+    earlier points for the categories both models share, the counters keep counting and the
+    category filter shows the new model's categories."""
+    common = replace(run.model, name="r50-common", weights=str(random_common_checkpoint), common_cate=True)
+    by_name = {"r50-ava": replace(run.model, name="r50-ava"), "r50-common": common}
+    run = replace(run, model=by_name["r50-ava"])
+    loading = []
+
+    def slow_loader(model, detect_rate):  # a big checkpoint read from a slow disk
+        loading.append(model.name)
+        if model.common_cate:
+            time.sleep(1.5)
+        return models.load(model, detect_rate)
+
+    factory = PipelineSessionFactory(ModelCache(slow_loader), tracker_factory=FixedTracker)
+    window = MainWindow(run, factory, GuiSettings(), models=list(by_name),
+                        settings_for_model=lambda r, name: replace(r, model=by_name[name]))
+    window.output_dir = tmp_path
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        window.open_source(replace(source_for_path(str(LONG_VIDEO)), start_ms=58_000))
+        qtbot.waitUntil(lambda: window.frame is not None and len(window.frame.track_ids) == 2, timeout=20_000)
+        session = window.session
+        first = session.pipeline
+        window.selection.select_at(*window.frame.boxes[0][:2] + 5)  # a click on person 1
+        assert window.selection.track_id == 1
+        qtbot.waitUntil(lambda: len(window.selection.history.points(1)) >= 1, timeout=15_000)
+        qtbot.waitUntil(lambda: window.frame.timestamp_ms >= 60_000, timeout=10_000)
+        earlier = window.selection.history.points(1)
+        counted = first.stats().frames_rendered
+        loads = len(models.loads)
+        for name in ("r50-common", "r50-ava", "r50-common"):  # a quick change of mind: one switch
+            window.choose_model(name)
+        qtbot.waitUntil(lambda: loading[-1] == "r50-common", timeout=2000)
+        playing = window.frame.index
+        qtbot.waitUntil(lambda: window.frame.index >= playing + 3, timeout=1200)
+        assert session.pipeline is first, "the old model plays on while the new one loads"
+        assert window.status.currentMessage() == "Loading the action model (r50-common) ..."
+        qtbot.waitUntil(lambda: session.pipeline is not first and session.pipeline is not None, timeout=30_000)
+        second = session.pipeline
+        position = first.stats().position_ms
+        assert position >= 60_000 and second.predictor.labels == second.labels.label_set.names
+        assert len(second.predictor.labels) == 15 and models.loads[loads:] == [common.key]
+        shown = []
+        window.bridge.frame_ready.connect(lambda frame: shown.append(frame.timestamp_ms))
+        qtbot.waitUntil(lambda: len(shown) >= 4, timeout=5000)
+        assert position - 200 <= min(shown) and max(shown) <= position + 3_000, f"went from {position} to {shown}"
+        assert window.session is session and first.tracker.resets == 1  # the same run, the same ids
+        assert window.selection.track_id == 1, "the selected person stays selected"
+        assert session.stats().frames_rendered > counted, "the counters carry on"
+        assert len(window.panel.categories.labels) == 15 and session.model == "r50-common"
+        assert not window.status.currentMessage().startswith("Loading"), "ready clears the loading message"
+        qtbot.waitUntil(lambda: window.selection.history.labels == second.predictor.labels, timeout=15_000)
+        kept = window.selection.history.points(1)
+        assert kept[0].timestamp_ms == earlier[0].timestamp_ms, "the plot keeps its earlier points"
+        assert np.isfinite(kept[0].scores).all()  # the 15 categories are all among the 80: all kept
+        assert window.panel.plot.shown_classes
+        qtbot.wait(800)
+        assert session.pipeline is second, "one switch for several quick choices"
+    finally:
+        close(window)
 
 
 def test_a_paused_frame_redraws_with_the_toggles(window, qtbot):

@@ -165,6 +165,27 @@ def test_score_history_keeps_one_minute_per_track():
     assert len(history.points(1)) == 1
 
 
+def test_score_history_keeps_the_shared_categories_across_a_model_change(qtbot):
+    """The earlier points stay for the categories both models have; the new model's own categories
+    start at the change; the old model's own ones leave the plot."""
+    history = ScoreHistory()
+    for t in range(0, 2000, 250):
+        history.add(t, [1], np.array([[0.1, 0.9, 0.5]], np.float32), ("sit", "stand", "swim"))
+    history.add(2000, [1], np.array([[0.2, 0.3, 0.4, 0.8]], np.float32), ("stand", "sit", "walk", "talk"))
+    points = history.points(1)
+    assert len(points) == 9 and history.labels == ("stand", "sit", "walk", "talk")
+    assert np.allclose(points[0].scores[:2], [0.9, 0.1]) and np.isnan(points[0].scores[2:]).all()
+    assert top_classes(points, 4) == [0, 3, 2, 1]  # stand 0.9 (before), talk, walk, sit
+    assert top_classes(points[:-1], 4) == [0, 1]  # no score yet: not plotted
+    plot = ScorePlot(top_k=3)
+    qtbot.addWidget(plot)
+    plot.resize(300, 200)
+    plot.set_data("Track 1", points, history.labels)
+    assert plot.shown_classes == ["stand", "talk", "walk"]
+    image = plot.grab().toImage()
+    assert len({image.pixel(x, y) for x in range(0, 300, 3) for y in range(0, 200, 3)}) > 5
+
+
 def test_score_plot_paints(qtbot):
     plot = ScorePlot(top_k=2)
     qtbot.addWidget(plot)

@@ -1,6 +1,8 @@
-"""Streams over HTTP on 127.0.0.1, as a user meets them: a video file served by a web server plays
-in real time and ends cleanly (exit 0, the whole recording, the results); an MJPEG camera stream
-that breaks off ends with one line and keeps the recording; --start and --duration count stream time."""
+"""Streams on 127.0.0.1, as a user meets them: a video file served by a web server plays in real
+time and ends cleanly (exit 0, the whole recording, the results); an MJPEG camera stream that
+breaks off ends with one line and keeps the recording; --start and --duration count stream time;
+an RTSP camera (GStreamer's RTSP server) is cut by --duration with exit 0, and when its server is
+killed the run ends within seconds with one line and the recording kept."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ import http.server
 import io
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -180,3 +184,73 @@ def test_a_webcam_trims_by_the_clock_and_an_unplugged_one_says_so(monkeypatch):
     source = open_source(SourceSpec(WEBCAM, "0"))
     with pytest.raises(SourceError, match="webcam 0 broke off after 5 frames .*plugged in"):
         list(iter(source.read, None))
+
+
+# --- RTSP: a real RTSP server (GStreamer's, run by the system Python that has PyGObject) ------------------------
+
+SYSTEM_PYTHON = shutil.which("python3", path="/usr/bin:/bin")
+
+
+def rtsp_server_missing() -> str:
+    if SYSTEM_PYTHON is None:
+        return "no system python3"
+    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import gi; gi.require_version('GstRtspServer', '1.0'); "
+                            "from gi.repository import GstRtspServer"], capture_output=True)
+    return "" if probe.returncode == 0 else "needs Debian python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good"
+
+
+@contextlib.contextmanager
+def rtsp_camera():
+    """rtsp://127.0.0.1:PORT/camera, and the server's process (to kill it as a failing camera would)."""
+    server = subprocess.Popen([SYSTEM_PYTHON, str(ROOT / "tests" / "rtsp_server.py")], stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = server.stdout.readline()
+        assert line.startswith("PORT "), f"the RTSP server did not start: {line!r}"
+        yield f"rtsp://127.0.0.1:{int(line.split()[1])}/camera", server
+    finally:
+        server.kill()
+        server.wait()
+
+
+needs_rtsp_server = pytest.mark.skipif(bool(rtsp_server_missing()), reason=rtsp_server_missing() or "-")
+
+
+@needs_rtsp_server
+def test_an_rtsp_camera_cut_by_duration_ends_cleanly_with_its_recording(tmp_path, r50_checkpoint):
+    out, results = tmp_path / "out.mp4", tmp_path / "results.jsonl"
+    with rtsp_camera() as (url, _):
+        run = demo("--video-path", url, "--duration", "3000", "--boxes", boxes_csv(tmp_path / "boxes.csv", 200),
+                   "--output-path", out, "--results", results, *model_args(r50_checkpoint))
+    assert run.returncode == 0, run.stderr
+    assert "Traceback" not in run.stderr
+    assert 65 <= frame_count(out) <= 80  # three seconds of a 25 fps camera, every frame recorded
+    assert results.exists()
+
+
+@needs_rtsp_server
+def test_an_rtsp_server_that_dies_ends_the_run_in_one_line_and_keeps_the_recording(tmp_path, r50_checkpoint):
+    out = tmp_path / "out.mp4"
+    env = dict(os.environ, YOLO_OFFLINE="1")
+    env.pop("DISPLAY", None)
+    with rtsp_camera() as (url, server):
+        run = subprocess.Popen([sys.executable, str(ROOT / "demo.py"), "--video-path", url, "--boxes",
+                                boxes_csv(tmp_path / "boxes.csv", 2000), "--output-path", out,
+                                *model_args(r50_checkpoint)], stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            partial = tmp_path / "out.part.mp4"
+            deadline = time.monotonic() + 120
+            while not (partial.exists() and partial.stat().st_size > 50_000):  # frames are being recorded
+                assert run.poll() is None and time.monotonic() < deadline, "the run did not start recording"
+                time.sleep(0.2)
+            server.send_signal(signal.SIGKILL)
+            killed = time.monotonic()
+            _, stderr = run.communicate(timeout=60)
+        finally:
+            run.kill()
+    assert time.monotonic() - killed < 15  # noticed, not hung
+    assert run.returncode == 1, stderr
+    last = stderr.strip().splitlines()[-1]
+    assert "broke off after" in last and "check the server" in last and f"kept video {out}" in last
+    assert "Traceback" not in stderr
+    assert frame_count(out) >= 10 and not (tmp_path / "out.part.mp4").exists()

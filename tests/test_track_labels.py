@@ -49,3 +49,17 @@ def test_threshold_changes_apply_to_stored_scores():
     labels = TrackLabels(SET)
     labels.update(result(0, [7], value=0.6))
     assert labels.shown(7, LabelPolicy(0.5)) and not labels.shown(7, LabelPolicy(0.7))
+
+
+def test_labels_go_on_under_another_model_by_category_name():
+    """A model chosen mid-run: each person keeps the labels of the categories both models have
+    until the new model's first result; a category the old model lacked is not shown meanwhile."""
+    labels = TrackLabels(SET, forget_after_ms=2000)
+    labels.update(result(1000, [1], value=0.9))  # stand 0.9, the rest 0.1
+    other = LabelSet(("sit", "stand", "dance", "talk"), ("pose", "pose", "pose", "person"))
+    carried = labels.for_label_set(other)
+    assert labels.for_label_set(SET) is labels  # the same classes: the same labels (a new detect rate)
+    assert [s.text for s in carried.shown(1, LabelPolicy(0.5))] == ["stand"]
+    assert np.allclose(carried.scores(1), [0.1, 0.9, 0.0, 0.1])
+    carried.seen([], 3500)  # it still forgets a person gone for too long
+    assert carried.scores(1) is None and labels.scores(1) is not None

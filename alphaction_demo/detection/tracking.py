@@ -11,8 +11,9 @@ Ids are per tracker instance and restart with `reset()`, so they never collide w
 
 from __future__ import annotations
 
+import copy
 from types import SimpleNamespace
-from typing import Protocol
+from typing import Protocol, Tuple
 
 import numpy as np
 
@@ -68,14 +69,35 @@ class PersonIds:
     def reset(self) -> None:
         self._tracker = new_ultralytics_tracker(self.settings)
 
-    def assign(self, persons: Detections, image: np.ndarray):
-        """(boxes, scores, ids) of the tracked persons among `persons`."""
+    def match(self, persons: Detections, image: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """(index into `persons`, track id) of each tracked person: one tracker update."""
         tracks = self._tracker.update(persons, image)
         if len(tracks) == 0:
-            return np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64)
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
         tracks = np.asarray(tracks, np.float32).reshape(len(tracks), -1)
-        index = tracks[:, -1].astype(np.int64)
-        return persons.xyxy[index].copy(), persons.conf[index].copy(), tracks[:, 4].astype(np.int64)
+        return tracks[:, -1].astype(np.int64), tracks[:, 4].astype(np.int64)
+
+    def assign(self, persons: Detections, image: np.ndarray):
+        """(boxes, scores, ids) of the tracked persons among `persons`."""
+        index, ids = self.match(persons, image)
+        return persons.xyxy[index].copy(), persons.conf[index].copy(), ids
+
+    def kalman_boxes(self, updates_ahead: float = 0.0) -> Tuple[np.ndarray, np.ndarray]:
+        """(boxes N x 4 float32 xyxy, ids N) of the latest update's tracks as the tracker's Kalman filter
+        sees them, moved `updates_ahead` tracker updates along its velocity.
+
+        The filter's velocity is per update, not per unit of time (ultralytics steps it once per
+        `update`), which is why live boxes move with `detection.motion` instead; this is here so that
+        `benchmarks/motion.py` can compare the two on the same tracker.
+        """
+        tracks = [t for t in self._tracker.tracked_stracks if t.is_activated]
+        boxes = np.zeros((len(tracks), 4), np.float32)
+        for row, track in enumerate(tracks):
+            ahead = copy.copy(track)  # the track's own class knows its state's layout (xyah or xywh)
+            ahead.mean = track.mean.copy()
+            ahead.mean[:4] += updates_ahead * track.mean[4:8]
+            boxes[row] = ahead.xyxy
+        return boxes, np.asarray([t.track_id for t in tracks], np.int64)
 
 
 class DetectAndTrack:

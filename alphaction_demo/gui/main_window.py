@@ -3,7 +3,10 @@
 Everything here runs on the GUI thread. A run (a `Session`) is created by a factory the caller
 passes in, so the window neither knows how the pipeline is wired nor blocks on model loading:
 `Session.start()` returns at once and frames arrive through the bridge. Switching the source or
-the model stops the run (stop + join with a timeout, never terminate) and starts a new one.
+a file's place (restart, seek) stops the run (stop + join with a timeout, never terminate) and
+starts a new one. A new detect rate or model is the same run going on from the moment on screen:
+the selected person, the score plot's history and the counters carry on (the session restarts its
+pipeline underneath), and quick successive choices settle into one change.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ log = logging.getLogger(__name__)
 SessionFactory = Callable[[RunSettings, SourceSpec, PipelineBridge], Session]
 JOIN_TIMEOUT_S = 1.2  # with the window closing, the whole quit stays within 2 s
 SEEK_STEP_MS = 10_000
-RATE_SETTLE_MS = 400  # quick clicks on the detect rate's arrows make one change, after the last one
+SETTLE_MS = 400  # quick clicks on the detect rate's arrows or the model box make one change, after the last one
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mkv *.mov *.webm *.m4v *.mpg *.mpeg *.gif);;All files (*)"
 
 
@@ -81,10 +84,10 @@ class MainWindow(QMainWindow):
         self.toolbar, self.source_label = add_toolbar(self, self.actions)
         self._apply_settings(models)
         self.keys = WindowKeys(self, self.actions.all(), self.view)
-        self._rate_timer = QTimer(self)
-        self._rate_timer.setSingleShot(True)
-        self._rate_timer.setInterval(RATE_SETTLE_MS)
-        self._rate_timer.timeout.connect(self._apply_detect_rate)
+        self._settle_timer = QTimer(self)
+        self._settle_timer.setSingleShot(True)
+        self._settle_timer.setInterval(SETTLE_MS)
+        self._settle_timer.timeout.connect(self._apply_run_changes)
         self._connect()
         self.stats_timer = QTimer(self)
         self.stats_timer.setInterval(500)
@@ -157,7 +160,7 @@ class MainWindow(QMainWindow):
         if spec.kind == FILE:  # the Open dialog starts next to the video shown, however it was opened
             self.settings = replace(self.settings, last_folder=str(Path(spec.value).resolve().parent))
         self._options_changed()
-        self._rate_timer.stop()
+        self._settle_timer.stop()  # the new run has the latest rate and model already
         session.set_detect_rate(self.panel.detect_rate.value())
         session.start()
         if not session.ready:
@@ -216,8 +219,11 @@ class MainWindow(QMainWindow):
             return
         self.run = run
         self.settings = replace(self.settings, model=name)
+        if self.session is not None:  # the run goes on with the new model: see _apply_run_changes
+            self._settle_timer.start()
+            return
         spec = self._current_source()
-        if spec is not None:  # the new model continues where the old one was
+        if spec is not None:  # the run had ended: the new model starts where the old one was
             self.open_source(resumed_at(spec, self.frame.timestamp_ms if self.frame is not None else None))
 
     def _current_source(self) -> Optional[SourceSpec]:
@@ -356,11 +362,17 @@ class MainWindow(QMainWindow):
 
     def _detect_rate_changed(self, rate: int) -> None:
         self.settings = replace(self.settings, detect_rate=rate)
-        self._rate_timer.start()  # restarted by every click: one change after the last
+        self._settle_timer.start()  # restarted by every click: one change after the last
 
-    def _apply_detect_rate(self) -> None:
-        if self.session is not None:
-            self.session.set_detect_rate(self.settings.detect_rate)
+    def _apply_run_changes(self) -> None:
+        """The detect rate and the model as last chosen: the session restarts its pipeline once for
+        both, where the video is, keeping the run (selection, plot history, counters)."""
+        if self.session is None:
+            return
+        self.session.set_detect_rate(self.settings.detect_rate)
+        self.session.set_model(self.run.model)
+        if self.run.model.display_name != self.session.model:  # cleared by `ready` with the new model
+            self.status.showMessage(f"Loading the action model ({self.run.model.display_name}) ...")
 
     def _update_stats(self) -> None:
         now = time.monotonic()
@@ -400,7 +412,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802
         self.stats_timer.stop()
-        self._rate_timer.stop()
+        self._settle_timer.stop()
         self.keys.close()
         self.stop_session()
         for box in self.findChildren(QMessageBox, "errorDialog"):

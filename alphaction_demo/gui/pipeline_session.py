@@ -1,33 +1,34 @@
 """The window's `Session` on the real pipeline: one run of one source, driven from the GUI thread.
 
 Nothing here blocks the GUI thread. Reading a checkpoint takes seconds, so a supervisor thread
-loads the action model (once per window: `ModelCache`), builds the pipeline (`build_pipeline`
-with `live=True`, so files play in real time and a slow model drops clips instead of lagging),
-starts it and watches it. Whatever goes wrong on that thread (a camera that is not there, a file
-OpenCV cannot decode, missing weights, a stage that fails mid-run) reaches the window through the
-bridge's `failed` signal, and the window stays usable.
+loads the action model (once per window: `model_cache.ModelCache`), builds the pipeline
+(`build_pipeline` with `live=True`, so files play in real time and a slow model drops clips
+instead of lagging), starts it and watches it. Whatever goes wrong on that thread (a camera that
+is not there, a file OpenCV cannot decode, missing weights, a stage that fails mid-run) reaches
+the window through the bridge's `failed` signal, and the window stays usable.
 
-Changing the detect rate restarts the pipeline with the new rate: the clip schedule and the
-memory rate of the model (`MEMORY_RATE` x detect rate) are fixed for a run. The presenter must
-not notice more than a short wait: a file continues from the frame on screen (never from 0:00),
-the tracker carries on (same ids), the labels of each track stay until new ones come, and the
-counters (dropped frames, predictions, latency) add up across the restart. The loaded model is
-reused. A recording in progress continues into a new part file (`name-2.mp4`, ...).
+Changing the detect rate or the action model restarts the pipeline: the clip schedule, the
+memory rate of the model (`MEMORY_RATE` x detect rate) and the model itself are fixed for a run.
+The presenter must not notice more than a short wait: a file continues from the frame on screen
+(never from 0:00), the tracker carries on (same ids, so the selected person stays selected), the
+labels of each track stay until new ones come (by category name across models), and the counters
+(dropped frames, predictions, latency) add up across the restart. A loaded model is reused; a new
+one is loaded while the old one keeps playing, and changes that come while a model loads make one
+restart with the latest choice. A recording in progress continues into a new part file
+(`name-2.mp4`, ...).
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import fields, replace
 from pathlib import Path
-from typing import Callable, Dict, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Mapping, Optional, Sequence, Tuple
 
-from alphaction_demo.action.categories import GROUPS
 from alphaction_demo.errors import DemoError, InputNotFoundError, OutputError
+from alphaction_demo.gui.model_cache import ModelCache, label_groups
 from alphaction_demo.gui.session import resumed_at
 from alphaction_demo.media.rendering import draw_overlay
 from alphaction_demo.pipeline.build import LoadedModel
@@ -41,62 +42,6 @@ JOIN_TIMEOUT_S = 2.0
 
 class StageFailed(RuntimeError):
     """A pipeline stage stopped the run; the original exception is the cause."""
-
-
-class ModelCache:
-    """The action models one window has loaded, by `ModelSettings.key`: switching sources or changing the
-    detect rate must not read a 300 MB checkpoint again. Keeps the `capacity` most recently used
-    (switching back and forth between two models stays instant, RAM stays bounded). Safe to use
-    from any thread."""
-
-    def __init__(self, loader: Optional[Callable[[ModelSettings, float], LoadedModel]] = None,
-                 capacity: int = 2) -> None:
-        if loader is None:
-            from alphaction_demo.pipeline.build import load_action_model as loader
-        self._loader = loader
-        self._capacity = max(1, capacity)
-        self._models: "OrderedDict[Tuple, Tuple[LoadedModel, int]]" = OrderedDict()  # key -> (model, its rate)
-        self._lock = threading.Lock()
-
-    def cached(self, model: ModelSettings) -> Optional[LoadedModel]:
-        with self._lock:
-            entry = self._models.get(model.key)
-        return None if entry is None else entry[0]
-
-    def load(self, model: ModelSettings, detect_rate: int) -> LoadedModel:
-        """The model at `detect_rate`, loading it the first time (slow: call off the GUI thread)."""
-        key = model.key
-        with self._lock:  # one load at a time: two windows' worth of weights would not fit anyway
-            entry = self._models.get(key)
-            if entry is None:
-                while len(self._models) >= self._capacity:
-                    self._models.popitem(last=False)  # before loading: never two old models plus a new one
-                entry = (self._loader(model, detect_rate), int(detect_rate))
-                self._models[key] = entry
-            self._models.move_to_end(key)
-        loaded, loaded_rate = entry
-        return with_detect_rate(loaded, loaded_rate, detect_rate)
-
-
-def with_detect_rate(loaded: LoadedModel, loaded_rate: int, rate: int) -> LoadedModel:
-    """`loaded` with the model's memory rate for `rate`; the network (and its weights) is shared."""
-    if rate == loaded_rate:
-        return loaded
-    model = copy.copy(loaded.model)
-    model.memory_rate = loaded.model.memory_rate // max(loaded_rate, 1) * rate
-    return replace(loaded, model=model)
-
-
-def label_groups(loaded: LoadedModel) -> Tuple[Tuple[str, ...], Dict[str, Sequence[str]]]:
-    """The classes the filter offers, in model order, by group (the display exclusions of the
-    80-class model are never drawn, so they are not offered either)."""
-    label_set = loaded.label_set
-    names = tuple(n for n in label_set.names if n not in loaded.excluded)
-    groups: Dict[str, list] = {g: [] for g in GROUPS}
-    for name, group in zip(label_set.names, label_set.groups):
-        if name not in loaded.excluded:
-            groups.setdefault(group, []).append(name)
-    return names, {g: tuple(v) for g, v in groups.items() if v}
 
 
 def check_source(spec: SourceSpec) -> None:
@@ -162,6 +107,8 @@ class PipelineSession:
         self._view = run.view
         self._paused = False
         self._rate = int(run.schedule.detect_rate)
+        self._model = run.model  # the model wanted; self.run.model is the one running
+        self._model_chosen = False  # a model was chosen since the last build: announce `ready` after the next
         self._record_path: Optional[Path] = None
         self._record_part = 0
         self._saved: Optional[Path] = None
@@ -224,8 +171,21 @@ class PipelineSession:
             if int(rate) == self._rate:
                 return
             self._rate = int(rate)
-            if self._pipeline is None:
-                return  # not built yet: the first build uses the new rate
+        self._changed()
+
+    def set_model(self, model: ModelSettings) -> None:
+        """Another action model, from the moment on screen on (see the module docstring); the
+        window hears `ready` again once it runs, with its categories."""
+        with self._lock:
+            if model == self._model:
+                return
+            self._model, self._model_chosen = model, True
+        self._changed()
+
+    def _changed(self) -> None:
+        """A setting of the run changed: the supervisor rebuilds once, with whatever is wanted then
+        (a change during a build or a load is seen right after it)."""
+        with self._lock:
             self._restart = True
         self._wake.set()
 
@@ -272,31 +232,44 @@ class PipelineSession:
 
     # the supervisor thread --------------------------------------------------------------------
     def _supervise(self) -> None:
-        previous = None
+        previous, chosen = None, False
         try:
             while True:
                 with self._lock:
                     if self._stopping:
                         return
-                    rate = self._rate
+                    rate, model = self._rate, self._model
+                    chosen, self._model_chosen = chosen or self._model_chosen, False
                     self._restart = False
                     self._wake.clear()
-                loaded = self._models.load(self.run.model, rate)
-                if self._stopping:
-                    return
-                if not self.ready:
+                loaded = self._models.load(model, rate)
+                with self._lock:
+                    if self._stopping:
+                        return
+                    if (rate, model) != (self._rate, self._model):
+                        continue  # chosen again while it loaded: build once, with the latest choice
+                announce = not self.ready or chosen or model != self.run.model  # chosen: even back to the same
+                if announce:
                     self.labels, self.category_groups = label_groups(loaded)
+                    self.model, self.device = model.display_name, model.device
+                    self.run = replace(self.run, model=model)
                 pipeline = self._build(loaded, rate, previous)
                 if pipeline is None:
                     return
-                if not self.ready:
-                    self.ready = True
+                if announce:
+                    self.ready, chosen = True, False
                     self.bridge.push_ready(self)
                 if not self._watch(pipeline):
                     return
                 previous = pipeline
         except BaseException as exc:  # noqa: BLE001 (a worker's exception is reported, never lost)
-            log.error("the run could not start: %s", exc)
+            log.error("the run could not go on: %s", exc)
+            with self._lock:  # e.g. a new model that would not load: the old one stops too
+                pipeline, self._pipeline = self._pipeline, None
+                if pipeline is not None:
+                    self._lingering.append(pipeline)  # join() waits for its stages
+            if pipeline is not None:
+                pipeline.stop()
             self.bridge.push_error(exc)
 
     def _build(self, loaded: LoadedModel, rate: int, previous=None):
@@ -312,8 +285,8 @@ class PipelineSession:
             run = replace(run, source=resumed_at(run.source, previous.stats().position_ms))
         pipeline = build_pipeline(run, loaded=loaded, tracker=tracker, live=True,
                                   on_frame=self.bridge.push_frame, on_result=self.bridge.push_result, record=False)
-        if previous is not None:
-            pipeline.labels = previous.labels  # same ids, same place: the labels stay until new ones come
+        if previous is not None:  # same ids, same place: the labels stay until new ones come
+            pipeline.labels = previous.labels.for_label_set(loaded.label_set)
         with self._lock:
             if self._stopping:
                 pipeline.source.close()
@@ -332,6 +305,11 @@ class PipelineSession:
         while not pipeline.finished.wait(0.1):
             if self._wake.is_set():
                 break
+        with self._lock:
+            rate, model = self._rate, self._model
+            switching = self._restart and not self._stopping and model != self.run.model
+        if switching and not pipeline.finished.is_set():
+            self._models.load(model, rate)  # the slow part, while the old model keeps playing
         with self._lock:
             restart = self._restart and not self._stopping and not pipeline.finished.is_set()
             if restart and self._record_path is not None:

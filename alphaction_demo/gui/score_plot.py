@@ -17,6 +17,8 @@ from PyQt5.QtCore import QPointF, QRectF, QSize, Qt
 from PyQt5.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
 from PyQt5.QtWidgets import QSizePolicy, QWidget
 
+from alphaction_demo.pipeline.track_labels import rescored
+
 WINDOW_MS = 60_000.0
 LEGEND_COLUMNS = 2
 PALETTE = ((230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180),
@@ -40,14 +42,25 @@ class ScoreHistory:
     def add(self, timestamp_ms: float, track_ids: Iterable[int], scores: np.ndarray,
             labels: Sequence[str]) -> None:
         if tuple(labels) != self.labels:
-            self._tracks.clear()  # another model: old points have other classes
-            self.labels = tuple(labels)
+            self._carry_to(tuple(labels))
         for track_id, row in zip(track_ids, scores):
             points = self._tracks.setdefault(int(track_id), deque())
             if points and timestamp_ms < points[-1].timestamp_ms:
                 points.clear()  # time went back: the source restarted or seeked
             points.append(ScorePoint(float(timestamp_ms), np.asarray(row, np.float32)))
         self._expire(timestamp_ms)
+
+    def _carry_to(self, labels: Tuple[str, ...]) -> None:
+        """Another model took over mid-run (the presenter chose one): the minute so far stays on the
+        plot for the categories both models share, matched by name (the 15 common classes are all
+        among the 80 AVA ones), so their curves run on across the change. A category only the new
+        model has is NaN before the change (its curve starts there); one only the old model had
+        leaves the plot."""
+        if self.labels:
+            for track_id, points in self._tracks.items():
+                self._tracks[track_id] = deque(
+                    ScorePoint(p.timestamp_ms, rescored(p.scores, self.labels, labels, np.nan)) for p in points)
+        self.labels = labels
 
     def _expire(self, now_ms: float) -> None:
         for track_id in list(self._tracks):
@@ -65,11 +78,13 @@ class ScoreHistory:
 
 
 def top_classes(points: Sequence[ScorePoint], k: int) -> List[int]:
-    """The k classes with the highest peak score over the points, best first."""
+    """The k classes with the highest peak score over the points, best first (classes with no
+    score yet, NaN since a model change, are never among them)."""
     if not points:
         return []
-    peaks = np.max(np.stack([p.scores for p in points]), axis=0)
-    return [int(i) for i in np.argsort(-peaks, kind="stable")[:k]]
+    stacked = np.stack([p.scores for p in points])
+    peaks = np.max(np.where(np.isnan(stacked), -np.inf, stacked), axis=0)
+    return [int(i) for i in np.argsort(-peaks, kind="stable")[:k] if np.isfinite(peaks[i])]
 
 
 class ScorePlot(QWidget):
@@ -117,13 +132,14 @@ class ScorePlot(QWidget):
         for rank, cls in enumerate(classes):
             colour = QColor(*PALETTE[rank % len(PALETTE)])
             path = QPainterPath()
-            for i, p in enumerate(self._points):
+            known = [p for p in self._points if np.isfinite(p.scores[cls])]
+            for i, p in enumerate(known):
                 x = plot.right() - (now - p.timestamp_ms) / WINDOW_MS * plot.width()
                 y = plot.bottom() - float(np.clip(p.scores[cls], 0, 1)) * plot.height()
                 path.moveTo(x, y) if i == 0 else path.lineTo(x, y)
             painter.setPen(QPen(colour, 2))
             painter.drawPath(path)
-            if len(self._points) == 1:
+            if len(known) == 1:
                 painter.drawEllipse(QPointF(path.currentPosition()), 2, 2)
             self._legend_entry(painter, self.legend_rect(plot, line, rank), colour, cls)
 
@@ -141,7 +157,8 @@ class ScorePlot(QWidget):
     def _legend_entry(self, painter: QPainter, rect: QRectF, colour: QColor, cls: int) -> None:
         painter.fillRect(QRectF(rect.left(), rect.center().y() - 1.5, 10, 3), colour)
         name = self._labels[cls] if cls < len(self._labels) else str(cls)
-        text = f"{name} {float(self._points[-1].scores[cls]):.2f}"
+        latest = float(self._points[-1].scores[cls])
+        text = f"{name} {latest:.2f}" if np.isfinite(latest) else name
         metrics = painter.fontMetrics()
         painter.setPen(QColor(230, 230, 230))
         text_rect = rect.adjusted(14, 0, 0, 0)

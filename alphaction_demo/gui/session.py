@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Mapping, Optional, Protocol, Sequence, Tuple
 
-from alphaction_demo.settings import FILE, FOLDER, URL, WEBCAM, SourceSpec, ViewOptions
+from alphaction_demo.settings import FILE, FOLDER, URL, WEBCAM, ModelSettings, SourceSpec, ViewOptions
 
 __all__ = ["FILE", "FOLDER", "URL", "WEBCAM", "Session", "SourceSpec", "ViewOptions", "is_seekable",
            "resumed_at", "source_for_path", "source_title"]
@@ -66,6 +66,7 @@ class Session(Protocol):
     def join(self, timeout: float) -> bool: ...  # True when every thread has ended
     def set_view_options(self, options: ViewOptions) -> None: ...
     def set_detect_rate(self, rate: int) -> None: ...
+    def set_model(self, model: ModelSettings) -> None: ...  # goes on from the moment on screen; `ready` again
     def set_paused(self, paused: bool) -> None: ...
     def redraw(self, frame): ...  # `frame` (a RenderedFrame) drawn again with the current view options, or None
     def start_recording(self, path: Path) -> None: ...

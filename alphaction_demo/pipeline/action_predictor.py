@@ -1,13 +1,17 @@
 """The clip buffer, the long-term feature memory and the two model stages, in video order.
 
-Frames arrive with their tracked boxes (`push`). A frame that becomes a clip centre waits until
-the frames after it arrive; then its clip is built and stage 0 stores its features in the memory
+Offline, frames arrive with their tracked boxes (`push`). Live, every captured frame arrives as it
+is captured (`push_frame`) and the detector's boxes follow for the frames it took (`attach`): the
+detector runs slower than the camera, and a clip built only from detected frames would repeat each
+of them to fill its 64 instants, so the model would see a choppier video than it was trained on.
+A centre then takes the boxes of the detected frame nearest its instant. A frame that becomes a
+clip centre waits until the frames after it arrive; then its clip is built and stage 0 stores its features in the memory
 under the centre's index. Stage 1 runs when the memory window allows: at once (live, past memory
 only) or once the future half of the window is extracted or the stream has ended (offline, the
 official video mode). Memory no later prediction can read is released, so a run of hours keeps a
 flat footprint: the buffer holds one clip span of resized frames and the memory one window.
 
-Thread use: in live mode `push` is called by the detector thread and `step` by the action thread;
+Thread use: in live mode `push_frame` by the capture thread, `attach` by the detector thread and `step` by the action thread;
 a lock guards the buffer and the work is done outside it. Offline one thread does both.
 """
 
@@ -24,9 +28,11 @@ import numpy as np
 
 from alphaction_demo.pipeline.clip import ClipGeometry, ClipSettings, build_clips
 from alphaction_demo.pipeline.clip_schedule import Moment, ScheduleSettings, make_schedule
-from alphaction_demo.records import ActionResult, TrackedFrame, clamp_boxes
+from alphaction_demo.records import ActionResult, Frame, TrackedFrame, clamp_boxes
 
 log = logging.getLogger(__name__)
+
+NEAREST_BOXES_MS = 500.0  # live: a centre further than this from any detected frame has no persons
 
 
 @dataclass
@@ -34,7 +40,15 @@ class _Buffered:
     index: int
     timestamp_ms: float
     image: np.ndarray  # resized to the clip size
-    tracked: TrackedFrame  # image dropped; boxes in source pixels
+    tracked: Optional[TrackedFrame]  # image dropped; boxes in source pixels; None until detected
+
+
+_NO_IMAGE = np.zeros((1, 1, 3), np.uint8)
+
+
+def _without_image(tracked: TrackedFrame) -> TrackedFrame:
+    """The buffer keeps the resized image; the full-size one would hold ~1 MB per frame."""
+    return replace(tracked, frame=replace(tracked.frame, image=_NO_IMAGE))
 
 
 @dataclass
@@ -81,21 +95,47 @@ class ActionPredictor:
         self._memory: Dict[int, object] = {}
         self._geometry: Optional[ClipGeometry] = None
         self._ended = False
+        self._newest_detected_ms = -float("inf")
         self._results_out: Deque[ActionResult] = deque()
 
     # producer side ---------------------------------------------------------------------------
     def push(self, tracked: TrackedFrame) -> None:
-        """Buffer one tracked frame (resized once, here) and note whether it is a centre."""
-        image = tracked.frame.image
-        geometry = self._geometry_for(image.shape[0], image.shape[1])
-        small = geometry.resize(image)
-        light = replace(tracked, frame=replace(tracked.frame, image=np.zeros((1, 1, 3), np.uint8)))
+        """Buffer one frame with its boxes (offline: every frame is detected)."""
+        self._buffer_frame(tracked.frame, _without_image(tracked))
+
+    def push_frame(self, frame: Frame) -> None:
+        """Live: buffer a captured frame; its boxes follow with `attach` if the detector takes it."""
+        self._buffer_frame(frame, None)
+
+    def attach(self, tracked: TrackedFrame) -> None:
+        """Live: the detector's boxes for a frame given to `push_frame` (ignored once it has left
+        the buffer, or when it was never buffered)."""
+        light = _without_image(tracked)
         with self._lock:
-            item = _Buffered(tracked.index, tracked.timestamp_ms, small, light)
+            for i in range(len(self._buffer) - 1, -1, -1):
+                item = self._buffer[i]
+                if item.index == tracked.index:
+                    item.tracked = light
+                    break
+                if item.index < tracked.index:
+                    break
+            self._newest_detected_ms = max(self._newest_detected_ms, tracked.timestamp_ms)
+            self._lock.notify_all()
+
+    def _buffer_frame(self, frame: Frame, tracked: Optional[TrackedFrame]) -> None:
+        """Resize once, here, and note whether the frame is a centre."""
+        geometry = self._geometry_for(frame.image.shape[0], frame.image.shape[1])
+        small = geometry.resize(frame.image)
+        with self._lock:
+            item = _Buffered(frame.index, frame.timestamp_ms, small, tracked)
             self._buffer.append(item)
-            moment = self.schedule.consider(tracked.timestamp_ms)
+            if tracked is not None:
+                self._newest_detected_ms = max(self._newest_detected_ms, frame.timestamp_ms)
+            moment = self.schedule.consider(frame.timestamp_ms)
             if moment is not None:
                 self._open.append(_Centre(item, moment))
+            if self.live:
+                self._drop_superseded()
             self._trim()
             self.stats.buffered_frames = len(self._buffer)
             self._lock.notify_all()
@@ -116,6 +156,15 @@ class ActionPredictor:
                 self.schedule.restart()
             g = self._geometry = ClipGeometry.for_frame(height, width, self.clip_settings)
         return g
+
+    def _drop_superseded(self) -> None:
+        """Live: only the newest complete clip is ever taken, so older complete ones leave now,
+        and with them their frames; otherwise the buffer would grow for as long as a model call
+        lasts (a slow CPU at 25 fps: hundreds of frames)."""
+        ready = self._ready_clip_count()
+        if ready > 1:
+            self.stats.skipped_clips += ready - 1
+            del self._open[:ready - 1]
 
     def _trim(self) -> None:
         if not self._buffer:
@@ -143,10 +192,23 @@ class ActionPredictor:
         for centre in self._open:
             if not self.schedule.clip_ready(self._position(centre), centre.moment.timestamp_ms, times):
                 break
+            if not (self._ended or self._newest_detected_ms >= centre.moment.timestamp_ms):
+                break  # live: the detection nearest the centre may still come
             n += 1
         return n
 
-    def _take_clips(self) -> List[Tuple[_Centre, List[np.ndarray]]]:
+    def _boxes_for(self, centre: _Centre) -> Optional[TrackedFrame]:
+        """The centre frame's boxes, or live those of the detected frame nearest its instant."""
+        if centre.frame.tracked is not None:
+            return centre.frame.tracked
+        instant = centre.moment.timestamp_ms
+        detected = [b for b in self._buffer if b.tracked is not None]
+        if not detected:
+            return None
+        nearest = min(detected, key=lambda b: abs(b.timestamp_ms - instant))
+        return nearest.tracked if abs(nearest.timestamp_ms - instant) <= NEAREST_BOXES_MS else None
+
+    def _take_clips(self) -> List[Tuple[_Centre, Optional[TrackedFrame], List[np.ndarray]]]:
         with self._lock:
             ready = self._ready_clip_count()
             if self._ended:
@@ -161,7 +223,7 @@ class ActionPredictor:
             clips = []
             for centre in take:
                 picks = self.schedule.pick(self._position(centre), centre.moment.timestamp_ms, times)
-                clips.append((centre, [self._buffer[i].image for i in picks]))
+                clips.append((centre, self._boxes_for(centre), [self._buffer[i].image for i in picks]))
             del self._open[:ready]
             if self._ended:
                 self._open.clear()
@@ -171,14 +233,15 @@ class ActionPredictor:
     def step(self) -> List[ActionResult]:
         """Run every stage-0 and stage-1 call that is ready; returns the new results in video order
         (`offline_order.OfflineOrder` interleaves them with the frames they label)."""
-        for centre, images in self._take_clips():
-            self._extract(centre, images)
+        for centre, tracked, images in self._take_clips():
+            self._extract(centre, tracked, images)
         self._predict_ready()
         return self._take_results()
 
-    def _extract(self, centre: _Centre, images: List[np.ndarray]) -> None:
-        tracked = centre.frame.tracked
-        persons, keep = self._geometry.boxes_to_clip(tracked.person_boxes)
+    def _extract(self, centre: _Centre, tracked: Optional[TrackedFrame], images: List[np.ndarray]) -> None:
+        # live, no detection near the centre: a moment without persons
+        person_boxes = tracked.person_boxes if tracked is not None else np.zeros((0, 4), np.float32)
+        persons, keep = self._geometry.boxes_to_clip(person_boxes)
         if len(keep) or self.schedule.counts_empty_moments:
             self._newest_slot = max(self._newest_slot, centre.t_index)
         if len(keep) == 0:

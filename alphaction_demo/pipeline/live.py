@@ -3,11 +3,13 @@
 The display does not wait for detection: every captured frame goes to the display at the source's
 rate, drawn with the latest tracks moved to its time by their motion (`detection.motion`), each
 with its latest labels. Detection takes the newest frame whenever it is free, never a backlog; the
-action thread takes the newest complete clip, with memory from the past only, and labels change as
-soon as they are predicted. Frames are dropped only where the display itself cannot keep up.
+action thread takes the newest complete clip, built from every captured frame (not only the ones
+the detector took) with the boxes of the detection nearest its centre, with memory from the past
+only, and labels change as soon as they are predicted. Frames are dropped only where the display itself cannot keep up.
 
 capture --+--slot--> render (every frame: motion-predicted boxes, latest labels) --> window, recording
-          +--slot--> detect --> motion, predictor <--step-- action --> labels, results file
+          +--slot--> detect --> motion, predictor (boxes) <--step-- action --> labels, results file
+          +--------------------------------> predictor (every frame, resized for the clips)
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ class LivePipeline(PipelineBase):
                 self._capture_rate.tick()
                 self._display_slot.put(frame)
                 self._detect_slot.put(frame)
+                self.predictor.push_frame(frame)
         finally:
             self.source.close()
             self._detect_slot.close()
@@ -72,7 +75,7 @@ class LivePipeline(PipelineBase):
                     break
                 tracked = self._detect_one(frame)
                 self.motion.update(tracked)
-                self.predictor.push(tracked)
+                self.predictor.attach(tracked)
         finally:
             self.predictor.end()
 

@@ -1,9 +1,10 @@
 """Each track's latest action scores, and which of them are shown.
 
 Raw scores are kept (not captions), so a change of threshold or category filter applies to the
-very next frame. A track keeps its labels until a newer result replaces them and loses them when
-it has not been seen for `forget_after_ms` (the official demo never clears them, so a person who
-left kept a label that a new person with a reused id could inherit).
+very next frame, and another model's classes can take them over by name (`rescored`). A track
+keeps its labels until a newer result replaces them and loses them when it has not been seen for
+`forget_after_ms` (the official demo never clears them, so a person who left kept a label that a
+new person with a reused id could inherit).
 """
 
 from __future__ import annotations
@@ -17,6 +18,23 @@ import numpy as np
 from alphaction_demo.media.rendering import ShownLabel
 from alphaction_demo.records import ActionResult
 from alphaction_demo.settings import LabelPolicy
+
+
+def rescored(scores: np.ndarray, names: Sequence[str], to_names: Sequence[str], missing: float) -> np.ndarray:
+    """Scores over the classes `names` (last axis) laid out for the classes `to_names`.
+
+    The window changes models in the middle of a run: what a person was doing a moment ago, under
+    the previous model, stays readable in the new model's classes. Classes are matched by name (the
+    15 common classes are all among the 80 AVA classes); a class the previous model did not have
+    gets `missing`."""
+    scores = np.asarray(scores, np.float32)
+    where = {name: i for i, name in enumerate(names)}
+    pairs = [(j, where[name]) for j, name in enumerate(to_names) if name in where]
+    out = np.full(scores.shape[:-1] + (len(to_names),), missing, np.float32)
+    if pairs:
+        to_index, from_index = (list(column) for column in zip(*pairs))
+        out[..., to_index] = scores[..., from_index]
+    return out
 
 
 @dataclass(frozen=True)
@@ -100,6 +118,17 @@ class TrackLabels:
         with self._lock:
             state = self._tracks.get(int(track_id))
             return None if state is None else state.scores.copy()
+
+    def for_label_set(self, label_set: LabelSet) -> "TrackLabels":
+        """These labels for another model's classes: itself when the classes are the same; else a
+        copy whose tracks keep the scores of the classes both models share, 0 for the others (never
+        shown at a usual threshold), until the new model's first result for them."""
+        if label_set == self.label_set:
+            return self
+        with self._lock:
+            tracks = {t: _TrackState(rescored(s.scores, self.label_set.names, label_set.names, 0.0), s.result_ms,
+                                     s.seen_ms) for t, s in self._tracks.items()}
+        return TrackLabels(label_set, self.forget_after_ms, tracks)
 
     def __len__(self) -> int:
         with self._lock:
