@@ -193,3 +193,13 @@ def test_timestamp_offset_reaches_the_results_and_an_ava_boxes_file(tmp_path):
         str(tmp_path / "o.mp4"), "--timestamp-offset", "900"])
     settings = run_settings(args)
     assert settings.outputs.timestamp_offset_s == 900 and settings.detector.boxes_offset_s == 900
+
+
+def test_benchmark_builds_the_named_detector_network_with_random_weights_and_ignores_a_boxes_file():
+    from alphaction_demo.app.validation import benchmark_settings
+
+    args = build_parser().parse_args(["--benchmark", "--cpu", "--boxes", "people.csv", "--timestamp-offset", "902",
+                                      "--detector-weights", "yolo11s.pt", "--imgsz", "320"])
+    detector = benchmark_settings(args).detector
+    assert (detector.kind, detector.weights, detector.imgsz) == ("yolo", "yolo11s.yaml", 320)
+    assert detector.boxes_file is None and detector.boxes_offset_s == 0

@@ -202,11 +202,17 @@ def _gui(args: argparse.Namespace, source: Optional[SourceSpec]) -> bool:
     return gui
 
 
-def _detector(args: argparse.Namespace, device: str, precision: str) -> DetectorSettings:
-    """Find the detector's weights now: offline, a missing file must not wait for the model to load."""
-    kind = "boxes" if args.boxes is not None else args.detector
+def _detector(args: argparse.Namespace, device: str, precision: str, *, benchmark: bool = False) -> DetectorSettings:
+    """Find the detector's weights now: offline, a missing file must not wait for the model to load.
+    `benchmark`: no boxes file, and a YOLO named by its .pt is built from its yaml (the same
+    network with random weights: nothing to download)."""
+    boxes = None if benchmark else args.boxes
+    kind = "boxes" if boxes is not None else args.detector
     weights = args.detector_weights
-    if kind == "yolo":
+    if kind == "yolo" and benchmark:
+        if not weights.endswith((".yaml", ".yml")):
+            weights = Path(weights).with_suffix(".yaml").name
+    elif kind == "yolo":
         from alphaction_demo.action.zoo import weights_dir
         from alphaction_demo.detection.settings import resolve_detector_weights
 
@@ -214,8 +220,8 @@ def _detector(args: argparse.Namespace, device: str, precision: str) -> Detector
     return DetectorSettings(kind=kind, weights=weights, imgsz=args.imgsz, device=device,
                             half=precision == "fp16" and device.startswith("cuda"), tracker=args.tracker,
                             box_thres=args.tracker_box_thres, nms_thres=args.tracker_nms_thres,
-                            boxes_file=str(Path(args.boxes).expanduser()) if args.boxes else None,
-                            boxes_offset_s=args.timestamp_offset)
+                            boxes_file=str(Path(boxes).expanduser()) if boxes else None,
+                            boxes_offset_s=0 if benchmark else args.timestamp_offset)
 
 
 def _schedule(args: argparse.Namespace) -> ScheduleSettings:
@@ -248,13 +254,8 @@ def benchmark_settings(args: argparse.Namespace) -> RunSettings:
     fps = float(args.fps or 25.0)
     seconds = args.duration / 1000.0 if args.duration > 0 else BENCHMARK_SECONDS
     source = SourceSpec(SYNTHETIC, fps=fps, size=BENCHMARK_FRAME_SIZE, frames=int(seconds * fps))
-    weights = args.detector_weights
-    if args.detector == "yolo" and not weights.endswith((".yaml", ".yml")):
-        weights = Path(weights).with_suffix(".yaml").name  # same network, random weights
-    detector = DetectorSettings(kind=args.detector, weights=weights, imgsz=args.imgsz, device=device,
-                                half=args.precision == "fp16" and device.startswith("cuda"), tracker=args.tracker,
-                                box_thres=args.tracker_box_thres, nms_thres=args.tracker_nms_thres)
-    return RunSettings(source=source, model=_model(args, device, need_weights=False), detector=detector,
+    return RunSettings(source=source, model=_model(args, device, need_weights=False),
+                       detector=_detector(args, device, args.precision, benchmark=True),
                        schedule=_schedule(args), view=_view(args), outputs=OutputSettings())
 
 
