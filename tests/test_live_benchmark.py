@@ -44,3 +44,4 @@ def test_a_live_run_reports_display_detector_labels_and_memory(tmp_path):
     assert "detector" in text and "moved by motion prediction" in text
     assert "labels every" in text and "memory" in text and report.memory_mb > 0
     assert report.memory_growth_mb is None  # seconds, not minutes: no growth figure is claimed
+    assert "growth after the warm-up needs 3 min or more" in text

@@ -98,6 +98,9 @@ class LiveReport:
                 line += f", {self.memory_since_first_label_mb:+.0f} MB since the first labels (with warm-up)"
             if self.memory_growth_mb is not None:
                 line += f", {self.memory_growth_mb:+.0f} MB from {WARM_UP_S / 60:g} min to the end"
+            else:
+                line += (f"; growth after the warm-up needs {(WARM_UP_S + 2 * WINDOW_S) / 60:g} min or more "
+                         "(python benchmarks/live.py --seconds 600)")
             lines.append(line)
         return lines
 
