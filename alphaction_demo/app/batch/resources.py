@@ -4,8 +4,8 @@ With GPUs: one worker per GPU, since a video keeps a GPU busy and two models on 
 share it. On the CPU: a video's pipeline does not keep many cores busy by itself (the action
 model runs one small clip at a time, and its stages wait on each other), while whole videos are
 independent, so a core is worth more running another video than adding threads to one clip.
-On this project's 2-core machine two workers of one thread annotated 3.63 videos a minute
-against 2.51 for one worker of two threads (README: Many videos). Hence at least two workers
+On this project's 2-core machine two workers of one thread annotated 1.93 videos a minute
+against 1.76 for one worker of two threads (README: Many videos). Hence at least two workers
 when there are two cores, and one worker per 4 cores on larger machines, where each worker's
 memory (a model and its clips) starts to count; each gets an equal share of the cores.
 
