@@ -40,6 +40,15 @@ def missing_tools(window_manager: bool = False) -> list:
     return [tool for tool in tools if shutil.which(tool) is None]
 
 
+def _stop(process: subprocess.Popen) -> None:
+    """Ask a server we started to end; kill it if it has not within 5 s."""
+    process.terminate()
+    try:
+        process.wait(5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 @contextlib.contextmanager
 def virtual_display(size: str = "1280x800x24", timeout: float = 10.0) -> Iterator[str]:
     """Start Xvfb on a free display and yield its name (":N"); stop it on exit."""
@@ -60,11 +69,7 @@ def virtual_display(size: str = "1280x800x24", timeout: float = 10.0) -> Iterato
             raise RuntimeError(f"Xvfb did not start: {process.stderr.read().decode(errors='replace')[-500:]}")
         yield f":{number.decode().strip()}"
     finally:
-        process.terminate()
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        _stop(process)
 
 
 @contextlib.contextmanager
@@ -84,11 +89,7 @@ def window_manager(display: str, command=WINDOW_MANAGER, timeout: float = 10.0) 
             time.sleep(0.05)
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        _stop(process)
 
 
 @contextlib.contextmanager

@@ -42,6 +42,14 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(skip)
 
 
+@pytest.fixture
+def isolated_qsettings(tmp_path):
+    """The window's remembered settings (QSettings) in the test's own folder, never the user's."""
+    from PyQt5.QtCore import QSettings
+
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
+
+
 @pytest.fixture(scope="session")
 def working_precision() -> str:
     return working_cpu_precision()

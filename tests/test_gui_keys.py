@@ -19,7 +19,7 @@ prepare_qt_environment()
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from PyQt5.QtCore import QPoint, QSettings, Qt  # noqa: E402
+from PyQt5.QtCore import QPoint, Qt  # noqa: E402
 from PyQt5.QtGui import QImage  # noqa: E402
 from PyQt5.QtTest import QTest  # noqa: E402
 from PyQt5.QtWidgets import QApplication, QStyle, QStyleOptionSpinBox  # noqa: E402
@@ -31,13 +31,7 @@ from alphaction_demo.settings import ModelSettings, OutputSettings, RunSettings 
 from gui_fakes import FakeSession, fake_window  # noqa: E402
 from gui_input import click, open_list, real_x_input  # noqa: E402
 
-pytestmark = pytest.mark.gui
-
-
-@pytest.fixture(autouse=True)
-def isolated_settings(tmp_path):
-    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
-    yield
+pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("isolated_qsettings")]
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ prepare_qt_environment()
 
 import cv2  # noqa: E402
 import pytest  # noqa: E402
-from PyQt5.QtCore import QSettings  # noqa: E402
 from PyQt5.QtWidgets import QMessageBox  # noqa: E402
 
 from alphaction_demo.errors import WeightsError  # noqa: E402
@@ -21,13 +20,7 @@ from alphaction_demo.gui.session import FILE, WEBCAM, SourceSpec  # noqa: E402
 from alphaction_demo.gui.settings import load_settings  # noqa: E402
 from gui_fakes import LABELS, fake_window  # noqa: E402
 
-pytestmark = pytest.mark.gui
-
-
-@pytest.fixture(autouse=True)
-def isolated_settings(tmp_path):
-    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
-    yield
+pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("isolated_qsettings")]
 
 
 @pytest.fixture

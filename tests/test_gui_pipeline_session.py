@@ -17,7 +17,6 @@ prepare_qt_environment()
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from PyQt5.QtCore import QSettings  # noqa: E402
 from PyQt5.QtWidgets import QMessageBox  # noqa: E402
 
 from alphaction_demo.errors import WeightsError  # noqa: E402
@@ -31,13 +30,7 @@ from alphaction_demo.settings import ModelSettings  # noqa: E402
 from gui_support import (LONG_VIDEO, SHORT_VIDEO, FixedTracker, load_model,  # noqa: E402,F401
                          random_checkpoint, random_common_checkpoint, source_frame, window_settings)
 
-pytestmark = [pytest.mark.gui, pytest.mark.timeout(120)]
-
-
-@pytest.fixture(autouse=True)
-def isolated_settings(tmp_path):
-    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
-    yield
+pytestmark = [pytest.mark.gui, pytest.mark.timeout(120), pytest.mark.usefixtures("isolated_qsettings")]
 
 
 @pytest.fixture(scope="module")

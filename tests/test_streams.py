@@ -96,11 +96,16 @@ def served_clip(tmp_path_factory):
         yield f"{base}/clip.mp4"
 
 
-def demo(*args):
+def demo_env() -> dict:
+    """Headless and offline, as on a server."""
     env = dict(os.environ, YOLO_OFFLINE="1")
     env.pop("DISPLAY", None)
+    return env
+
+
+def demo(*args):
     return subprocess.run([sys.executable, str(ROOT / "demo.py"), *map(str, args)], capture_output=True, text=True,
-                          env=env, timeout=300)
+                          env=demo_env(), timeout=300)
 
 
 def model_args(checkpoint):
@@ -231,12 +236,10 @@ def test_an_rtsp_camera_cut_by_duration_ends_cleanly_with_its_recording(tmp_path
 @needs_rtsp_server
 def test_an_rtsp_server_that_dies_ends_the_run_in_one_line_and_keeps_the_recording(tmp_path, r50_checkpoint):
     out = tmp_path / "out.mp4"
-    env = dict(os.environ, YOLO_OFFLINE="1")
-    env.pop("DISPLAY", None)
     with rtsp_camera() as (url, server):
         run = subprocess.Popen([sys.executable, str(ROOT / "demo.py"), "--video-path", url, "--boxes",
                                 boxes_csv(tmp_path / "boxes.csv", 2000), "--output-path", out,
-                                *model_args(r50_checkpoint)], stderr=subprocess.PIPE, text=True, env=env)
+                                *model_args(r50_checkpoint)], stderr=subprocess.PIPE, text=True, env=demo_env())
         try:
             partial = tmp_path / "out.part.mp4"
             deadline = time.monotonic() + 120

@@ -5,14 +5,16 @@ is captured (`push_frame`) and the detector's boxes follow for the frames it too
 detector runs slower than the camera, and a clip built only from detected frames would repeat each
 of them to fill its 64 instants, so the model would see a choppier video than it was trained on.
 A centre then takes the boxes of the detected frame nearest its instant. A frame that becomes a
-clip centre waits until the frames after it arrive; then its clip is built and stage 0 stores its features in the memory
-under the centre's index. Stage 1 runs when the memory window allows: at once (live, past memory
-only) or once the future half of the window is extracted or the stream has ended (offline, the
-official video mode). Memory no later prediction can read is released, so a run of hours keeps a
-flat footprint: the buffer holds one clip span of resized frames and the memory one window.
+clip centre waits until the frames after it arrive; then its clip is built and stage 0 stores its
+features in the memory under the centre's index. Stage 1 runs when the memory window allows: at
+once (live, past memory only) or once the future half of the window is extracted or the stream has
+ended (offline, the official video mode). Memory no later prediction can read is released, so a
+run of hours keeps a flat footprint: the buffer holds one clip span of resized frames and the
+memory one window.
 
-Thread use: in live mode `push_frame` by the capture thread, `attach` by the detector thread and `step` by the action thread;
-a lock guards the buffer and the work is done outside it. Offline one thread does both.
+Thread use: live, `push_frame` is called by the capture thread, `attach` by the detector thread
+and `step` by the action thread; a lock guards the buffer and the work is done outside it.
+Offline one thread does all of it.
 """
 
 from __future__ import annotations
