@@ -63,9 +63,9 @@ class FakeModel:
         r = self.memory_rate
         return tuple(range(t - before * r, t, r)) + tuple(range(t + r, t + (after + 1) * r, r))
 
-    def predict(self, feats, memory: Mapping[int, object], t_index: int):
+    def predict(self, feats, memory: Mapping[int, object], t_index: int, seed=None):
         with self.lock:
-            self.predicted.append(dict(t_index=t_index, memory=sorted(memory), present=sorted(
+            self.predicted.append(dict(t_index=t_index, seed=seed, memory=sorted(memory), present=sorted(
                 i for i in self.memory_indices(t_index) if i in memory)))
         scores = np.full((feats.num_persons, self.num_classes), 0.1, np.float32)
         scores[:, 3] = 0.9  # a pose class

@@ -221,6 +221,21 @@ def test_more_objects_than_the_maximum_are_sampled():
     assert not np.allclose(outputs[0], outputs[1])  # another sample of 5 out of 12
 
 
+def test_a_seeded_crowd_is_the_official_draw_and_the_same_on_every_run():
+    """More persons than memory and person slots and more objects than object slots: the draws the
+    official code makes from the global generator, made from the seed instead, whatever the global
+    generator's state (another thread may use it)."""
+    m = model("resnet50_4x16f_denseserial")
+    feats, other = _features(m, 31, 12), _features(m, 9, 12, seed=8)
+    memory = {m.memory_rate: other, -m.memory_rate: other}
+    torch.manual_seed(11)
+    official = m.predict(feats, memory, 0)
+    for global_seed in (0, 99):
+        torch.manual_seed(global_seed)
+        np.testing.assert_array_equal(m.predict(feats, memory, 0, seed=11), official)
+    assert not np.allclose(m.predict(feats, memory, 0, seed=12), official)  # the draw matters
+
+
 def test_more_persons_than_the_maximum_still_all_get_labels():
     m = model("resnet50_4x16f_denseserial")
     feats = _features(m, 31, 3)

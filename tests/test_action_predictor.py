@@ -44,6 +44,8 @@ def test_offline_predictions_wait_for_the_future_memory_window():
     assert middle["present"] == [t - 8, t - 4, t + 4, t + 8]  # both sides of the window were there
     last = model.predicted[-1]
     assert last["present"] == [last["t_index"] - 8, last["t_index"] - 4]  # end of stream: no future
+    # each moment's draw of who fills the model's slots is seeded by the moment: runs repeat
+    assert [p["seed"] for p in model.predicted] == [p["t_index"] for p in model.predicted]
 
 
 def test_offline_output_is_every_frame_once_in_order_with_results_before_their_frames():

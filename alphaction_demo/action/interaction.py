@@ -94,10 +94,11 @@ def _pad_rows(rows: torch.Tensor, size: int) -> torch.Tensor:
     return torch.cat([rows, rows.new_zeros(size - rows.shape[0], rows.shape[1])], dim=0)
 
 
-def sample_rows(rows: torch.Tensor, max_rows: int) -> torch.Tensor:
-    """At most `max_rows` rows, drawn at random when there are more (the official sampling)."""
+def sample_rows(rows: torch.Tensor, max_rows: int, rng: Optional[torch.Generator] = None) -> torch.Tensor:
+    """At most `max_rows` rows, drawn at random when there are more (the official sampling, which
+    uses the global generator; `rng`, a CPU generator, makes the draw repeatable)."""
     if rows.shape[0] > max_rows:
-        return rows[torch.randperm(rows.shape[0])[:max_rows].to(rows.device)]
+        return rows[torch.randperm(rows.shape[0], generator=rng)[:max_rows].to(rows.device)]
     return rows
 
 
@@ -132,29 +133,31 @@ class IAStructure(nn.Module):
         self.add_module(name, InteractionBlock(self.dim_inner, self.dim_inner, dim_out, self.dim_inner,
                                                slots[block_type], self._bias, self._layer_norm, temp_pos))
 
-    def forward(self, person: torch.Tensor, objects: Optional[torch.Tensor], memory: Optional[torch.Tensor]) -> torch.Tensor:
-        """person [n, C]; objects [m, C] (unpadded) or None; memory [mem_feature_len, C] (padded)."""
+    def forward(self, person: torch.Tensor, objects: Optional[torch.Tensor], memory: Optional[torch.Tensor],
+                rng: Optional[torch.Generator] = None) -> torch.Tensor:
+        """person [n, C]; objects [m, C] (unpadded) or None; memory [mem_feature_len, C] (padded);
+        `rng` draws the persons and objects kept when there are more than the slots."""
         query = self.person_dim_reduce(person)
         person_key = self.person_key_dim_reduce(person) if self.has_P else None
         object_key = None
         if self.has_O:
             objects = sample_rows(objects if objects is not None else person.new_zeros(0, person.shape[1]),
-                                  self.max_object)
+                                  self.max_object, rng)
             object_key = self.object_dim_reduce(_pad_rows(objects, self.max_object))
         mem_key = self.mem_dim_reduce(memory) if self.has_M else None
-        return self._aggregate(query, person_key, object_key, mem_key)
+        return self._aggregate(query, person_key, object_key, mem_key, rng)
 
-    def _person_slots(self, person_key: torch.Tensor) -> torch.Tensor:
-        return _pad_rows(sample_rows(person_key, self.max_person), self.max_person)
+    def _person_slots(self, person_key: torch.Tensor, rng: Optional[torch.Generator]) -> torch.Tensor:
+        return _pad_rows(sample_rows(person_key, self.max_person, rng), self.max_person)
 
     def _run_block(self, block_type: str, block: InteractionBlock, query: torch.Tensor,
                    person_key: Optional[torch.Tensor], object_key: Optional[torch.Tensor],
-                   mem_key: Optional[torch.Tensor]) -> torch.Tensor:
+                   mem_key: Optional[torch.Tensor], rng: Optional[torch.Generator]) -> torch.Tensor:
         if block_type == "P":
-            return block(query, self._person_slots(person_key))
+            return block(query, self._person_slots(person_key, rng))
         return block(query, object_key if block_type == "O" else mem_key)
 
-    def _aggregate(self, query, person_key, object_key, mem_key) -> torch.Tensor:
+    def _aggregate(self, query, person_key, object_key, mem_key, rng) -> torch.Tensor:
         raise NotImplementedError
 
 
@@ -173,9 +176,9 @@ class SerialIAStructure(IAStructure):
         for idx, (block_type, name) in enumerate(zip(self.block_list, self.names)):
             self._make_block(block_type, name, dim_out if idx == len(self.block_list) - 1 else self.dim_inner)
 
-    def _aggregate(self, query, person_key, object_key, mem_key) -> torch.Tensor:
+    def _aggregate(self, query, person_key, object_key, mem_key, rng) -> torch.Tensor:
         for block_type, name in zip(self.block_list, self.names):
-            query = self._run_block(block_type, getattr(self, name), query, person_key, object_key, mem_key)
+            query = self._run_block(block_type, getattr(self, name), query, person_key, object_key, mem_key, rng)
             person_key = query
         return query
 
@@ -191,14 +194,14 @@ class DenseSerialIAStructure(SerialIAStructure):
             init[idx - 1] = 0
             self.dense_params[str(idx)] = nn.Parameter(init)
 
-    def _aggregate(self, query, person_key, object_key, mem_key) -> torch.Tensor:
+    def _aggregate(self, query, person_key, object_key, mem_key, rng) -> torch.Tensor:
         history: List[torch.Tensor] = []
         for idx, (block_type, name) in enumerate(zip(self.block_list, self.names)):
             if idx >= 2:
                 mix = torch.softmax(self.dense_params[str(idx)], dim=0).view(idx, 1, self.dim_inner)
                 query = (torch.stack(history, dim=0) * mix).sum(dim=0)
                 person_key = query
-            query = self._run_block(block_type, getattr(self, name), query, person_key, object_key, mem_key)
+            query = self._run_block(block_type, getattr(self, name), query, person_key, object_key, mem_key, rng)
             person_key = query
             history.append(query)
         return query
@@ -218,12 +221,12 @@ class ParallelIAStructure(IAStructure):
             for block_type, name in zip(layer, names):
                 self._make_block(block_type, name, dim)
 
-    def _aggregate(self, query, person_key, object_key, mem_key) -> torch.Tensor:
+    def _aggregate(self, query, person_key, object_key, mem_key, rng) -> torch.Tensor:
         last = [query] * len(self.block_list[0])
         for layer, names in zip(self.block_list, self.layer_names):
             new = []
             for idx, (block_type, name) in enumerate(zip(layer, names)):
-                out = self._run_block(block_type, getattr(self, name), last[idx], person_key, object_key, mem_key)
+                out = self._run_block(block_type, getattr(self, name), last[idx], person_key, object_key, mem_key, rng)
                 if block_type == "P":
                     person_key = out
                 new.append(out)

@@ -207,7 +207,8 @@ class ActionModel:
         return tuple(range(t_index - before * rate, t_index, rate)) + tuple(
             range(t_index + rate, t_index + (after + 1) * rate, rate))
 
-    def _memory_tensor(self, feats: Features, memory: Mapping[int, Features], t_index: int) -> torch.Tensor:
+    def _memory_tensor(self, feats: Features, memory: Mapping[int, Features], t_index: int,
+                       rng: Optional[torch.Generator]) -> torch.Tensor:
         """[slots * MAX_PER_SEC, C]: each timestamp's persons (sampled to the maximum), zero-padded."""
         before, _ = self.memory_length
         indices = list(self.memory_indices(t_index))
@@ -217,21 +218,29 @@ class ActionModel:
         for slot, index in enumerate(indices):  # a dict lookup per slot; the maths is batched
             entry = feats if index == t_index else memory.get(index)
             if entry is not None and entry.num_persons:
-                rows = sample_rows(entry.person_features.view(entry.num_persons, dim), self.max_per_sec)
+                rows = sample_rows(entry.person_features.view(entry.num_persons, dim), self.max_per_sec, rng)
                 out[slot, : rows.shape[0]] = rows.to(self.device)
         return out.view(-1, dim)
 
-    def predict(self, feats: Features, memory: Mapping[int, Features], t_index: int) -> np.ndarray:
-        """Stage 1 -> [N, C] float32: softmax over the pose classes, sigmoid over the others."""
+    def predict(self, feats: Features, memory: Mapping[int, Features], t_index: int,
+                seed: Optional[int] = None) -> np.ndarray:
+        """Stage 1 -> [N, C] float32: softmax over the pose classes, sigmoid over the others.
+
+        Where a memory second, the persons or the objects outnumber their slots, the official code
+        keeps a random draw from torch's global generator, so a crowd's scores change from run to
+        run. With `seed` the draw comes from a generator seeded with it: the same draw as the
+        official code's after `torch.manual_seed(seed)`, and the same numbers on every run.
+        """
         if feats.num_persons == 0:
             return np.zeros((0, self.num_classes), np.float32)
+        rng = torch.Generator().manual_seed(seed) if seed is not None else None
         with torch.inference_mode():
             dim = feats.person_features.shape[1]
-            memory_tensor = self._memory_tensor(feats, memory, t_index) if self.uses_memory else None
+            memory_tensor = self._memory_tensor(feats, memory, t_index, rng) if self.uses_memory else None
             persons = feats.person_features.view(-1, dim).to(self.device)
             objects = None
             if self.uses_objects:
                 objects = (feats.object_features.view(-1, dim).to(self.device) if feats.object_features is not None
                            else persons.new_zeros(0, dim))
-            probs = self.network.classify(persons, objects, memory_tensor)
+            probs = self.network.classify(persons, objects, memory_tensor, rng)
         return probs.float().cpu().numpy()

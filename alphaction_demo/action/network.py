@@ -62,10 +62,11 @@ class FeatureExtractor(nn.Module):
         pooled = pooled.view(-1, channels, frames, self.resolution, self.resolution)
         return pooled.mean(dim=2).amax(dim=(2, 3))
 
-    def mlp(self, person: torch.Tensor, objects: Optional[torch.Tensor], memory: Optional[torch.Tensor]) -> torch.Tensor:
+    def mlp(self, person: torch.Tensor, objects: Optional[torch.Tensor], memory: Optional[torch.Tensor],
+            rng: Optional[torch.Generator] = None) -> torch.Tensor:
         x = person
         if self.fusion is not None:
-            interaction = self.ia_structure(person, objects, memory)
+            interaction = self.ia_structure(person, objects, memory, rng)
             x = x + interaction if self.fusion == "add" else torch.cat([x, interaction], dim=1)
         return F.relu(self.fc2(F.relu(self.fc1(x))))
 
@@ -120,8 +121,9 @@ class ActionNetwork(nn.Module):
             objects = pool_both(boxes)
         return persons, objects
 
-    def classify(self, persons: torch.Tensor, objects: Optional[torch.Tensor], memory: Optional[torch.Tensor]) -> torch.Tensor:
+    def classify(self, persons: torch.Tensor, objects: Optional[torch.Tensor], memory: Optional[torch.Tensor],
+                 rng: Optional[torch.Generator] = None) -> torch.Tensor:
         """Stage 1 -> probabilities [N, C]: softmax over the pose classes, sigmoid over the rest."""
-        logits = self.head.predictor(self.head.feature_extractor.mlp(persons, objects, memory))
+        logits = self.head.predictor(self.head.feature_extractor.mlp(persons, objects, memory, rng))
         pose = torch.softmax(logits[:, : self.num_pose_classes], dim=-1)
         return torch.cat([pose, torch.sigmoid(logits[:, self.num_pose_classes:])], dim=1)

@@ -272,7 +272,8 @@ class ActionPredictor:
                 break
             self._extracted.pop(0)
             started = time.perf_counter()
-            scores = self.model.predict(feats, self._memory, centre.t_index)
+            # seeded by the moment: a crowd's scores are the same on every run, live or offline
+            scores = self.model.predict(feats, self._memory, centre.t_index, seed=centre.t_index)
             self.stats.predict_seconds += time.perf_counter() - started
             self.stats.predictions += 1
             if self.live and self._now_ms is not None:
