@@ -45,3 +45,15 @@ def test_a_live_run_reports_display_detector_labels_and_memory(tmp_path):
     assert "labels every" in text and "memory" in text and report.memory_mb > 0
     assert report.memory_growth_mb is None  # seconds, not minutes: no growth figure is claimed
     assert "growth after the warm-up needs 3 min or more" in text
+
+
+def test_progress_in_a_log_is_one_line_per_new_label_update(tmp_path, capsys):
+    """stderr to a file or pipe (capsys is not a terminal): no carriage-return wall."""
+    settings = settings_for(tmp_path, SourceSpec(SYNTHETIC, fps=25, size=(120, 160)), output_path=None)
+    pipeline = build_pipeline(settings, loaded=loaded(FakeModel()), tracker=BoxTracker())
+    report = measure_live(pipeline, 25.0, min_seconds=2.0, max_seconds=6.0, label_updates=2, progress=True)
+    err = capsys.readouterr().err
+    assert "\r" not in err
+    lines = [line for line in err.splitlines() if "label updates" in line]
+    counts = [int(line.split(",")[1].split()[0]) for line in lines]
+    assert counts == sorted(set(counts)) and counts[0] == 0 and report.predictions >= 2

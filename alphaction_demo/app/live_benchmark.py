@@ -118,6 +118,8 @@ def measure_live(pipeline, source_fps: float, min_seconds: float = MIN_SECONDS, 
     started = time.monotonic()
     memory_at_first_label = None
     samples: List[Tuple[float, float]] = []  # (seconds, resident MB)
+    rewrite = sys.stderr.isatty()  # a log gets a line per new label update, not a \r-joined wall
+    reported = -1
     pipeline.start()
     try:
         while not pipeline.finished.wait(0.5):
@@ -130,15 +132,17 @@ def measure_live(pipeline, source_fps: float, min_seconds: float = MIN_SECONDS, 
                 memory_at_first_label = resident
             if elapsed >= max_seconds or (elapsed >= min_seconds and s.predictions >= label_updates):
                 break
-            if progress:
-                sys.stderr.write(f"\r{PROG}: live {elapsed:4.0f} s, {s.predictions} label updates ")
+            if progress and (rewrite or s.predictions != reported):
+                line = f"{PROG}: live {elapsed:4.0f} s, {s.predictions} label updates"
+                sys.stderr.write(f"\r{line} " if rewrite else f"{line}\n")
                 sys.stderr.flush()
+                reported = s.predictions
         s = pipeline.stats()
         elapsed = time.monotonic() - started
         cpu = cpu_seconds() - cpu_before
         memory = rss_mb()
     finally:
-        if progress:
+        if progress and rewrite:
             sys.stderr.write("\n")
         pipeline.stop()
         # a model call cannot be cut short, and a process that exits during one aborts: wait for it
