@@ -101,6 +101,8 @@ VALIDATION_CASES = [
     ("timestamp offset without results", ["--video-path", str(MKV), "--no-gui", "--timestamp-offset", "900"],
      "give --results"),
     ("missing boxes file", ["--video-path", str(MKV), "--boxes", "none.csv"], "boxes file not found"),
+    ("start after the end of the file", ["--video-path", str(MKV), "--no-gui", "--cpu", "--start", "600000"],
+     "ends before --start 600000 ms"),
     ("fp16 on cpu", ["--video-path", str(MKV), "--no-gui", "--cpu", "--precision", "fp16"], "needs a CUDA"),
     ("gui without display", ["--video-path", str(MKV), "--gui", "--cpu"], "needs a display"),
     ("unknown flag", ["--frobnicate"], "unrecognized arguments"),
@@ -116,6 +118,17 @@ def test_validation_happens_before_any_output_is_written(tmp_path):
     out = tmp_path / "out.mp4"
     result = run_cli("--video-path", str(MKV), "--output-path", str(out), "--detect-rate", "0")
     assert result.returncode == 2
+    assert not out.exists()
+
+
+def test_a_file_that_is_not_a_video_is_found_before_the_model_is_looked_for(tmp_path):
+    """No weights are named or present: the input's error comes first, in milliseconds."""
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("plain text, not a video\n" * 50)
+    out = tmp_path / "out.mp4"
+    result = run_cli("--video-path", str(bad), "--no-gui", "--cpu", "--output-path", str(out),
+                     env_extra={"ALPHACTION_WEIGHTS_DIR": str(tmp_path / "no-weights")})
+    assert_one_line_error(result, "cannot open")
     assert not out.exists()
 
 

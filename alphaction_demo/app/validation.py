@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Optional
 
 from alphaction_demo.errors import InputNotFoundError, NotAvailableError, OutputError, UsageError, WeightsError
-from alphaction_demo.media.sources import IMAGE_SUFFIXES, probe_camera
+from alphaction_demo.media.sources import IMAGE_SUFFIXES, open_source, probe_camera
 from alphaction_demo.settings import (FILE, FOLDER, SYNTHETIC, URL, WEBCAM, DetectorSettings, ModelSettings,
                                       OutputSettings, RunSettings, ScheduleSettings, SourceSpec, ViewOptions)
 
@@ -91,7 +91,9 @@ def source_from_args(args: argparse.Namespace) -> Optional[SourceSpec]:
         return SourceSpec(FOLDER, str(path), float(args.start), float(args.duration), fps=args.fps)
     if not os.access(path, os.R_OK):
         raise InputNotFoundError(f"cannot read {path}: check its permissions")
-    return SourceSpec(FILE, str(path), float(args.start), float(args.duration), fps=args.fps)
+    spec = SourceSpec(FILE, str(path), float(args.start), float(args.duration), fps=args.fps)
+    open_source(spec).close()  # not a video, or ends before --start: one line before the model loads
+    return spec
 
 
 def _can_create_files_in(folder: Path) -> bool:

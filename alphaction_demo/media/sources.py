@@ -91,6 +91,10 @@ class VideoFileSource:
         count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         self._expected = count if count > 0 else None
         self.frame_count = self._expected
+        if self._expected and spec.start_ms >= self._expected * 1000.0 / self.fps:
+            # before the model loads and any output exists, as for a file that is not a video
+            self._capture.release()
+            raise SourceError(self._ends_before_start(self._expected * 1000.0 / self.fps))
         self._trim = _Trim(spec)
         self._index = -1
         self._last_ms = -math.inf
@@ -129,9 +133,15 @@ class VideoFileSource:
     def _finish(self) -> None:
         if self._delivered == 0 and self._index < 0:
             raise SourceError(f"no frame could be decoded from {self.spec.value}: the file is empty, truncated or not a video")
+        if self._delivered == 0 and self._trim.start > 0:  # the container's frame count was missing or wrong
+            raise SourceError(self._ends_before_start(max(self._last_ms, 0.0) + 1000.0 / self.fps))
         if self._expected and self._index + 1 < self._expected * 0.95 and not self._trim.before(self._last_ms):
             log.warning("%s ended after %d of %d frames: the file looks truncated",
                         Path(self.spec.value).name, self._index + 1, self._expected)
+
+    def _ends_before_start(self, length_ms: float) -> str:
+        return (f"nothing to annotate: {Path(self.spec.value).name} ends before --start {self.spec.start_ms:g} ms "
+                f"(it is {length_ms / 1000.0:.1f} s long)")
 
     def now_ms(self) -> float:
         return self._last_ms
