@@ -40,6 +40,14 @@ def test_the_sample_is_short_small_and_licensed():
         ([], False, False, ["--no-gui", "--video-path", SAMPLE, "--output-path", str(SAMPLE_OUTPUT),
                             "--results", str(SAMPLE_RESULTS)]),
         (["--no-download"], False, True, ["--gui", "--video-path", SAMPLE, "--no-download"]),
+        (["--detect-rate", "2"], False, False, ["--no-gui", "--video-path", SAMPLE, "--output-path",
+                                                str(SAMPLE_OUTPUT), "--results", str(SAMPLE_RESULTS), "--detect-rate", "2"]),
+        (["--no-gui"], False, True, ["--video-path", SAMPLE, "--output-path", str(SAMPLE_OUTPUT),
+                                     "--results", str(SAMPLE_RESULTS), "--no-gui"]),
+        (["--model", "resnet50_4x16f_serial"], True, True, ["--webcam", "0", "--model", "resnet50_4x16f_serial"]),
+        (["--video-path=b.mp4", "--no-gui"], True, True, ["--video-path=b.mp4", "--no-gui"]),
+        (["--list-models"], True, False, ["--list-models"]),
+        (["--benchmark"], False, False, ["--benchmark"]),
     ],
 )
 def test_choice_of_input(argv, camera, display, expected):

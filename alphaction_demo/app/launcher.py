@@ -3,8 +3,9 @@
 With no arguments it uses the webcam when one answers; otherwise the window plays the bundled
 sample when a display is present, and without one the sample is annotated into `output/` (video
 and results; the last line says where). Missing weights are downloaded first (announced with
-their sizes; `--no-download` or ALPHACTION_NO_DOWNLOAD=1 turns that off). With arguments
-(`make demo ARGS="--video-path in.mp4"`) it is the plain command line, weights included.
+their sizes; `--no-download` or ALPHACTION_NO_DOWNLOAD=1 turns that off). Arguments that name an
+input (`make demo ARGS="--video-path in.mp4"`) make it the plain command line, weights included;
+other options go with the chosen input.
 """
 
 from __future__ import annotations
@@ -46,17 +47,27 @@ def _sample() -> str:
     return str(path)
 
 
+# flags that name the input, or ask for something other than a run: the command line is the user's
+_OWN_INPUT_FLAGS = ("--video-path", "--webcam", "--list-models", "--download-weights", "--benchmark", "--help", "-h")
+
+
+def picks_own_input(argv: Sequence[str]) -> bool:
+    return any(arg == flag or arg.startswith(flag + "=") for arg in argv for flag in _OWN_INPUT_FLAGS)
+
+
 def choose_arguments(argv: Sequence[str], has_camera: bool, has_display: bool) -> List[str]:
-    """The command line to run: the user's, else the webcam, else the sample in a window or into output/."""
-    if argv and argv != ["--no-download"]:
+    """The command line to run: the user's when it names an input, else the webcam, else the sample
+    in a window or into output/, with the user's other options (`ARGS="--detect-rate 2"`) after."""
+    if picks_own_input(argv):
         return list(argv)
     extra = list(argv)
     if has_camera:
         return ["--webcam", "0"] + extra
-    if has_display:
+    if has_display and "--no-gui" not in extra:
         return ["--gui", "--video-path", _sample()] + extra
-    return ["--no-gui", "--video-path", _sample(), "--output-path", str(SAMPLE_OUTPUT),
-            "--results", str(SAMPLE_RESULTS)] + extra
+    headless = [] if {"--no-gui", "--gui"} & set(extra) else ["--no-gui"]  # theirs, or its one-line error
+    return headless + ["--video-path", _sample(), "--output-path", str(SAMPLE_OUTPUT),
+                       "--results", str(SAMPLE_RESULTS)] + extra
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -67,7 +78,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     chosen: List[str] = []
 
     def prepare() -> int:
-        bare = not argv or argv == ["--no-download"]
+        bare = not picks_own_input(argv)
         chosen.extend(choose_arguments(argv, has_camera=bare and webcam_present(), has_display=display_available()))
         args = build_parser().parse_args(chosen)
         check_numbers(args)  # a wrong flag is said before any download is offered
