@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import threading
 
@@ -93,16 +94,15 @@ def test_signals_reach_the_event_loop(qtbot, signum):
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-def test_settings_round_trip_and_flags_win(tmp_path):
+def test_settings_round_trip_and_flags_win(tmp_path, walking_clip):
     QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path))
     saved = GuiSettings(visual_threshold=0.3, detect_rate=2, show_ids=False, hidden_labels=frozenset({"sit"}),
                         last_source_kind="file", last_source_value="/x.mp4")
     save_settings(saved)
     loaded = load_settings()
     assert loaded == saved
-    weights, video = tmp_path / "w.pth", tmp_path / "v.mp4"
+    weights, video = tmp_path / "w.pth", walking_clip
     weights.write_bytes(b"")
-    video.write_bytes(b"")
     base = ["--weight-path", str(weights), "--cpu", "--no-gui", "--video-path", str(video),
             "--output-path", str(tmp_path / "out.mp4"), "--detector", "hog"]
     defaults = run_settings(build_parser().parse_args(base))
@@ -224,11 +224,11 @@ def test_category_filter_groups_and_all_none(qtbot):
     (["--video-path", "dir/a.mp4", "--start", "500"], "file", "dir/a.mp4", "a.mp4", True),
     ([], None, None, None, False),
 ])
-def test_source_from_args(argv, kind, value, title, seekable, tmp_path, monkeypatch):
+def test_source_from_args(argv, kind, value, title, seekable, tmp_path, monkeypatch, walking_clip):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(validation, "probe_camera", lambda index: None)  # no camera on a test machine
     (tmp_path / "dir").mkdir()
-    (tmp_path / "dir" / "a.mp4").write_bytes(b"")
+    shutil.copyfile(walking_clip, tmp_path / "dir" / "a.mp4")  # opened: a file must be a video longer than --start
     args = build_parser().parse_args(argv)
     spec = source_from_args(args)
     assert (spec.kind, spec.value) == (kind, value) if kind else spec is None

@@ -237,11 +237,11 @@ def _view(args: argparse.Namespace) -> ViewOptions:
 def run_settings(args: argparse.Namespace) -> RunSettings:
     """The settings of a run (window or headless); raises a DemoError for the first problem found."""
     check_numbers(args)
+    device = resolve_device(args.device, args.cpu)
+    _check_precision(args.precision, device)  # before the input is opened: a wrong flag is said at once
     source = source_from_args(args)
     gui = _gui(args, source)
     outputs = _outputs(args, source, gui)
-    device = resolve_device(args.device, args.cpu)
-    _check_precision(args.precision, device)
     model = _model(args, device)
     return RunSettings(source=source, model=model, detector=_detector(args, device, args.precision),
                        schedule=_schedule(args), view=_view(args), outputs=outputs)
