@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import cv2
@@ -28,6 +29,9 @@ def _bf16_skip_reason() -> str:
 
 def pytest_configure(config) -> None:
     config.addinivalue_line("markers", "needs_bf16: needs a CPU that runs bf16 (skipped where it cannot)")
+    # A suite started with `&` from a script inherits SIGINT ignored, and every demo it starts would too
+    # (an ignored signal stays ignored across exec): the Ctrl+C tests need it delivered as from a terminal.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_modifyitems(config, items) -> None:
