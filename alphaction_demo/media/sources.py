@@ -91,10 +91,12 @@ class VideoFileSource:
         count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         self._expected = count if count > 0 else None
         self.frame_count = self._expected
-        if self._expected and spec.start_ms >= self._expected * 1000.0 / self.fps:
+        # the container's length, None when it has no frame count; batch checks --start against it too
+        self.length_ms: Optional[float] = self._expected * 1000.0 / self.fps if self._expected else None
+        if self.length_ms is not None and spec.start_ms >= self.length_ms:
             # before the model loads and any output exists, as for a file that is not a video
             self._capture.release()
-            raise SourceError(self._ends_before_start(self._expected * 1000.0 / self.fps))
+            raise SourceError(self._ends_before_start(self.length_ms))
         self._trim = _Trim(spec)
         self._index = -1
         self._last_ms = -math.inf

@@ -124,22 +124,22 @@ def probe(job: VideoJob, wanted: SourceSpec) -> Tuple[VideoJob, Optional[VideoSu
     that ends before --start, fails in milliseconds with the message a single run gives instead
     of occupying a worker; the container's frame count, within `wanted`'s range, sizes the
     progress bar."""
-    from alphaction_demo.media.sources import open_source
+    from alphaction_demo.media.sources import VideoFileSource
 
     failed = lambda error: VideoSummary(video=job.input, name=job.name, status=FAILED, error=error,  # noqa: E731
                                         index=job.index)
     try:
-        source = open_source(SourceSpec(FILE, job.input))  # from its start: the first frame decodes at once
+        source = VideoFileSource(SourceSpec(FILE, job.input))  # from its start: the first frame decodes at once
         try:
             source.read()
-            frames, fps = source.frame_count or 0, source.fps
+            frames, fps, length_ms = source.frame_count or 0, source.fps, source.length_ms
         finally:
             source.close()
     except DemoError as error:
         return job, failed(str(error))
-    if frames and wanted.start_ms >= frames * 1000.0 / fps:
+    if length_ms is not None and wanted.start_ms >= length_ms:
         return job, failed(f"nothing to annotate: the video ends before --start {wanted.start_ms:g} ms "
-                           f"(it is {frames / fps:.1f} s long)")
+                           f"(it is {length_ms / 1000.0:.1f} s long)")
     return replace(job, frames_hint=frames_in_range(frames, fps, wanted.start_ms, wanted.duration_ms)), None
 
 
