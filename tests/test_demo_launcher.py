@@ -46,6 +46,8 @@ def test_the_sample_is_short_small_and_licensed():
                                      "--results", str(SAMPLE_RESULTS), "--no-gui"]),
         (["--model", "resnet50_4x16f_serial"], True, True, ["--webcam", "0", "--model", "resnet50_4x16f_serial"]),
         (["--video-path=b.mp4", "--no-gui"], True, True, ["--video-path=b.mp4", "--no-gui"]),
+        (["--video", "c.mp4"], True, True, ["--video", "c.mp4"]),  # argparse's abbreviation of --video-path
+        (["--webcam=1"], True, True, ["--webcam=1"]),
         (["--list-models"], True, False, ["--list-models"]),
         (["--benchmark"], False, False, ["--benchmark"]),
     ],

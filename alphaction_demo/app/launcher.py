@@ -47,12 +47,13 @@ def _sample() -> str:
     return str(path)
 
 
-# flags that name the input, or ask for something other than a run: the command line is the user's
-_OWN_INPUT_FLAGS = ("--video-path", "--webcam", "--list-models", "--download-weights", "--benchmark", "--help", "-h")
-
-
 def picks_own_input(argv: Sequence[str]) -> bool:
-    return any(arg == flag or arg.startswith(flag + "=") for arg in argv for flag in _OWN_INPUT_FLAGS)
+    """Whether the user's options name the input or ask for something other than a run. The real
+    parser reads them, so its abbreviations (`--video in.mp4`) and `--flag=value` count as typed;
+    `--help` prints the help here, and a wrong flag is its one-line error, as they would be later."""
+    args = build_parser().parse_args(list(argv))
+    return (args.video_path is not None or args.webcam is not None or args.list_models
+            or args.download_weights is not None or args.benchmark)
 
 
 def choose_arguments(argv: Sequence[str], has_camera: bool, has_display: bool) -> List[str]:
