@@ -106,7 +106,9 @@ class ModelSettings:
     name: Optional[str] = None  # the model-zoo name, when it came from the zoo
     common_cate: bool = False  # the 15-category demo model
     device: str = "cpu"
-    precision: str = "fp32"
+    precision: str = "fp32"  # what the model runs at: `--precision auto` is resolved before (app.validation)
+    auto_precision: bool = False  # chosen by `--precision auto` for this machine
+    precision_reason: str = ""  # why, for the start line and the status bar ("native on this CPU")
 
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
@@ -115,6 +117,11 @@ class ModelSettings:
     @property
     def display_name(self) -> str:
         return self.name or Path(self.config).stem
+
+    @property
+    def precision_label(self) -> str:
+        """The precision as the status bar and the results files show it, e.g. "bf16 (auto)"."""
+        return f"{self.precision} (auto)" if self.auto_precision else self.precision
 
     @property
     def key(self) -> Tuple:

@@ -116,8 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--device", default="auto",
                        help="cpu, cuda or cuda:N; auto picks cuda when it is available")
     model.add_argument("--cpu", action="store_true", help="same as --device cpu (official flag)")
-    model.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32",
-                       help="fp32 matches the official outputs; bf16 is faster on recent CPUs; "
+    model.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default="auto",
+                       help="auto: bf16 where the CPU runs it natively, fp16 on CUDA GPUs with tensor cores, "
+                       "fp32 elsewhere; fp32 matches the official outputs (use it for evaluation); "
                        "fp16 needs CUDA")
 
     det = parser.add_argument_group("person detection and tracking")

@@ -9,7 +9,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from alphaction_demo.settings import RunSettings
+from alphaction_demo.settings import PROG, ModelSettings, RunSettings
+
+
+def announce_precision(model: ModelSettings) -> None:
+    """The one line at start that says which precision runs and why (`--precision auto` chose it)."""
+    import sys
+
+    from alphaction_demo.action.precision import PrecisionChoice
+
+    choice = PrecisionChoice(model.precision, model.precision_reason or "as asked", model.auto_precision)
+    sys.stderr.write(f"{PROG}: {choice.announcement()}\n")
 
 
 def list_models() -> int:
@@ -43,10 +53,12 @@ def download(name: Optional[str]) -> int:
 def benchmark(settings: RunSettings) -> int:
     from alphaction_demo.app.benchmark import run_benchmark
 
+    announce_precision(settings.model)
     return run_benchmark(settings)
 
 
 def run(settings: RunSettings) -> int:
+    announce_precision(settings.model)
     if settings.outputs.gui:
         from alphaction_demo.gui.app import run_gui
 

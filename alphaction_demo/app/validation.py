@@ -163,10 +163,19 @@ def _check_precision(precision: str, device: str) -> None:
         raise NotAvailableError(bf16_unavailable_message())
 
 
+def _precision(args: argparse.Namespace, device: str):
+    """`--precision auto` resolved for this machine (`action.precision`); a named one as asked."""
+    from alphaction_demo.action.precision import choose_precision
+
+    return choose_precision(args.precision, device)
+
+
 def _model(args: argparse.Namespace, device: str, need_weights: bool = True) -> ModelSettings:
     """--model / --cfg-path / --weight-path as a configuration and (for a run) an existing checkpoint."""
     from alphaction_demo.action import zoo
 
+    choice = _precision(args, device)
+    precision = dict(precision=choice.precision, auto_precision=choice.automatic, precision_reason=choice.reason)
     if args.model is not None and (args.cfg_path or args.weight_path):
         raise UsageError("give either --model or --cfg-path/--weight-path, not both")
     if args.cfg_path is None and (args.weight_path is None or not need_weights):
@@ -178,7 +187,7 @@ def _model(args: argparse.Namespace, device: str, need_weights: bool = True) -> 
                 f"`alphaction-demo --download-weights {entry.name}` (see README: Model zoo)"
             )
         return ModelSettings(config=entry.config, weights=str(weights), name=entry.name,
-                             common_cate=args.common_cate or entry.common_cate, device=device, precision=args.precision)
+                             common_cate=args.common_cate or entry.common_cate, device=device, **precision)
     if args.weight_path is None and need_weights:
         raise UsageError("--cfg-path needs --weight-path (the checkpoint trained with that configuration)")
     weight_file = Path(args.weight_path or "").expanduser()
@@ -192,7 +201,7 @@ def _model(args: argparse.Namespace, device: str, need_weights: bool = True) -> 
             "--list-models shows what can be downloaded)"
         )
     return ModelSettings(config=config, weights=str(weight_file) if args.weight_path else "", common_cate=args.common_cate,
-                         device=device, precision=args.precision)
+                         device=device, **precision)
 
 
 def _gui(args: argparse.Namespace, source: Optional[SourceSpec]) -> bool:
@@ -243,7 +252,7 @@ def run_settings(args: argparse.Namespace) -> RunSettings:
     gui = _gui(args, source)
     outputs = _outputs(args, source, gui)
     model = _model(args, device)
-    return RunSettings(source=source, model=model, detector=_detector(args, device, args.precision),
+    return RunSettings(source=source, model=model, detector=_detector(args, device, model.precision),
                        schedule=_schedule(args), view=_view(args), outputs=outputs)
 
 
@@ -256,8 +265,8 @@ def benchmark_settings(args: argparse.Namespace) -> RunSettings:
     fps = float(args.fps or 25.0)
     seconds = args.duration / 1000.0 if args.duration > 0 else BENCHMARK_SECONDS
     source = SourceSpec(SYNTHETIC, fps=fps, size=BENCHMARK_FRAME_SIZE, frames=int(seconds * fps))
-    return RunSettings(source=source, model=_model(args, device, need_weights=False),
-                       detector=_detector(args, device, args.precision, benchmark=True),
+    model = _model(args, device, need_weights=False)
+    return RunSettings(source=source, model=model, detector=_detector(args, device, model.precision, benchmark=True),
                        schedule=_schedule(args), view=_view(args), outputs=OutputSettings())
 
 
@@ -283,6 +292,7 @@ def shared_settings(args: argparse.Namespace) -> RunSettings:
     device = resolve_device(args.device, args.cpu)
     _check_precision(args.precision, device)
     source = SourceSpec(FILE, "", float(args.start), float(args.duration))
-    return RunSettings(source=source, model=_model(args, device), detector=_detector(args, device, args.precision),
+    model = _model(args, device)
+    return RunSettings(source=source, model=model, detector=_detector(args, device, model.precision),
                        schedule=_schedule(args), view=_view(args),
                        outputs=OutputSettings(gui=False, timestamp_offset_s=args.timestamp_offset))

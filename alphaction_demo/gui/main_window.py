@@ -25,6 +25,7 @@ from alphaction_demo.gui import dialogs
 from alphaction_demo.gui.actions import add_menus, add_toolbar, build_actions, shortcut_table, show_paused
 from alphaction_demo.gui.bridge import PipelineBridge
 from alphaction_demo.gui.keys import WindowKeys, focus_returns_on
+from alphaction_demo.gui.models import current_precision, precision_choices, settings_for_precision
 from alphaction_demo.gui.panel import SidePanel
 from alphaction_demo.gui.selection import TrackSelection
 from alphaction_demo.gui.session import (FILE, URL, WEBCAM, Session, SourceSpec, ViewOptions, is_seekable,
@@ -104,6 +105,7 @@ class MainWindow(QMainWindow):
         self.panel.set_threshold(s.visual_threshold)
         self.panel.set_detect_rate(s.detect_rate)
         self.panel.set_models(models, self.run.model.display_name)
+        self.panel.set_precisions(precision_choices(self.run), current_precision(self.run))
         for action, on in ((self.actions.show_boxes, s.show_boxes), (self.actions.show_ids, s.show_ids),
                            (self.actions.show_labels, s.show_labels), (self.actions.show_time, s.show_time)):
             action.setChecked(on)
@@ -129,6 +131,7 @@ class MainWindow(QMainWindow):
         self.panel.categories.changed.connect(self._options_changed)
         self.panel.detect_rate_changed.connect(self._detect_rate_changed)
         self.panel.model_chosen.connect(self.choose_model)
+        self.panel.precision_chosen.connect(self.choose_precision)
         self.view.clicked.connect(self.selection.select_at)
         focus_returns_on(self.panel.detect_rate.editingFinished, self.keys, self.panel.detect_rate)
         focus_returns_on(self.panel.model.activated, self.keys, self.panel)
@@ -224,6 +227,19 @@ class MainWindow(QMainWindow):
             return
         spec = self._current_source()
         if spec is not None:  # the run had ended: the new model starts where the old one was
+            self.open_source(resumed_at(spec, self.frame.timestamp_ms if self.frame is not None else None))
+
+    def choose_precision(self, value: str) -> None:
+        """Another precision goes on like another model: from the moment on screen."""
+        run = settings_for_precision(self.run, value)
+        if run.model == self.run.model:
+            return
+        self.run = run
+        if self.session is not None:  # see _apply_run_changes
+            self._settle_timer.start()
+            return
+        spec = self._current_source()
+        if spec is not None:
             self.open_source(resumed_at(spec, self.frame.timestamp_ms if self.frame is not None else None))
 
     def _current_source(self) -> Optional[SourceSpec]:
@@ -371,8 +387,11 @@ class MainWindow(QMainWindow):
             return
         self.session.set_detect_rate(self.settings.detect_rate)
         self.session.set_model(self.run.model)
-        if self.run.model.display_name != self.session.model:  # cleared by `ready` with the new model
-            self.status.showMessage(f"Loading the action model ({self.run.model.display_name}) ...")
+        model = self.run.model
+        if model.display_name != self.session.model:  # cleared by `ready` with the new model
+            self.status.showMessage(f"Loading the action model ({model.display_name}) ...")
+        elif model.precision_label != getattr(self.session, "precision", model.precision_label):
+            self.status.showMessage(f"Loading the action model ({model.display_name}, {model.precision}) ...")
 
     def _update_stats(self) -> None:
         now = time.monotonic()
@@ -382,7 +401,8 @@ class MainWindow(QMainWindow):
         dropped = (stats.dropped if stats else 0) + (self.bridge.coalesced if self.bridge else 0)
         self.status.show_stats(fps if self.session is not None else None, stats, dropped,
                                getattr(self.session, "device", self.run.model.device),
-                               getattr(self.session, "model", self.run.model.display_name) or "")
+                               getattr(self.session, "model", self.run.model.display_name) or "",
+                               getattr(self.session, "precision", None) or self.run.model.precision_label)
 
     def _update_source_actions(self) -> None:
         spec = self.session.source if self.session is not None else None

@@ -7,9 +7,11 @@ prompt; switching goes through the same resolution as `--model` on the command l
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import List
+from typing import List, Tuple
 
 from alphaction_demo.action import zoo
+from alphaction_demo.action.cpu_support import working_precisions
+from alphaction_demo.action.precision import AUTO, choose_precision
 from alphaction_demo.errors import WeightsError
 from alphaction_demo.settings import RunSettings
 
@@ -32,4 +34,23 @@ def settings_for_model(run: RunSettings, name: str) -> RunSettings:
         raise WeightsError(f"weights for {entry.name} not found at {path}; download them with "
                            f"`alphaction-demo --download-weights {entry.name}`")
     model = replace(run.model, name=entry.name, config=entry.config, weights=str(path), common_cate=entry.common_cate)
+    return replace(run, model=model)
+
+
+def precision_choices(run: RunSettings) -> List[Tuple[str, str]]:
+    """(value, text) of the precisions the window offers: "auto" first, showing what it picks here,
+    then each precision that runs on the run's device."""
+    device = run.model.device
+    return [(AUTO, f"auto ({choose_precision(AUTO, device).precision})")] + [(p, p) for p in working_precisions(device)]
+
+
+def current_precision(run: RunSettings) -> str:
+    return AUTO if run.model.auto_precision else run.model.precision
+
+
+def settings_for_precision(run: RunSettings, value: str) -> RunSettings:
+    """The run's settings at precision `value` ("auto" resolved for this machine)."""
+    choice = choose_precision(value, run.model.device)
+    model = replace(run.model, precision=choice.precision, auto_precision=choice.automatic,
+                    precision_reason=choice.reason)
     return replace(run, model=model)

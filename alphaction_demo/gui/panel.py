@@ -6,7 +6,7 @@ keyboard always agree. The panel only reports changes; the window applies them t
 
 from __future__ import annotations
 
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Optional, Sequence, Tuple
 
 from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtWidgets import (QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
@@ -28,6 +28,7 @@ class SidePanel(QWidget):
     threshold_changed = pyqtSignal(float)
     detect_rate_changed = pyqtSignal(int)
     model_chosen = pyqtSignal(str)
+    precision_chosen = pyqtSignal(str)
 
     def __init__(self, actions: WindowActions, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
@@ -47,6 +48,10 @@ class SidePanel(QWidget):
         self.model.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.model.setMinimumContentsLength(12)
         self.model.setFocusPolicy(Qt.NoFocus)
+        self.precision = QComboBox(self)
+        self.precision.setFocusPolicy(Qt.NoFocus)
+        self.precision.setToolTip("The action model's precision: auto picks the fastest exact-enough one for this "
+                                  "machine; fp32 gives the official numbers")
         self.plot = ScorePlot(self)
         self.categories = CategoryFilter(self)
 
@@ -56,7 +61,12 @@ class SidePanel(QWidget):
         form = QFormLayout()
         form.addRow("Visual threshold", row)
         form.addRow("Detect rate", self.detect_rate)
-        form.addRow(QLabel("Model", self))
+        model_row = QHBoxLayout()
+        model_row.addWidget(QLabel("Model", self))
+        model_row.addStretch(1)
+        model_row.addWidget(QLabel("precision", self))
+        model_row.addWidget(self.precision)
+        form.addRow(model_row)
         form.addRow(self.model)  # the whole width: model names are long
         toggles = QGridLayout()
         self.toggle_buttons = []
@@ -88,6 +98,7 @@ class SidePanel(QWidget):
         self.threshold.valueChanged.connect(self._on_threshold)
         self.detect_rate.valueChanged.connect(self.detect_rate_changed.emit)
         self.model.activated.connect(lambda i: self.model_chosen.emit(self.model.itemData(i)))
+        self.precision.activated.connect(lambda i: self.precision_chosen.emit(self.precision.itemData(i)))
 
     @property
     def threshold_value_float(self) -> float:
@@ -110,6 +121,16 @@ class SidePanel(QWidget):
         self.model.setToolTip(f"{self.model.currentText()}: action models whose weights are in weights/")
         self.model.setEnabled(self.model.count() > 1)
         self.model.blockSignals(False)
+
+    def set_precisions(self, choices: Sequence[Tuple[str, str]], current: str) -> None:
+        """`choices`: (value, text) pairs, "auto" first."""
+        self.precision.blockSignals(True)
+        self.precision.clear()
+        for value, text in choices:
+            self.precision.addItem(text, value)
+        self.precision.setCurrentIndex(max(0, self.precision.findData(current)))
+        self.precision.setEnabled(self.precision.count() > 1)
+        self.precision.blockSignals(False)
 
     def set_detect_rate(self, rate: int) -> None:
         self.detect_rate.blockSignals(True)

@@ -97,6 +97,7 @@ class PipelineSession:
         self.bridge = bridge
         self.device = run.model.device
         self.model = run.model.display_name
+        self.precision = run.model.precision_label
         self._models = models or ModelCache()
         self._tracker_factory = tracker_factory
         self._lock = threading.Lock()
@@ -251,7 +252,7 @@ class PipelineSession:
                 announce = not self.ready or chosen or model != self.run.model  # chosen: even back to the same
                 if announce:
                     self.labels, self.category_groups = label_groups(loaded)
-                    self.model, self.device = model.display_name, model.device
+                    self.model, self.device, self.precision = model.display_name, model.device, model.precision_label
                     self.run = replace(self.run, model=model)
                 pipeline = self._build(loaded, rate, previous)
                 if pipeline is None:

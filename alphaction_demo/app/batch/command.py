@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
 from alphaction_demo.app.exit_status import INTERRUPTED, run_reporting_errors
+from alphaction_demo.app.commands import announce_precision
 from alphaction_demo.app.validation import check_output_folder, shared_settings
 from alphaction_demo.errors import DemoError, UsageError
 from alphaction_demo.settings import FILE, PROG, RunSettings, SourceSpec
@@ -192,6 +193,7 @@ def _runner(args: argparse.Namespace, settings: RunSettings, jobs: List[VideoJob
 def run_batch(args: argparse.Namespace) -> int:
     _check_runner_flags(args)
     settings = shared_settings(args)
+    announce_precision(settings.model)
     output_dir = check_output_folder("--output-dir", args.output_dir)
     videos = expand_inputs(args.inputs, output_dir)
     suffix = "." + args.results_format
