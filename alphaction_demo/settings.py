@@ -131,14 +131,16 @@ class ModelSettings:
 
 @dataclass(frozen=True)
 class ScheduleSettings:
-    """When clips are taken and how their frames are sampled. `span` and `centre` come from the
-    model's configuration; the pipeline builder fills them in."""
+    """When clips are taken, how their frames are sampled, and how far apart in memory index the
+    model's long-term memory reads. `span`, `centre` and `memory_rate` come from the model's
+    configuration; the pipeline builder fills them in."""
 
-    detect_rate: float = 4.0
+    detect_rate: int = 4  # label updates (moments) per second of video
     sampling: str = TIME  # "time" or "frames"
     model_fps: float = 25.0  # the frame rate the models were trained on (AVA)
     span: int = 64  # frames per clip before the temporal crop (FRAME_NUM * FRAME_SAMPLE_RATE)
     centre: int = 32  # position of the key frame in the span
+    memory_rate: int = 1  # the config's MEMORY_RATE: memory entries per second of video, as trained
 
     def __post_init__(self) -> None:
         if self.sampling not in (TIME, FRAMES):
@@ -149,6 +151,12 @@ class ScheduleSettings:
     @property
     def interval_ms(self) -> float:
         return 1000.0 / self.detect_rate
+
+    @property
+    def memory_spacing(self) -> int:
+        """Memory indices between two seconds of video: one index per moment, so the official demo's
+        MEMORY_RATE x detect rate. It belongs to the run, not the loaded model."""
+        return self.memory_rate * self.detect_rate
 
     @property
     def step_ms(self) -> float:
@@ -212,5 +220,5 @@ class RunSettings:
     def with_source(self, source: Optional[SourceSpec]) -> "RunSettings":
         return replace(self, source=source)
 
-    def with_detect_rate(self, rate: float) -> "RunSettings":
-        return replace(self, schedule=replace(self.schedule, detect_rate=float(rate)))
+    def with_detect_rate(self, rate: int) -> "RunSettings":
+        return replace(self, schedule=replace(self.schedule, detect_rate=int(rate)))

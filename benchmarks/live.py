@@ -52,8 +52,8 @@ def main() -> int:
     for name in opts.models:
         for precision in precisions:
             model = replace(MODELS[name], precision=precision)
-            cfg = load_config(model.config, common_cate=model.common_cate, detect_rate=4)
-            loaded = load_action_model(model, 4, network=ActionModel.random(cfg, seed=0, precision=precision))
+            cfg = load_config(model.config, common_cate=model.common_cate)
+            loaded = load_action_model(model, network=ActionModel.random(cfg, seed=0, precision=precision))
             for size in opts.sizes:
                 width, height = (int(v) for v in size.split("x"))
                 spec = SourceSpec(SYNTHETIC, fps=FPS, size=(height, width), frames=0)

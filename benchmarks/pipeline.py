@@ -131,12 +131,12 @@ def sequential(loaded, tracker, spec, folder) -> float:
 
 def main() -> int:
     opts = parse()
-    cfg = load_config(opts.model, detect_rate=4)
+    cfg = load_config(opts.model)
     frames = int(opts.seconds * FPS)
     spec = SourceSpec(SYNTHETIC, fps=FPS, size=FRAME_SIZE, frames=frames)
     with tempfile.TemporaryDirectory() as folder:
         settings = run_settings(opts, spec, folder)
-        loaded = load_action_model(settings.model, 4, network=ActionModel.random(cfg, seed=0, precision=opts.precision))
+        loaded = load_action_model(settings.model, network=ActionModel.random(cfg, seed=0, precision=opts.precision))
         kind = "hog" if opts.detector == "hog" else "yolo"
         tracker = KnownFigures(build_tracker(DetectorSettings(kind=kind, weights=opts.detector, imgsz=opts.imgsz,
                                                                fps=FPS)), SyntheticSource(spec))

@@ -48,11 +48,11 @@ def model_argv(checkpoint: Path) -> list:
     return ["--cfg-path", CONFIG, "--weight-path", str(checkpoint), "--cpu", "--precision", working_cpu_precision()]
 
 
-def load_model(model, detect_rate: float = 4):
+def load_model(model):
     """The action model exactly as the command line loads it."""
     from alphaction_demo.pipeline.build import load_action_model
 
-    return load_action_model(model, detect_rate)
+    return load_action_model(model)
 
 
 def window_settings(checkpoint: Path):

@@ -94,7 +94,7 @@ def replay(video_path: str, boxes: Dict[int, Tuple[np.ndarray, np.ndarray]], mod
     center_index = span // 2
     interval = 1000 // detect_rate
     before, after = model.memory_length
-    mem_rate = model.memory_rate
+    mem_rate = model.memory_rate * detect_rate  # the official cfg.MODEL.IA_STRUCTURE.MEMORY_RATE *= detect_rate
     has_memory, has_object = model.uses_memory, model.uses_objects
 
     pool: Dict[int, object] = {}  # the official mem_pool / object_pool for "SingleVideo"
@@ -108,7 +108,8 @@ def replay(video_path: str, boxes: Dict[int, Tuple[np.ndarray, np.ndarray]], mod
         nonlocal pred_pos, mem_timestamps
         feature_index = int(center_timestamp // interval)
         feats = pool[feature_index]
-        scores = model.predict(feats, {k: v for k, v in pool.items() if k != feature_index}, feature_index)
+        scores = model.predict(feats, {k: v for k, v in pool.items() if k != feature_index}, feature_index,
+                               memory_rate=mem_rate)
         pred_pos += 1
         out.append(ReplayResult(center_timestamp, feature_index, ids, person_boxes, scores))
         # clear_feature(feature_index)

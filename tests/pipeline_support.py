@@ -40,7 +40,7 @@ class FakeModel:
     max_objects: int = 5
     num_classes: int = NUM_CLASSES
     memory_length: Tuple[int, int] = (30, 30)
-    memory_rate: int = 4
+    memory_rate: int = 1  # the config's; the predictor passes the schedule's spacing
     extract_delay: float = 0.0
     extracted: List[dict] = field(default_factory=list)
     predicted: List[dict] = field(default_factory=list)
@@ -58,15 +58,16 @@ class FakeModel:
                             None if objects is None else np.ones((len(objects), 4, 1, 1, 1), np.float32),
                             np.asarray(persons, np.float32), objects)
 
-    def memory_indices(self, t):
+    def memory_indices(self, t, memory_rate=None):
         before, after = self.memory_length
-        r = self.memory_rate
+        r = self.memory_rate if memory_rate is None else memory_rate
         return tuple(range(t - before * r, t, r)) + tuple(range(t + r, t + (after + 1) * r, r))
 
-    def predict(self, feats, memory: Mapping[int, object], t_index: int, seed=None):
+    def predict(self, feats, memory: Mapping[int, object], t_index: int, seed=None, memory_rate=None):
         with self.lock:
-            self.predicted.append(dict(t_index=t_index, seed=seed, memory=sorted(memory), present=sorted(
-                i for i in self.memory_indices(t_index) if i in memory)))
+            self.predicted.append(dict(t_index=t_index, seed=seed, memory_rate=memory_rate, memory=sorted(memory),
+                                       present=sorted(i for i in self.memory_indices(t_index, memory_rate)
+                                                      if i in memory)))
         scores = np.full((feats.num_persons, self.num_classes), 0.1, np.float32)
         scores[:, 3] = 0.9  # a pose class
         scores[:, 8] = 0.8  # an object class

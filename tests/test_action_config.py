@@ -68,21 +68,30 @@ def test_the_six_official_configurations(name, body, tau, alpha, structure):
 
 
 @pytest.mark.parametrize("common, classes, groups", [(False, 80, (14, 49, 17)), (True, 15, (6, 5, 4))])
-@pytest.mark.parametrize("detect_rate", [1, 4, 8])
-def test_demo_overrides(common, classes, groups, detect_rate):
-    cfg = load_config("resnet101_8x8f_denseserial", common_cate=common, detect_rate=detect_rate)
+def test_demo_overrides(common, classes, groups):
+    cfg = load_config("resnet101_8x8f_denseserial", common_cate=common)
     head = cfg.MODEL.ROI_ACTION_HEAD
     assert head.NUM_CLASSES == classes
     assert (head.NUM_PERSON_MOVEMENT_CLASSES, head.NUM_OBJECT_MANIPULATION_CLASSES,
             head.NUM_PERSON_INTERACTION_CLASSES) == groups
-    assert cfg.MODEL.IA_STRUCTURE.MEMORY_RATE == detect_rate
+    assert cfg.MODEL.IA_STRUCTURE.MEMORY_RATE == 1  # the file's own: the run's schedule applies the rate
+
+
+@pytest.mark.parametrize("detect_rate", [1, 4, 8])
+def test_the_memory_spacing_is_the_official_memory_rate_times_the_detect_rate(detect_rate):
+    """The official demo's `MEMORY_RATE *= detect_rate`, kept by the run's schedule, not the model."""
+    from alphaction_demo.settings import ScheduleSettings
+
+    cfg = load_config("resnet101_8x8f_denseserial", common_cate=True)
+    schedule = ScheduleSettings(detect_rate=detect_rate, memory_rate=int(cfg.MODEL.IA_STRUCTURE.MEMORY_RATE))
+    assert schedule.memory_spacing == detect_rate and isinstance(schedule.memory_spacing, int)
 
 
 def test_an_official_yaml_file_loads(tmp_path):
     path = tmp_path / "resnet50_4x16f_denseserial.yaml"
     path.write_text(OFFICIAL_STYLE_YAML)
     cfg = load_config(path)
-    assert cfg.MODEL.IA_STRUCTURE.STRUCTURE == "dense" and cfg.MODEL.IA_STRUCTURE.MEMORY_RATE == 4
+    assert cfg.MODEL.IA_STRUCTURE.STRUCTURE == "dense" and cfg.MODEL.IA_STRUCTURE.MEMORY_RATE == 1  # the file's; x detect rate in the schedule
     assert cfg.SOLVER.WEIGHT_DECAY == pytest.approx(1e-7) and cfg.SOLVER.STEPS == (70000, 90000)
     assert cfg.DATASETS.TRAIN == ("ava_video_train_v2.2",)
 

@@ -35,15 +35,20 @@ def model(name: str, common: bool = False, fold_bn: bool = True) -> ActionModel:
     return ActionModel.from_state_dict(state_dict(name, common), load_config(name, common_cate=common), fold_bn=fold_bn)
 
 
+# The official fixture was made by the demo at its default 4 updates a second: memory spacing
+# MEMORY_RATE 1 x 4, which a run's schedule passes to `predict`.
+DEMO_SPACING = 4
+
+
 def run_regression(m: ActionModel, seed: int = 1):
-    rate = m.memory_rate
+    rate = m.memory_rate * DEMO_SPACING
     inputs = regression_inputs(m.cfg.INPUT.TAU, m.cfg.INPUT.ALPHA, rate, seed)
     memory = {t: m.extract_features(slow, fast, pb, ob) for t, (slow, fast, pb, ob) in inputs.items()}
     results = {}
     for t, feats in memory.items():
         if feats.num_persons:
             torch.manual_seed(PREDICTION_SEED)
-            results[t] = m.predict(feats, memory, t)
+            results[t] = m.predict(feats, memory, t, memory_rate=rate)
     return results, memory
 
 
@@ -192,12 +197,12 @@ def test_empty_memory_entries_count_as_absent_ones():
 def test_predict_reads_only_the_memory_grid():
     m = model("resnet50_4x16f_denseserial")
     current, other = _features(m, 2, 1), _features(m, 3, 1, seed=7)
-    rate, (before, after) = m.memory_rate, m.memory_length
-    base = m.predict(current, {}, 0)
-    assert not np.allclose(base, m.predict(current, {rate: other}, 0), atol=1e-6)
-    assert not np.allclose(base, m.predict(current, {-before * rate: other}, 0), atol=1e-6)
+    rate, (before, after) = DEMO_SPACING, m.memory_length  # a run's spacing, given to predict
+    base = m.predict(current, {}, 0, memory_rate=rate)
+    assert not np.allclose(base, m.predict(current, {rate: other}, 0, memory_rate=rate), atol=1e-6)
+    assert not np.allclose(base, m.predict(current, {-before * rate: other}, 0, memory_rate=rate), atol=1e-6)
     for off_grid in (1, rate + 1, (after + 1) * rate, -(before + 1) * rate, 0):
-        np.testing.assert_allclose(base, m.predict(current, {off_grid: other}, 0), atol=1e-6)
+        np.testing.assert_allclose(base, m.predict(current, {off_grid: other}, 0, memory_rate=rate), atol=1e-6)
 
 
 def test_no_objects_and_none_objects_agree():
@@ -289,6 +294,6 @@ def test_cuda_matches_the_cpu(precision, tolerance):
 
 
 def test_regression_timestamps_are_on_the_memory_grid():
-    rate = model("resnet50_4x16f_denseserial").memory_rate
+    rate = model("resnet50_4x16f_denseserial").memory_rate * DEMO_SPACING
     assert rate == 4  # MEMORY_RATE 1 x detect_rate 4
     assert all((t - 1000) % rate == 0 for t in regression_timestamps(rate))

@@ -33,7 +33,7 @@ def feed(predictor, n, fps=25.0, size=(48, 64), tracker=None):
 
 
 def test_offline_predictions_wait_for_the_future_memory_window():
-    model = FakeModel(memory_length=(2, 2), memory_rate=4)  # a short window keeps the test small
+    model = FakeModel(memory_length=(2, 2))  # a short window keeps the test small
     predictor = make(model)
     out = feed(predictor, 25 * 8)
     out += predictor.finish()
@@ -92,7 +92,7 @@ def test_baseline_models_predict_at_once():
 
 
 def test_memory_and_buffer_stay_bounded_over_a_long_stream():
-    model = FakeModel(memory_rate=1)  # the official window, 30 s before and after, at one clip a second
+    model = FakeModel()  # the official window, 30 s before and after, at one clip a second
     predictor = make(model, detect_rate=1)
     largest_memory = largest_buffer = 0
     tracker = BoxTracker()
@@ -166,7 +166,7 @@ MKV_30FPS = [float(round(i * 100 / 3)) for i in range(160)]  # 33/34 ms apart, a
 
 
 def test_official_mode_memory_indices_skip_as_the_official_ones_and_the_window_reads_them():
-    model = FakeModel(memory_length=(2, 2), memory_rate=4)
+    model = FakeModel(memory_length=(2, 2))
     predictor = make(model, sampling="frames")
     feed_times(predictor, MKV_30FPS)
     predictor.finish()
@@ -192,7 +192,7 @@ def test_official_mode_results_report_the_centre_time_in_whole_ms_for_object_mod
 
 
 def test_official_mode_a_centre_without_persons_still_moves_the_schedule():
-    model = FakeModel(memory_length=(2, 2), memory_rate=4)
+    model = FakeModel(memory_length=(2, 2))
     predictor = make(model, sampling="frames")
     feed_times(predictor, MKV_30FPS, tracker=PersonlessAt({56}))  # the 4th centre (index 7) has no one
     predictor.finish()
@@ -206,7 +206,7 @@ def test_official_mode_a_centre_without_persons_still_moves_the_schedule():
 def test_official_mode_waits_for_extracted_features_only_then_flushes_at_the_end():
     # persons only on the first centre: the official code predicts it when a later centre's
     # features exist or at the end of the video, never because empty centres went by
-    model = FakeModel(memory_length=(2, 2), memory_rate=4)
+    model = FakeModel(memory_length=(2, 2))
     predictor = ordered(model, sampling="frames")
     out = feed_times(predictor, MKV_30FPS, tracker=PersonlessAt(range(33, 160)))
     assert model.predicted == [] and len(model.extracted) == 1
@@ -217,7 +217,7 @@ def test_official_mode_waits_for_extracted_features_only_then_flushes_at_the_end
 
 
 def test_official_mode_flush_predicts_the_last_centres_with_the_past_only():
-    model = FakeModel(memory_length=(2, 2), memory_rate=4)
+    model = FakeModel(memory_length=(2, 2))
     predictor = ordered(model, sampling="frames")
     out = feed_times(predictor, MKV_30FPS)
     before_end = [p["t_index"] for p in model.predicted]
@@ -229,7 +229,7 @@ def test_official_mode_flush_predicts_the_last_centres_with_the_past_only():
 
 
 def test_official_live_mode_reads_the_past_only_and_releases_what_it_will_not_read():
-    model = FakeModel(memory_length=(2, 2), memory_rate=4)
+    model = FakeModel(memory_length=(2, 2))
     predictor = make(model, live=True, sampling="frames")
     feed_times(predictor, MKV_30FPS)
     got = {p["t_index"]: p for p in model.predicted}
@@ -299,3 +299,14 @@ def test_live_buffer_stays_one_clip_long_however_long_the_model_call():
         largest = max(largest, predictor.stats.buffered_frames)
     assert largest <= 64 + 33  # one clip and the frames of the next centre being completed
     assert len(predictor.step()) == 1
+
+
+@pytest.mark.parametrize("detect_rate", [1, 2, 4])
+def test_the_model_reads_memory_at_the_schedules_spacing(detect_rate):
+    """The loaded model is the same for every rate: the predictor passes the run's spacing."""
+    model = FakeModel(memory_length=(2, 2))
+    predictor = make(model, detect_rate=detect_rate)
+    feed(predictor, 25 * 6)
+    predictor.finish()
+    assert model.predicted and {p["memory_rate"] for p in model.predicted} == {detect_rate}
+    assert model.memory_rate == 1  # never patched

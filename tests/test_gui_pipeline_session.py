@@ -36,9 +36,9 @@ pytestmark = [pytest.mark.gui, pytest.mark.timeout(120), pytest.mark.usefixtures
 @pytest.fixture(scope="module")
 def models():
     """One model cache for the module, as one window keeps one for all its runs."""
-    def counting_loader(model, detect_rate):
+    def counting_loader(model):
         cache.loads.append(model.key)
-        return load_model(model, detect_rate)
+        return load_model(model)
 
     cache = ModelCache(counting_loader)
     cache.loads = []
@@ -188,15 +188,19 @@ def test_pause_stops_frames_and_resume_continues(window, qtbot):
     assert session.pipeline is not None
 
 
-def test_detect_rate_restarts_with_the_new_rate(window, qtbot):
+def test_detect_rate_restarts_with_the_new_rate(window, qtbot, models):
     session = open_video(window, qtbot)
     first = session.pipeline
-    assert first.predictor.model.memory_rate == 4
+    loads = list(models.loads)
+    model = first.predictor.model
+    assert first.predictor.memory_spacing == 4 * model.memory_rate
     window.panel.detect_rate.setValue(2)
     qtbot.waitUntil(lambda: session.pipeline is not first and session.pipeline is not None, timeout=5000)
     assert not any(t.is_alive() for t in first._threads)
-    assert session.pipeline.predictor.model.memory_rate == 2
-    assert session.pipeline.predictor.model.network is first.predictor.model.network  # weights reused
+    assert session.pipeline.predictor.memory_spacing == 2 * model.memory_rate
+    assert session.pipeline.predictor.model is model  # the same loaded model: no copy, no reload
+    assert model.memory_rate == 1  # and it was not patched
+    assert models.loads == loads  # nothing was read again
     frames = window.bridge.frames_in
     qtbot.waitUntil(lambda: window.bridge.frames_in > frames + 3, timeout=5000)
 
@@ -273,13 +277,13 @@ def test_a_stage_failure_shows_an_error(qtbot, run, tmp_path, models):
 def test_missing_weights_and_slow_loading(qtbot, run, tmp_path):
     calls = []
 
-    def slow_loader(model, detect_rate):
+    def slow_loader(model):
         calls.append(model.weights)
         time.sleep(0.3)
         if not os.path.exists(model.weights):
             raise WeightsError(f"weights not found: {model.weights}; download them with "
                                "`alphaction-demo --download-weights x`")
-        return load_model(model, detect_rate)
+        return load_model(model)
 
     window = make_window(qtbot, run, tmp_path, PipelineSessionFactory(ModelCache(slow_loader), FixedTracker))
     window.open_source(source_for_path(str(LONG_VIDEO)))
@@ -323,16 +327,14 @@ def _loaded(num_classes=5, excluded=frozenset()):
 
 def test_model_cache_loads_each_model_once_and_keeps_the_two_latest():
     loads = []
-    cache = ModelCache(lambda model, rate: loads.append(model.weights) or _loaded(), capacity=2)
+    cache = ModelCache(lambda model: loads.append(model.weights) or _loaded(), capacity=2)
     models = {w: ModelSettings(config="c", weights=w) for w in "abc"}
-    first = cache.load(models["a"], 4)
-    assert cache.load(models["a"], 4) is first and cache.cached(models["a"]) is first
-    slower = cache.load(models["a"], 2)
-    assert slower.model.memory_rate == 2 and slower.model.network is first.model.network
-    assert first.model.memory_rate == 4  # the cached model is not changed
-    cache.load(models["b"], 4)
-    cache.load(models["a"], 4)  # a is now the most recent
-    cache.load(models["c"], 4)  # evicts b
+    first = cache.load(models["a"])
+    assert cache.load(models["a"]) is first and cache.cached(models["a"]) is first
+    assert first.model.memory_rate == 4  # the loaded model is never patched
+    cache.load(models["b"])
+    cache.load(models["a"])  # a is now the most recent
+    cache.load(models["c"])  # evicts b
     assert loads == ["a", "b", "c"]
     assert cache.cached(models["b"]) is None and cache.cached(models["a"]) is not None
 
@@ -357,7 +359,8 @@ def test_a_new_detect_rate_continues_from_the_place_on_screen(window, qtbot):
         window.panel.detect_rate.setValue(value)
     qtbot.waitUntil(lambda: session.pipeline is not first and session.pipeline is not None, timeout=5000)
     second = session.pipeline
-    assert second.predictor.model.memory_rate == 2
+    assert second.predictor.memory_spacing == 2 * first.predictor.model.memory_rate
+    assert second.predictor.model is first.predictor.model
     position = first.stats().position_ms
     assert position >= 60_000
     counted = first.stats().frames_rendered
@@ -383,11 +386,11 @@ def test_a_new_model_goes_on_from_the_place_on_screen(qtbot, run, tmp_path, mode
     run = replace(run, model=by_name["r50-ava"])
     loading = []
 
-    def slow_loader(model, detect_rate):  # a big checkpoint read from a slow disk
+    def slow_loader(model):  # a big checkpoint read from a slow disk
         loading.append(model.name)
         if model.common_cate:
             time.sleep(1.5)
-        return models.load(model, detect_rate)
+        return models.load(model)
 
     factory = PipelineSessionFactory(ModelCache(slow_loader), tracker_factory=FixedTracker)
     window = MainWindow(run, factory, GuiSettings(), models=list(by_name),

@@ -108,7 +108,7 @@ def test_frames_mode_predicts_the_official_moments_with_the_official_probabiliti
     boxes = person_boxes(frames)
     ours = run_frames_mode(video, write_boxes(tmp_path / "boxes.csv", boxes), config, checkpoint,
                            tmp_path / "results.jsonl")
-    model = ActionModel.from_checkpoint(checkpoint, load_config(config, detect_rate=4), device="cpu")
+    model = ActionModel.from_checkpoint(checkpoint, load_config(config), device="cpu")
     official = replay(str(video), boxes, model, detect_rate=4)
 
     assert [r.feature_index for r in official] == indices

@@ -247,19 +247,18 @@ def _read_yaml(name_or_path: Union[str, Path]) -> Tuple[Mapping[str, Any], str]:
     return data or {}, path.stem
 
 
-def load_config(name_or_path: Union[str, Path], common_cate: bool = False, detect_rate: int = 4) -> Config:
+def load_config(name_or_path: Union[str, Path], common_cate: bool = False) -> Config:
     """The configuration the official demo builds from a config file and its command line.
 
     `common_cate` selects the 15-category demo model (6 pose / 5 object / 4 person interaction
-    classes); MEMORY_RATE is multiplied by `detect_rate` because the demo stores one memory entry
-    per label update, not one per second.
+    classes). MEMORY_RATE stays the file's own (memory entries per second of video, as trained):
+    the official demo multiplies it by its label-update rate, and that product is a property of
+    the run's clip schedule (`ScheduleSettings.memory_spacing`), passed to `ActionModel.predict`,
+    so one loaded model serves every update rate.
     """
-    if detect_rate <= 0:
-        raise ConfigError(f"detect_rate must be positive, got {detect_rate}")
     data, name = _read_yaml(name_or_path)
     values = copy.deepcopy(_DEFAULTS)
     _merge(values, data, "", name)
-    values["MODEL"]["IA_STRUCTURE"]["MEMORY_RATE"] *= detect_rate
     if common_cate:
         head = values["MODEL"]["ROI_ACTION_HEAD"]
         head["NUM_CLASSES"] = 15

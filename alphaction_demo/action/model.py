@@ -98,7 +98,7 @@ class ActionModel:
         if self._channels_last:
             to_cpu_fast_layout(self.network.backbone, self._clip_dtype)
         ia = cfg.MODEL.IA_STRUCTURE
-        self.memory_rate = int(ia.MEMORY_RATE)
+        self.memory_rate = int(ia.MEMORY_RATE)  # the config's spacing; a run passes its own to `predict`
         self.memory_length = (int(ia.LENGTH[0]), int(ia.LENGTH[1]))
         self.max_per_sec = int(ia.MAX_PER_SEC)
 
@@ -200,18 +200,19 @@ class ActionModel:
             object_array = (objects if objects is not None else torch.zeros(0, 4)).numpy().astype(np.float32)
         return Features(person_feats, object_feats, persons.numpy().astype(np.float32), object_array)
 
-    def memory_indices(self, t_index: int) -> Tuple[int, ...]:
-        """The memory timestamps `predict` reads for `t_index` (before, then after), in order."""
+    def memory_indices(self, t_index: int, memory_rate: Optional[int] = None) -> Tuple[int, ...]:
+        """The memory timestamps `predict` reads for `t_index` (before, then after), in order;
+        `memory_rate` is the spacing of memory indices (the config's MEMORY_RATE when None)."""
         before, after = self.memory_length
-        rate = self.memory_rate
+        rate = self.memory_rate if memory_rate is None else int(memory_rate)
         return tuple(range(t_index - before * rate, t_index, rate)) + tuple(
             range(t_index + rate, t_index + (after + 1) * rate, rate))
 
     def _memory_tensor(self, feats: Features, memory: Mapping[int, Features], t_index: int,
-                       rng: Optional[torch.Generator]) -> torch.Tensor:
+                       rng: Optional[torch.Generator], memory_rate: Optional[int]) -> torch.Tensor:
         """[slots * MAX_PER_SEC, C]: each timestamp's persons (sampled to the maximum), zero-padded."""
         before, _ = self.memory_length
-        indices = list(self.memory_indices(t_index))
+        indices = list(self.memory_indices(t_index, memory_rate))
         indices.insert(before, t_index)
         dim = feats.person_features.shape[1]
         out = torch.zeros(len(indices), self.max_per_sec, dim, device=self.device)
@@ -223,8 +224,12 @@ class ActionModel:
         return out.view(-1, dim)
 
     def predict(self, feats: Features, memory: Mapping[int, Features], t_index: int,
-                seed: Optional[int] = None) -> np.ndarray:
+                seed: Optional[int] = None, memory_rate: Optional[int] = None) -> np.ndarray:
         """Stage 1 -> [N, C] float32: softmax over the pose classes, sigmoid over the others.
+
+        The memory read is `t_index ± k * memory_rate`, k = 1..LENGTH: the official demo's
+        MEMORY_RATE times its label-update rate, which the run's clip schedule knows
+        (`ScheduleSettings.memory_spacing`); None reads the config's own MEMORY_RATE.
 
         Where a memory second, the persons or the objects outnumber their slots, the official code
         keeps a random draw from torch's global generator, so a crowd's scores change from run to
@@ -236,7 +241,7 @@ class ActionModel:
         rng = torch.Generator().manual_seed(seed) if seed is not None else None
         with torch.inference_mode():
             dim = feats.person_features.shape[1]
-            memory_tensor = self._memory_tensor(feats, memory, t_index, rng) if self.uses_memory else None
+            memory_tensor = self._memory_tensor(feats, memory, t_index, rng, memory_rate) if self.uses_memory else None
             persons = feats.person_features.view(-1, dim).to(self.device)
             objects = None
             if self.uses_objects:

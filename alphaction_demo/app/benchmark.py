@@ -49,7 +49,7 @@ class BenchmarkReport:
     precision: str
     frame_size: Tuple[int, int]  # (height, width)
     fps: float
-    detect_rate: float
+    detect_rate: int
     detector_fps: float
     stage0_clips_per_s: float
     stage1_per_s: float
@@ -112,11 +112,10 @@ def measure(settings: RunSettings, live_limits: Optional[dict] = None) -> Benchm
 
     model, offline_spec = settings.model, settings.source
     fps = float(offline_spec.fps)
-    cfg = load_config(model.config, common_cate=model.common_cate, detect_rate=int(settings.schedule.detect_rate))
+    cfg = load_config(model.config, common_cate=model.common_cate)
     detector_name = settings.detector.weights if settings.detector.kind == "yolo" else "HOG"
     sys.stderr.write(f"{PROG}: building a randomly initialised {model.display_name} and {detector_name} detector\n")
-    loaded = load_action_model(model, settings.schedule.detect_rate,
-                               network=ActionModel.random(cfg, seed=0, device=model.device, precision=model.precision))
+    loaded = load_action_model(model, network=ActionModel.random(cfg, seed=0, device=model.device, precision=model.precision))
     tracker = build_tracker(detector_for_source(settings, fps))
     with tempfile.TemporaryDirectory() as folder:
         offline_settings = replace(settings, outputs=OutputSettings(video_path=str(Path(folder) / "benchmark.mp4")))
@@ -131,7 +130,7 @@ def measure(settings: RunSettings, live_limits: Optional[dict] = None) -> Benchm
     live = measure_live(pipeline, fps, **(live_limits or {}))
     return BenchmarkReport(
         model=model.display_name, detector=detector_name, device=model.device, precision=model.precision,
-        frame_size=offline_spec.size, fps=fps, detect_rate=float(settings.schedule.detect_rate),
+        frame_size=offline_spec.size, fps=fps, detect_rate=settings.schedule.detect_rate,
         detector_fps=_rate(offline.frames_tracked, offline.detect_seconds),
         stage0_clips_per_s=_rate(offline.clips, offline.extract_seconds),
         stage1_per_s=_rate(offline.predictions, offline.predict_seconds),

@@ -170,7 +170,7 @@ def run(settings: RunSettings) -> int:
     sys.stderr.write(f"{PROG}: loading the action model ({model.display_name}) on {model.device}\n")
     previous_term = signal.signal(signal.SIGTERM, _raise_terminated)  # a SIGTERM while loading ends cleanly too
     try:
-        loaded = load_action_model(model, settings.schedule.detect_rate)
+        loaded = load_action_model(model)
         pipeline = build_pipeline(settings, loaded=loaded)
     except _Terminated:
         sys.stderr.write(f"{PROG}: terminated before the run started\n")

@@ -236,7 +236,7 @@ def _detector(args: argparse.Namespace, device: str, precision: str, *, benchmar
 
 
 def _schedule(args: argparse.Namespace) -> ScheduleSettings:
-    return ScheduleSettings(detect_rate=float(args.detect_rate), sampling=args.clip_sampling)
+    return ScheduleSettings(detect_rate=int(args.detect_rate), sampling=args.clip_sampling)
 
 
 def _view(args: argparse.Namespace) -> ViewOptions:

@@ -7,8 +7,9 @@ instead of lagging), starts it and watches it. Whatever goes wrong on that threa
 is not there, a file OpenCV cannot decode, missing weights, a stage that fails mid-run) reaches
 the window through the bridge's `failed` signal, and the window stays usable.
 
-Changing the detect rate or the action model restarts the pipeline: the clip schedule, the
-memory rate of the model (`MEMORY_RATE` x detect rate) and the model itself are fixed for a run.
+Changing the detect rate or the action model restarts the pipeline: the clip schedule (and with
+it the memory spacing, `MEMORY_RATE` x detect rate) and the model are fixed for a run. A new rate
+reuses the loaded model as it is.
 The presenter must not notice more than a short wait: a file continues from the frame on screen
 (never from 0:00), the tracker carries on (same ids, so the selected person stays selected), the
 labels of each track stay until new ones come (by category name across models), and the counters
@@ -243,7 +244,7 @@ class PipelineSession:
                     chosen, self._model_chosen = chosen or self._model_chosen, False
                     self._restart = False
                     self._wake.clear()
-                loaded = self._models.load(model, rate)
+                loaded = self._models.load(model)
                 with self._lock:
                     if self._stopping:
                         return
@@ -310,7 +311,7 @@ class PipelineSession:
             rate, model = self._rate, self._model
             switching = self._restart and not self._stopping and model != self.run.model
         if switching and not pipeline.finished.is_set():
-            self._models.load(model, rate)  # the slow part, while the old model keeps playing
+            self._models.load(model)  # the slow part, while the old model keeps playing
         with self._lock:
             restart = self._restart and not self._stopping and not pipeline.finished.is_set()
             if restart and self._record_path is not None:

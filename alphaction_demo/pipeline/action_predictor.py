@@ -86,6 +86,7 @@ class ActionPredictor:
         self.labels = tuple(labels)
         self.clip_settings = clip_settings
         self.schedule = make_schedule(schedule_settings, frame_ms, whole_ms=bool(model.uses_objects))
+        self.memory_spacing = schedule_settings.memory_spacing  # memory indices per second of video
         self.live = live
         self.stats = PredictorStats()
         self._now_ms = now_ms  # live: the source's clock, for label latency
@@ -273,7 +274,8 @@ class ActionPredictor:
             self._extracted.pop(0)
             started = time.perf_counter()
             # seeded by the moment: a crowd's scores are the same on every run, live or offline
-            scores = self.model.predict(feats, self._memory, centre.t_index, seed=centre.t_index)
+            scores = self.model.predict(feats, self._memory, centre.t_index, seed=centre.t_index,
+                                        memory_rate=self.memory_spacing)
             self.stats.predict_seconds += time.perf_counter() - started
             self.stats.predictions += 1
             if self.live and self._now_ms is not None:
@@ -288,11 +290,11 @@ class ActionPredictor:
         if self.live or ended or not self.model.uses_memory:
             return True
         _, after = self.model.memory_length
-        return self._newest_slot >= t_index + after * self.model.memory_rate
+        return self._newest_slot >= t_index + after * self.memory_spacing
 
     def _release_memory(self, t_index: int) -> None:
         before = self.model.memory_length[0] if self.model.uses_memory else 0
-        last_unused = t_index - before * self.model.memory_rate
+        last_unused = t_index - before * self.memory_spacing
         for key in [k for k in self._memory if k <= last_unused]:
             del self._memory[key]
 

@@ -32,12 +32,13 @@ class LoadedModel:
     ava_ids: Tuple[int, ...]  # the AVA id of each output class, for results files
 
 
-def load_action_model(model: ModelSettings, detect_rate: float, network: Optional["ActionModel"] = None) -> LoadedModel:
-    """Read the checkpoint (or take `network`, e.g. random weights for the benchmark)."""
+def load_action_model(model: ModelSettings, network: Optional["ActionModel"] = None) -> LoadedModel:
+    """Read the checkpoint (or take `network`, e.g. random weights for the benchmark). The result
+    depends only on the model's settings: every detect rate runs on it."""
     from alphaction_demo.action import ActionModel, load_config
     from alphaction_demo.action.categories import categories_for
 
-    cfg = load_config(model.config, common_cate=model.common_cate, detect_rate=int(detect_rate))
+    cfg = load_config(model.config, common_cate=model.common_cate)
     if network is None:
         network = ActionModel.from_checkpoint(model.weights, cfg, device=model.device, precision=model.precision)
     num_classes = network.num_classes
@@ -78,14 +79,15 @@ def build_pipeline(settings: RunSettings, *, loaded: LoadedModel, tracker: Optio
             tracker = build_tracker(detector_for_source(settings, source.fps))
         tracker.reset()
         clip = ClipSettings.from_config(loaded.cfg)
-        schedule = replace(settings.schedule, span=clip.span, centre=clip.centre)
+        schedule = replace(settings.schedule, span=clip.span, centre=clip.centre,
+                           memory_rate=int(loaded.cfg.MODEL.IA_STRUCTURE.MEMORY_RATE))
         predictor = ActionPredictor(loaded.model, loaded.label_set.names, clip, schedule,
                                     frame_ms=1000.0 / source.fps, live=live, now_ms=source.now_ms)
         outputs = settings.outputs
         results = None
         if outputs.results_path:
             results = ResultsFile(outputs.results_path, spec.video_id, None, loaded.ava_ids,
-                                  timestamp_offset_s=outputs.timestamp_offset_s, precision=loaded.model.precision)
+                                  timestamp_offset_s=outputs.timestamp_offset_s, precision=settings.model.precision)
         parts = dict(source=source, tracker=tracker, predictor=predictor, labels=TrackLabels(loaded.label_set),
                      view=settings.view, excluded_labels=loaded.excluded,
                      output_path=outputs.video_path if record else None, results=results,

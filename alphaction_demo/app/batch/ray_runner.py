@@ -55,7 +55,7 @@ class _ModelCache:
 
     @classmethod
     def get(cls, settings: RunSettings) -> LoadedModel:
-        key = (settings.model.key, settings.schedule.detect_rate)
+        key = settings.model.key  # every detect rate runs on one loaded model
         if cls.key != key:
             cls.key, cls.loaded = None, None
             cls.loaded, cls.key = load_model(settings), key

@@ -57,7 +57,7 @@ def worker_settings(settings: RunSettings, slot: int, gpus: int) -> RunSettings:
 
 
 def load_model(settings: RunSettings) -> LoadedModel:
-    return load_action_model(settings.model, settings.schedule.detect_rate)
+    return load_action_model(settings.model)
 
 
 def _failed(job: VideoJob, started: float, error: str) -> VideoSummary:
