@@ -192,6 +192,9 @@ class ViewOptions:
         return LabelPolicy(self.visual_threshold, self.max_labels, self.hidden_labels | excluded)
 
 
+VIDEO_QUALITIES = ("low", "medium", "high")  # smaller files, the default, better pictures
+
+
 @dataclass(frozen=True)
 class OutputSettings:
     """Where a run writes: the annotated video, the results file, and whether a window shows it."""
@@ -200,10 +203,13 @@ class OutputSettings:
     results_path: Optional[str] = None
     gui: bool = False
     timestamp_offset_s: int = 0  # AVA's number of the file's second 0 (900 for AVA's 15-minute clips)
+    video_quality: str = "medium"  # one of VIDEO_QUALITIES
 
     def __post_init__(self) -> None:
         if self.timestamp_offset_s < 0:
             raise UsageError(f"--timestamp-offset must be 0 or more seconds, got {self.timestamp_offset_s}")
+        if self.video_quality not in VIDEO_QUALITIES:
+            raise UsageError(f"--video-quality must be one of {', '.join(VIDEO_QUALITIES)}, got {self.video_quality!r}")
 
 
 @dataclass(frozen=True)

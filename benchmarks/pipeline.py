@@ -27,7 +27,7 @@ from alphaction_demo.pipeline.offline_order import FrameBoxes, OfflineOrder  # n
 from alphaction_demo.app.benchmark import KnownFigures  # noqa: E402
 from alphaction_demo.detection import build_tracker  # noqa: E402
 from alphaction_demo.media.rendering import draw_overlay  # noqa: E402
-from alphaction_demo.media.sinks import VideoFileSink  # noqa: E402
+from alphaction_demo.media.video_writer import VideoWriter  # noqa: E402
 from alphaction_demo.media.sources import SyntheticSource, open_source  # noqa: E402
 from alphaction_demo.pipeline.build import build_pipeline, load_action_model  # noqa: E402
 from alphaction_demo.pipeline.clip import ClipSettings  # noqa: E402
@@ -78,7 +78,7 @@ def stages_alone(loaded, tracker, spec, folder):
 
     items, t_action = timed(action)
     labels = TrackLabels(loaded.label_set)
-    sink = VideoFileSink(str(Path(folder) / "alone.mp4"), FPS, FRAME_SIZE)
+    sink = VideoWriter(str(Path(folder) / "alone.mp4"), FPS, FRAME_SIZE)
 
     def render():
         images = iter(frames)
@@ -87,7 +87,7 @@ def stages_alone(loaded, tracker, spec, folder):
                 labels.update(item)
             else:
                 sink.write(draw_overlay(next(images).image, item.boxes, item.track_ids, labels, ViewOptions(),
-                                        item.timestamp_ms))
+                                        item.timestamp_ms), item.timestamp_ms)
         sink.close()
 
     _, t_render = timed(render)
@@ -108,7 +108,7 @@ def sequential(loaded, tracker, spec, folder) -> float:
     tracker.reset()
     predictor = make_predictor(loaded)
     labels = TrackLabels(loaded.label_set)
-    sink = VideoFileSink(str(Path(folder) / "sequential.mp4"), FPS, FRAME_SIZE)
+    sink = VideoWriter(str(Path(folder) / "sequential.mp4"), FPS, FRAME_SIZE)
 
     def emit(items):
         for item in items:
@@ -117,7 +117,7 @@ def sequential(loaded, tracker, spec, folder) -> float:
             elif isinstance(item, FrameBoxes):
                 frame = reader.read()
                 sink.write(draw_overlay(frame.image, item.boxes, item.track_ids, labels, ViewOptions(),
-                                        item.timestamp_ms))
+                                        item.timestamp_ms), item.timestamp_ms)
 
     def loop():
         for frame in iter(source.read, None):

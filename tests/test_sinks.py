@@ -4,46 +4,11 @@ import csv
 import dataclasses
 import json
 
-import cv2
 import numpy as np
 import pytest
 
-from alphaction_demo.errors import OutputError
 from alphaction_demo.records import ActionResult
-from alphaction_demo.media.sinks import TRACKS_HEADER, TRACKS_MIN_SCORE, ResultsFile, VideoFileSink
-
-
-def test_video_is_complete_under_its_name_only_when_closed(tmp_path):
-    path = tmp_path / "out.mp4"
-    sink = VideoFileSink(str(path), 12.5, (50, 72))
-    for i in range(7):
-        sink.write(np.full((50, 72, 3), i * 30, np.uint8))
-    assert not path.exists()
-    assert sink.close() == path
-    capture = cv2.VideoCapture(str(path))
-    assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 7 and capture.get(cv2.CAP_PROP_FPS) == pytest.approx(12.5)
-    assert (int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))) == (72, 50)
-    assert not list(tmp_path.glob("*.part*"))
-
-
-def test_odd_sizes_lose_the_last_column_and_row_as_every_codec_needs(tmp_path):
-    sink = VideoFileSink(str(tmp_path / "odd.mp4"), 25, (51, 71))
-    image = np.zeros((51, 71, 3), np.uint8)
-    image[:, 69] = 255  # the last kept column
-    sink.write(image)
-    capture = cv2.VideoCapture(str(sink.close()))
-    ok, frame = capture.read()
-    assert ok and frame.shape == (50, 70, 3) and frame[:, 69].mean() > 200
-
-
-def test_a_video_without_frames_leaves_no_file(tmp_path):
-    sink = VideoFileSink(str(tmp_path / "none.mp4"), 25, (20, 20))
-    assert sink.close() is None and not list(tmp_path.iterdir())
-
-
-def test_unwritable_video_is_a_clear_error(tmp_path):
-    with pytest.raises(OutputError, match="cannot write a video"):
-        VideoFileSink(str(tmp_path / "missing" / "out.mp4"), 25, (20, 20))
+from alphaction_demo.media.sinks import TRACKS_HEADER, TRACKS_MIN_SCORE, ResultsFile
 
 
 RESULT = ActionResult(1500.0, np.array([4, 9], np.int64), np.array([[10, 20, 110, 220], [0, 0, 640, 480]], np.float32),

@@ -241,9 +241,8 @@ def test_an_rtsp_server_that_dies_ends_the_run_in_one_line_and_keeps_the_recordi
                                 boxes_csv(tmp_path / "boxes.csv", 2000), "--output-path", out,
                                 *model_args(r50_checkpoint)], stderr=subprocess.PIPE, text=True, env=demo_env())
         try:
-            partial = tmp_path / "out.part.mp4"
             deadline = time.monotonic() + 120
-            while not (partial.exists() and partial.stat().st_size > 50_000):  # frames are being recorded
+            while not (out.exists() and out.stat().st_size > 50_000):  # frames are being recorded, under the final name
                 assert run.poll() is None and time.monotonic() < deadline, "the run did not start recording"
                 time.sleep(0.2)
             server.send_signal(signal.SIGKILL)

@@ -16,7 +16,8 @@ from alphaction_demo import __version__
 from alphaction_demo.app.exit_status import run_reporting_errors
 from alphaction_demo.app.validation import benchmark_settings, check_numbers, run_settings
 from alphaction_demo.media.sources import silence_opencv_log
-from alphaction_demo.settings import PROG, DetectorSettings, ScheduleSettings, ViewOptions
+from alphaction_demo.settings import (PROG, VIDEO_QUALITIES, DetectorSettings, OutputSettings, ScheduleSettings,
+                                     ViewOptions)
 
 
 # the parser's defaults are the settings' own, so a flag left alone means "the default setting"
@@ -73,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     src = parser.add_argument_group("input")
     src.add_argument("--webcam", nargs="?", const=0, default=None, type=int, metavar="INDEX",
                      help="use the webcam with this index (0 when no index is given)")
-    src.add_argument("--video-path", default=None, metavar="PATH",
+    src.add_argument("--video-path", "--video", default=None, metavar="PATH",
                      help="a video file, a folder of images, or a stream URL (rtsp://, http://)")
     src.add_argument("--fps", type=float, default=None,
                      help="frame rate of a folder of images (default 25)")
@@ -84,8 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     out = parser.add_argument_group("output")
     out.add_argument("--output-path", default=None, metavar="FILE",
-                     help="write the annotated video here (.mp4 or .avi); headless runs on a "
-                     "video file write output.mp4 when this is not given")
+                     help="write the annotated video here, replacing the file (.mp4: H.264 that plays up to "
+                     "its last second after a crash; .mkv; .avi: Motion JPEG); headless runs on a video file "
+                     "write output.mp4 when this is not given, or output-2.mp4, ... if that exists")
+    out.add_argument("--video-quality", choices=VIDEO_QUALITIES, default=OutputSettings().video_quality,
+                     help="the annotated video's quality: low (smaller files), medium, high")
     out.add_argument("--results", default=None, metavar="FILE",
                      help="write the detections here: .csv (strict AVA: keyframes only, plus "
                      "FILE.tracks.csv with every prediction and track id) or .jsonl (JSON lines)")

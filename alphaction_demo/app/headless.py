@@ -14,6 +14,7 @@ from typing import Optional
 
 from alphaction_demo.app.exit_status import INTERRUPTED, TERMINATED
 from alphaction_demo.errors import DemoError
+from alphaction_demo.media.video_writer import DiskFullError
 from alphaction_demo.pipeline.build import build_pipeline, load_action_model
 from alphaction_demo.settings import PROG, RunSettings
 
@@ -28,20 +29,25 @@ def _one_line(error: BaseException) -> str:
 
 
 class _Progress:
-    """tqdm bars for an offline run (tracking, prediction, writing) or stats lines for a live one."""
+    """An offline run: tqdm bars (tracking, prediction, writing) on a terminal, and in a log, a pipe
+    or CI one plain line every few seconds (a bar there is hundreds of carriage-return fragments).
+    A live run: a stats line every few seconds."""
 
-    def __init__(self, pipeline, expected_frames: Optional[int], expected_predictions: Optional[int]) -> None:
+    def __init__(self, pipeline, expected_frames: Optional[int], expected_predictions: Optional[int],
+                 terminal: Optional[bool] = None) -> None:
         self.pipeline = pipeline
         self._last_line = time.monotonic()
         self._bars = []
-        if not pipeline.live:
+        self._expected = expected_frames
+        terminal = sys.stderr.isatty() if terminal is None else terminal
+        if not pipeline.live and terminal:
             from tqdm import tqdm
 
             self._bars = [tqdm(total=expected_frames, desc="tracking  ", unit="frame", leave=True, position=0),
                           tqdm(total=expected_predictions, desc="prediction", unit="clip", leave=True, position=1),
                           tqdm(total=expected_frames, desc="writing   ", unit="frame", leave=True, position=2)]
 
-    def update(self) -> None:
+    def update(self, final: bool = False) -> None:
         s = self.pipeline.stats()
         if self._bars:
             for bar, value in zip(self._bars, (s.frames_tracked, s.predictions, s.frames_rendered)):
@@ -50,12 +56,17 @@ class _Progress:
                 bar.update(value - bar.n)
             return
         now = time.monotonic()
-        if now - self._last_line >= STATS_EVERY_S:
+        if now - self._last_line >= STATS_EVERY_S or (final and not self.pipeline.live):
             self._last_line = now
-            sys.stderr.write(stats_line(s) + "\n")
+            sys.stderr.write((stats_line(s) if self.pipeline.live else self._plain_line(s)) + "\n")
+
+    def _plain_line(self, s) -> str:
+        of = f" of {self._expected}" if self._expected else ""
+        return (f"{s.elapsed_seconds:6.1f} s | tracked {s.frames_tracked}{of} frames | {s.predictions} predictions"
+                f" | written {s.frames_rendered}{of} frames")
 
     def close(self) -> None:
-        self.update()
+        self.update(final=True)
         for bar in self._bars:
             bar.close()
 
@@ -154,6 +165,11 @@ def run_pipeline(pipeline, settings: RunSettings, progress: bool = True) -> int:
         sys.stderr.write(f"{PROG}: {'interrupted' if interrupted == INTERRUPTED else 'terminated'}; kept what was written so far"
                          + (f" ({', '.join(outputs)})" if outputs else "") + "\n")
         return interrupted
+    if isinstance(pipeline.error, DiskFullError):  # its message says what the video kept, measured
+        kept = [o for o in outputs if not o.startswith("video ")]
+        sys.stderr.write(f"{PROG}: error: {_one_line(pipeline.error)}" + (f"; kept {', '.join(kept)}" if kept else "")
+                         + "\n")
+        return 1
     if pipeline.error is not None:
         sys.stderr.write(f"{PROG}: error: {pipeline.failed_stage} stage failed: {_one_line(pipeline.error)}"
                          + (f"; kept {', '.join(outputs)}" if outputs else "") + "\n")

@@ -21,7 +21,7 @@ from alphaction_demo.media.sources import IMAGE_SUFFIXES, open_source, probe_cam
 from alphaction_demo.settings import (FILE, FOLDER, SYNTHETIC, URL, WEBCAM, DetectorSettings, ModelSettings,
                                       OutputSettings, RunSettings, ScheduleSettings, SourceSpec, ViewOptions)
 
-VIDEO_OUTPUT_SUFFIXES = (".mp4", ".avi")
+VIDEO_OUTPUT_SUFFIXES = (".mp4", ".mkv", ".avi")
 RESULTS_SUFFIXES = (".csv", ".jsonl")
 DEFAULT_VIDEO_OUTPUT = "output.mp4"
 BENCHMARK_SECONDS = 8.0
@@ -119,6 +119,16 @@ def check_writable_file(flag: str, value: str, suffixes: tuple) -> str:
     return str(path)
 
 
+def free_name(path: Path) -> Path:
+    """`path`, or `stem-2.suffix`, `stem-3.suffix`, ... : the first that does not exist. A name the
+    program chose never replaces a file; one the user gave (--output-path) does."""
+    candidate, number = path, 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+    return candidate
+
+
 def _outputs(args: argparse.Namespace, source: Optional[SourceSpec], gui: bool) -> OutputSettings:
     video = None
     if args.output_path is not None:
@@ -132,8 +142,9 @@ def _outputs(args: argparse.Namespace, source: Optional[SourceSpec], gui: bool) 
         raise UsageError("--timestamp-offset numbers AVA keyframes in --results FILE.csv (and in an AVA --boxes "
                          "file); give --results")
     if not gui and source is not None and source.kind in (FILE, FOLDER) and video is None:
-        video = check_writable_file("--output-path", DEFAULT_VIDEO_OUTPUT, VIDEO_OUTPUT_SUFFIXES)
-    return OutputSettings(video_path=video, results_path=results, gui=gui, timestamp_offset_s=args.timestamp_offset)
+        video = check_writable_file("--output-path", str(free_name(Path(DEFAULT_VIDEO_OUTPUT))), VIDEO_OUTPUT_SUFFIXES)
+    return OutputSettings(video_path=video, results_path=results, gui=gui, timestamp_offset_s=args.timestamp_offset,
+                          video_quality=getattr(args, "video_quality", OutputSettings().video_quality))
 
 
 def resolve_device(requested: str, cpu: bool = False) -> str:

@@ -1,10 +1,8 @@
-"""Where annotated frames and predictions go: an mp4 file, strict AVA CSV (keyframes only) with a
-companion CSV of every prediction and track id, or JSON lines.
+"""Where predictions go: strict AVA CSV (keyframes only) with a companion CSV of every prediction
+and track id, or JSON lines. (The annotated video is `video_writer`'s.)
 
-The video is written under a temporary name and renamed when closed, so an interrupted run
-leaves a playable file with every frame written so far, and a killed one never leaves a broken
-file under the name the user asked for. Result rows are flushed per prediction, so whatever was
-predicted before a crash or Ctrl+C is on disk.
+Result rows are flushed per prediction, so whatever was predicted before a crash, a kill or
+Ctrl+C is on disk; a rerun opens the files anew and replaces them.
 """
 
 from __future__ import annotations
@@ -12,12 +10,10 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import os
 import threading
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, TextIO, Tuple
 
-import cv2
 import numpy as np
 
 from alphaction_demo.errors import OutputError
@@ -32,46 +28,6 @@ TRACKS_MIN_SCORE = 0.01
 KEYFRAME_TOLERANCE_MS = 0.5  # a prediction within this of a whole second is that second's keyframe
 TRACKS_HEADER = ("video_id", "time_s", "keyframe", "track_id", "x1", "y1", "x2", "y2", "action_id", "score",
                  "precision")
-
-
-class VideoFileSink:
-    """Annotated frames into an mp4 (or avi) of the source's size and frame rate."""
-
-    def __init__(self, path: str, fps: float, size: Tuple[int, int]) -> None:
-        self.path = Path(path)
-        self._part = self.path.with_name(self.path.stem + ".part" + self.path.suffix)
-        # video codecs store colour at half resolution (4:2:0): an odd width or height loses its
-        # last column/row in any encoder OpenCV has, so crop it here, deterministically
-        height, width = int(size[0]) // 2 * 2, int(size[1]) // 2 * 2
-        if (height, width) != tuple(size):
-            log.info("the video is written at %dx%d: codecs need even sizes", width, height)
-        fourcc = cv2.VideoWriter_fourcc(*("mp4v" if self.path.suffix.lower() == ".mp4" else "MJPG"))
-        self._writer = cv2.VideoWriter(str(self._part), fourcc, float(fps), (int(width), int(height)))
-        if not self._writer.isOpened():
-            raise OutputError(f"cannot write a video to {self.path} (check the folder and the file name)")
-        self.source_size = (int(size[0]), int(size[1]))
-        self.size = (height, width)
-        self.frames = 0
-
-    def write(self, image: np.ndarray) -> None:
-        if image.shape[:2] != self.source_size:
-            image = cv2.resize(image, (self.source_size[1], self.source_size[0]))
-        if self.size != self.source_size:
-            image = np.ascontiguousarray(image[: self.size[0], : self.size[1]])
-        self._writer.write(image)
-        self.frames += 1
-
-    def close(self) -> Optional[Path]:
-        """Finish the file; returns its path, or None when no frame was written."""
-        if self._writer is None:
-            return self.path if self.path.exists() else None
-        self._writer.release()
-        self._writer = None
-        if self.frames == 0:
-            self._part.unlink(missing_ok=True)
-            return None
-        os.replace(self._part, self.path)
-        return self.path
 
 
 class ResultsFile:

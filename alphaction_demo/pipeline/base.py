@@ -18,6 +18,7 @@ from alphaction_demo.detection.tracking import PersonTracker
 from alphaction_demo.media.rendering import draw_overlay
 from alphaction_demo.media.sinks import ResultsFile
 from alphaction_demo.media.sources import FrameSource
+from alphaction_demo.media.video_writer import DEFAULT_QUALITY, DiskFullError
 from alphaction_demo.pipeline.action_predictor import ActionPredictor
 from alphaction_demo.pipeline.recording import Recorder
 from alphaction_demo.pipeline.stage_threads import RateMeter, StageThread
@@ -65,7 +66,8 @@ class PipelineBase:
 
     def __init__(self, *, source: FrameSource, tracker: PersonTracker, predictor: ActionPredictor,
                  labels: TrackLabels, view: ViewOptions = ViewOptions(), excluded_labels: FrozenSet[str] = frozenset(),
-                 output_path: Optional[str] = None, results: Optional[ResultsFile] = None,
+                 output_path: Optional[str] = None, video_quality: str = DEFAULT_QUALITY,
+                 results: Optional[ResultsFile] = None,
                  on_frame: Optional[Callable[[RenderedFrame], None]] = None,
                  on_result: Optional[Callable[[ActionResult], None]] = None,
                  stop_event: Optional[threading.Event] = None) -> None:
@@ -80,6 +82,7 @@ class PipelineBase:
         self._on_result = on_result
         self._recorder: Optional[Recorder] = None
         self._record_request: Optional[str] = output_path
+        self._video_quality = video_quality
         self._record_lock = threading.Lock()
         self.stop_event = stop_event or threading.Event()
         self.finished = threading.Event()
@@ -147,7 +150,8 @@ class PipelineBase:
         with self._record_lock:
             self._record_request = None
             recorder, self._recorder = self._recorder, None
-        return recorder.close() if recorder is not None else None
+        written = recorder.close() if recorder is not None else None
+        return None if written is None else written.path
 
     def _fail(self, error: BaseException, stage: str) -> None:
         with self._error_lock:
@@ -179,7 +183,8 @@ class PipelineBase:
         with self._record_lock:
             recorder, self._recorder = self._recorder, None
         if recorder is not None:
-            self.video_path = recorder.close()
+            written = recorder.close()
+            self.video_path = None if written is None else written.path
 
     def _draw_and_emit(self, image: np.ndarray, index: int, timestamp_ms: float, boxes: np.ndarray,
                        track_ids: np.ndarray) -> None:
@@ -198,10 +203,16 @@ class PipelineBase:
     def _record(self, image: np.ndarray, timestamp_ms: float) -> None:
         with self._record_lock:
             if self._recorder is None and self._record_request is not None:
-                self._recorder = Recorder(self._record_request, self.source.fps, image.shape[:2], self.live, timestamp_ms)
+                self._recorder = Recorder(self._record_request, self.source.fps, image.shape[:2], self.live,
+                                          quality=self._video_quality)
             recorder = self._recorder
         if recorder is not None:
-            recorder.write(image, timestamp_ms)
+            try:
+                recorder.write(image, timestamp_ms)
+            except DiskFullError:
+                with self._record_lock:  # the writer closed itself; what it kept is said in the error
+                    self._recorder, self._record_request = None, None
+                raise
 
     # reporting -------------------------------------------------------------------------------
     def _dropped(self) -> int:

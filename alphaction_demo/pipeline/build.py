@@ -90,7 +90,8 @@ def build_pipeline(settings: RunSettings, *, loaded: LoadedModel, tracker: Optio
                                   timestamp_offset_s=outputs.timestamp_offset_s, precision=settings.model.precision)
         parts = dict(source=source, tracker=tracker, predictor=predictor, labels=TrackLabels(loaded.label_set),
                      view=settings.view, excluded_labels=loaded.excluded,
-                     output_path=outputs.video_path if record else None, results=results,
+                     output_path=outputs.video_path if record else None, video_quality=outputs.video_quality,
+                     results=results,
                      on_frame=on_frame, on_result=on_result, stop_event=stop)
         if live:
             pipeline = LivePipeline(**parts)

@@ -2,36 +2,40 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 
-from alphaction_demo.media.sinks import VideoFileSink
+from alphaction_demo.media.video_writer import DEFAULT_QUALITY, VideoWriter, WrittenVideo
+
+PAUSE_GAP_MS = 2000.0  # a longer gap between two live frames is a pause or a stall, not video
 
 
 class Recorder:
-    """Offline, every frame is written once. Live, frames may come slower than the source's rate
-    (a pause, a stall), so each one is repeated until the next one's time: the file plays in real
-    time at the source's frame rate."""
+    """Every rendered frame at its own time, so a live run whose rate varies plays back at the right
+    speed. Live, a pause (the window's, or a stalled camera) would otherwise become seconds of a
+    frozen picture: a gap longer than `PAUSE_GAP_MS` is closed up to one frame."""
 
-    def __init__(self, path: str, fps: float, size, live: bool, first_ms: float) -> None:
-        self._sink = VideoFileSink(path, fps, size)
-        self._fps = fps
+    def __init__(self, path: str, fps: float, size, live: bool, quality: str = DEFAULT_QUALITY) -> None:
+        self._writer = VideoWriter(path, fps, size, quality=quality)
+        self._frame_ms = 1000.0 / self._writer.fps
         self._live = live
-        self._first_ms = first_ms
+        self._shift_ms = 0.0  # live: the pauses cut out so far
+        self._last_ms: Optional[float] = None
 
     @property
     def frames(self) -> int:
-        return self._sink.frames
+        return self._writer.frames
+
+    @property
+    def path(self):
+        return self._writer.path
 
     def write(self, image: np.ndarray, timestamp_ms: float) -> None:
-        if not self._live:
-            self._sink.write(image)
-            return
-        due = int((timestamp_ms - self._first_ms) * self._fps / 1000.0) + 1
-        if due - self._sink.frames > 2 * self._fps:  # a pause or a stall: do not fill it with copies
-            self._first_ms = timestamp_ms - self._sink.frames * 1000.0 / self._fps
-            due = self._sink.frames + 1
-        for _ in range(due - self._sink.frames):
-            self._sink.write(image)
+        if self._live and self._last_ms is not None and timestamp_ms - self._last_ms > PAUSE_GAP_MS:
+            self._shift_ms += timestamp_ms - self._last_ms - self._frame_ms
+        self._last_ms = timestamp_ms
+        self._writer.write(image, timestamp_ms - self._shift_ms)
 
-    def close(self):
-        return self._sink.close()
+    def close(self) -> Optional[WrittenVideo]:
+        return self._writer.close()
