@@ -116,7 +116,7 @@ def _replay(name: str):
     return fps, len(times), np.asarray(passes), np.asarray(shown_ious), budget
 
 
-@pytest.mark.parametrize("fixture", ["motion-supervision-walking.npz"])
+@pytest.mark.parametrize("fixture", ["motion-supervision-walking.npz", "motion-intel-one-by-one.npz"])
 def test_on_recorded_motion_boxes_follow_with_far_fewer_detector_passes(fixture):
     fps, frames, passes, shown_ious, budget = _replay(fixture)
     assert len(shown_ious) > 100
