@@ -83,7 +83,8 @@ def _recorded(name: str):
 
 def _replay(name: str):
     """The budget on a recorded scene: which frames it detects, and the IoU of every shown box with
-    the every-frame reference (ids mapped through the detection both trackers took in a pass)."""
+    the every-frame reference (ids mapped through the detection both trackers took in a pass). A
+    pass takes `PASS_S`: its boxes are shown from the first frame after it has finished."""
     fps, times, persons = _recorded(name)
     settings = DetectorSettings(kind="hog", fps=fps)
     reference, live, motion = PersonIds(settings), PersonIds(settings), TrackMotion()
@@ -94,21 +95,23 @@ def _replay(name: str):
         truth_by_detection.append({int(i): int(t) for i, t in zip(index, ids)})
     budget = CpuBudget(cores=2, frame_interval_s=1.0 / fps)
     tiny = np.zeros((1, 1, 3), np.uint8)
-    passes, shown_ious, to_reference, next_s = [], [], {}, 0.0
+    passes, shown_ious, to_reference, next_s, pending = [], [], {}, 0.0, None
     for k, (ms, p) in enumerate(zip(times, persons)):
         now_s = ms / 1000.0
-        if now_s >= next_s - 1e-9:
+        if pending is not None and now_s >= pending[0] - 1e-9:  # a pass's boxes are shown once it has finished
+            motion.update(pending[1])
+            to_reference, pending = pending[2], None
+        if now_s >= next_s - 1e-9 and pending is None:
             predicted, predicted_ids = motion.at(float(ms))
             index, ids = live.match(p, None)
             tracked = TrackedFrame(Frame(k, float(ms), tiny), p.xyxy[index].copy(), p.conf[index].copy(), ids)
             ious, new = prediction_ious(predicted, predicted_ids, tracked.person_boxes, tracked.track_ids)
-            motion.update(tracked)
-            to_reference = {int(t): truth_by_detection[k][int(i)] for i, t in zip(index, ids)
-                            if int(i) in truth_by_detection[k]}
+            mapping = {int(t): truth_by_detection[k][int(i)] for i, t in zip(index, ids)
+                       if int(i) in truth_by_detection[k]}
+            pending = (now_s + PASS_S, tracked, mapping)
             next_s = now_s + budget.after_pass(DetectorPass(now_s, PASS_S, ious, new))
             passes.append(now_s)
-            continue
-        boxes, ids = motion.at(float(ms))  # a frame shown between passes
+        boxes, ids = motion.at(float(ms))  # what the display shows on this frame
         for box, t in zip(boxes, ids.tolist()):
             ref = to_reference.get(int(t))
             if ref in truth[k]:
