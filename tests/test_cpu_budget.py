@@ -123,7 +123,7 @@ def _replay(name: str):
 def test_on_recorded_motion_boxes_follow_with_far_fewer_detector_passes(fixture):
     fps, frames, passes, shown_ious, budget = _replay(fixture)
     assert len(shown_ious) > 100
-    assert shown_ious.mean() >= cpu_budget.TARGET_IOU  # the target, against detection on every frame
-    assert len(passes) < 0.5 * frames  # at most half the frames detected: the rest of the CPU is the model's
+    assert shown_ious.mean() >= cpu_budget.SHOWN_IOU  # the target, against detection on every frame
+    assert len(passes) < 0.45 * frames  # at most half the frames detected: the rest of the CPU is the model's
     longest = (cpu_budget.NEW_PERSON_S - PASS_S) / cpu_budget.CONFIRMING_PASSES
     assert np.diff(passes).max() <= longest + 1.0 / fps + 1e-6  # a newcomer is tracked within 0.5 s
