@@ -54,6 +54,7 @@ def test_never_two_passes_on_one_frame():
 @pytest.mark.parametrize("cores, pass_s, every_s, display, threads", [
     (2, 0.05, 0.2, 0.1, 2),  # a detector at 5 passes/s leaves both cores to the action model
     (2, 0.04, 0.04, 0.1, 1),  # a detector flat out takes one core
+    (2, 0.07, 0.1, 0.05, 2),  # a detector busy 70% of the time shares its core
     (8, 0.05, 0.05, 0.3, 7),
     (1, 0.05, 0.05, 0.5, 1),  # never fewer than one thread
 ])
