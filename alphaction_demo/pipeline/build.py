@@ -85,7 +85,7 @@ def build_pipeline(settings: RunSettings, *, loaded: LoadedModel, tracker: Optio
         results = None
         if outputs.results_path:
             results = ResultsFile(outputs.results_path, spec.video_id, None, loaded.ava_ids,
-                                  timestamp_offset_s=outputs.timestamp_offset_s, precision=loaded.model.precision)
+                                  timestamp_offset_s=outputs.timestamp_offset_s, precision=settings.model.precision)
         parts = dict(source=source, tracker=tracker, predictor=predictor, labels=TrackLabels(loaded.label_set),
                      view=settings.view, excluded_labels=loaded.excluded,
                      output_path=outputs.video_path if record else None, results=results,
