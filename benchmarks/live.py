@@ -1,8 +1,16 @@
 """Live figures: a synthetic 25 fps camera paced by the clock, through the real live pipeline, for
 each action model and frame size. Display fps against the camera's, detector fps, how often labels
-change and how late, CPU use and memory.
+change and how late, CPU use and memory, and the issue's ratios: the label interval over the model's
+standalone time per clip (target <= 1.25), the lateness against half a clip's span + 1.5 x that
+standalone time (target <= 1), display over source fps (>= 0.95) and dropped frames (0). The
+standalone time is measured in the same process, right before each live run, on a clip of the
+same size (both stages, same precision, the model alone).
 
-    python benchmarks/live.py [--seconds 60] [--models r50 r101] [--sizes 640x480 1280x720] [--precisions fp32 bf16]
+    python benchmarks/live.py [--seconds 60] [--models r50 r101] [--sizes 640x480 1280x720]
+                              [--precisions auto fp32 bf16] [--budget on off]
+
+`--budget off` lets the detector run flat out with every thread (the pipeline before the CPU
+budget), for comparison in the same process.
 
 Randomly initialised models (nothing to download), YOLO11n built from its yaml at 640; as in
 `--benchmark`, the detector runs for real on every frame it takes and the synthetic figures' known
@@ -23,8 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from alphaction_demo.action import ActionModel, load_config  # noqa: E402
 from alphaction_demo.action.cpu_support import bf16_native  # noqa: E402
-from alphaction_demo.app.benchmark import KnownFigures  # noqa: E402
-from alphaction_demo.app.live_benchmark import measure_live  # noqa: E402
+from alphaction_demo.action.precision import choose_precision  # noqa: E402
+from alphaction_demo.app.benchmark import KnownFigures, half_span_s  # noqa: E402
+from alphaction_demo.app.live_benchmark import measure_live, standalone_clip_seconds  # noqa: E402
 from alphaction_demo.detection import build_tracker  # noqa: E402
 from alphaction_demo.media.sources import SyntheticSource  # noqa: E402
 from alphaction_demo.pipeline.build import build_pipeline, load_action_model  # noqa: E402
@@ -41,13 +50,16 @@ def parse() -> argparse.Namespace:
     p.add_argument("--seconds", type=float, default=60.0, help="length of each live run")
     p.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     p.add_argument("--sizes", nargs="+", default=["640x480", "1280x720"])
-    p.add_argument("--precisions", nargs="+", default=["fp32", "bf16"], choices=("fp32", "bf16"))
+    p.add_argument("--precisions", nargs="+", default=["auto"], choices=("auto", "fp32", "bf16"))
+    p.add_argument("--budget", nargs="+", default=["on"], choices=("on", "off"),
+                   help="off: the detector flat out, as before the CPU budget")
     return p.parse_args()
 
 
 def main() -> int:
     opts = parse()
-    precisions = [p for p in opts.precisions if p != "bf16" or bf16_native()]
+    precisions = list(dict.fromkeys(choose_precision(p, "cpu").precision for p in opts.precisions
+                                    if p != "bf16" or bf16_native()))
     rows = []
     for name in opts.models:
         for precision in precisions:
@@ -60,23 +72,33 @@ def main() -> int:
                 tracker = KnownFigures(build_tracker(DetectorSettings(weights="yolo11n.yaml", imgsz=640, fps=FPS)),
                                        SyntheticSource(spec))
                 settings = RunSettings(source=spec, model=model, schedule=ScheduleSettings(detect_rate=4))
-                pipeline = build_pipeline(settings, loaded=loaded, tracker=tracker, record=False)
-                sys.stderr.write(f"{name} {precision} {size}: {opts.seconds:g} s live\n")
-                report = measure_live(pipeline, FPS, min_seconds=opts.seconds, max_seconds=opts.seconds,
-                                      label_updates=0)
-                sys.stderr.write(report.text() + "\n")
-                rows.append((name, precision, size, report))
+                for budget in opts.budget:
+                    pipeline = build_pipeline(settings, loaded=loaded, tracker=tracker, record=False)
+                    if budget == "off":
+                        pipeline.budget = None
+                    standalone = standalone_clip_seconds(loaded.model, cfg, (height, width))
+                    sys.stderr.write(f"{name} {precision} {size} budget {budget}: model alone {standalone:.2f} s "
+                                     f"per clip; {opts.seconds:g} s live\n")
+                    report = measure_live(pipeline, FPS, min_seconds=opts.seconds, max_seconds=opts.seconds,
+                                          label_updates=0, standalone_s=standalone, half_span_s=half_span_s(cfg))
+                    sys.stderr.write(report.text() + "\n")
+                    rows.append((name, precision, size, budget, report))
     print(f"synthetic {FPS:g} fps camera, {opts.seconds:g} s per run, YOLO11n at 640, detect rate 4, "
           f"{os.cpu_count()} CPU cores\n")
-    print("| model | precision | frames | display fps | detector fps | label interval | label latency "
-          "| first label | CPU | memory | dropped |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    s = lambda v: "-" if v is None else f"{v:.1f} s"  # noqa: E731
-    for name, precision, size, r in rows:
+    print("| model | precision | frames | budget | model alone | display fps | detector fps | action CPU "
+          "| label interval | ÷ model alone (≤ 1.25) | label latency | ÷ bound (≤ 1) | first label | CPU | memory "
+          "| dropped |")
+    print("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    s = lambda v: "-" if v is None else f"{v:.2f} s"  # noqa: E731
+    x = lambda v: "-" if v is None else f"{v:.2f}"  # noqa: E731
+    for name, precision, size, budget, r in rows:
         memory = "-" if r.memory_mb is None else f"{r.memory_mb:.0f} MB"
         growth = "" if r.memory_growth_mb is None else f" ({r.memory_growth_mb:+.0f} after 2 min)"
-        print(f"| {name} | {precision} | {size} | {r.display_fps:.1f} | {r.detector_fps:.1f} | {s(r.label_interval_s)} "
-              f"| {s(r.latency_s)} | {s(r.first_label_s)} | {r.cpu_percent:.0f}% | {memory}{growth} | {r.dropped} |")
+        share = "-" if r.action_cpu_share is None else f"{r.action_cpu_share:.0%}"
+        late = None if r.latency_s is None or r.lateness_bound_s is None else r.latency_s / r.lateness_bound_s
+        print(f"| {name} | {precision} | {size} | {budget} | {s(r.standalone_s)} | {r.display_fps:.1f} "
+              f"| {r.detector_fps:.1f} | {share} | {s(r.label_interval_s)} | {x(r.interval_ratio)} | {s(r.latency_s)} "
+              f"| {x(late)} | {s(r.first_label_s)} | {r.cpu_percent:.0f}% | {memory}{growth} | {r.dropped} |")
     return 0
 
 

@@ -55,6 +55,8 @@ class PipelineStats:
     detector_skipped: int = 0  # live: frames the detector never saw (it always takes the newest)
     label_interval_ms: Optional[float] = None  # live: mean time between two label updates
     first_label_ms: Optional[float] = None  # live: from the start of the run to the first labels
+    action_cpu_share: Optional[float] = None  # live: the action model's share of the CPU (model calls x threads)
+    action_threads: Optional[int] = None  # live: the PyTorch threads the CPU budget gives the action model
     end_reason: Optional[str] = None  # why the source ended ("end of stream", ...), once it has
 
 

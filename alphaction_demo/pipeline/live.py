@@ -6,6 +6,8 @@ with its latest labels. Detection takes the newest frame whenever it is free, ne
 action thread takes the newest complete clip, built from every captured frame (not only the ones
 the detector took) with the boxes of the detection nearest its centre, with memory from the past
 only, and labels change as soon as they are predicted. Frames are dropped only where the display itself cannot keep up.
+The detector runs only as often as the scene needs and the action model gets the rest of the CPU
+(`pipeline.cpu_budget`); `budget = None` before `start()` lets the detector run flat out.
 
 capture --+--slot--> render (every frame: motion-predicted boxes, latest labels) --> window, recording
           +--slot--> detect --> motion, predictor (boxes) <--step-- action --> labels, results file
@@ -17,14 +19,33 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from functools import lru_cache
 from typing import Deque, Optional
 
 import numpy as np
 
 from alphaction_demo.detection.motion import TrackMotion
 from alphaction_demo.pipeline.base import PipelineBase
+from alphaction_demo.pipeline.cpu_budget import DETECTOR_THREADS, CpuBudget, DetectorPass, prediction_ious
 from alphaction_demo.pipeline.stage_threads import LatestSlot
 from alphaction_demo.records import ActionResult, Frame
+
+
+@lru_cache(maxsize=1)
+def default_threads() -> int:
+    """PyTorch's own thread count for this machine (its physical cores), read once, before any stage
+    thread sets its own."""
+    import torch
+
+    return int(torch.get_num_threads())
+
+
+def _use_threads(count: int) -> None:
+    """This thread's PyTorch (OpenMP) threads; other threads keep theirs."""
+    import torch
+
+    if torch.get_num_threads() != count:
+        torch.set_num_threads(count)
 
 
 class LivePipeline(PipelineBase):
@@ -32,6 +53,10 @@ class LivePipeline(PipelineBase):
 
     def __init__(self, **parts) -> None:
         super().__init__(**parts)
+        self.cores = default_threads()
+        self.budget: Optional[CpuBudget] = CpuBudget(self.cores, 1.0 / max(self.source.fps, 1e-3))
+        self._action_threads: Optional[int] = None
+        self._action_core_seconds = 0.0  # seconds of model calls times the threads they had
         self._detect_slot: LatestSlot[Frame] = LatestSlot()
         self._display_slot: LatestSlot[Frame] = LatestSlot()
         self.motion = TrackMotion()
@@ -68,26 +93,55 @@ class LivePipeline(PipelineBase):
             self._display_slot.close()
 
     def _detect(self) -> None:
+        budget = self.budget
         try:
+            if budget is not None:
+                _use_threads(DETECTOR_THREADS)
             while True:
                 frame = self._detect_slot.get(self.stop_event)
                 if frame is None:
                     break
+                started = time.monotonic()
+                predicted, predicted_ids = self.motion.at(frame.timestamp_ms)  # before this pass moves them
                 tracked = self._detect_one(frame)
                 self.motion.update(tracked)
                 self.predictor.attach(tracked)
+                if budget is not None:
+                    ious, new = prediction_ious(predicted, predicted_ids, tracked.person_boxes, tracked.track_ids)
+                    wait = budget.after_pass(DetectorPass(started, time.monotonic() - started, ious, new))
+                    self.stop_event.wait(max(0.0, started + wait - time.monotonic()))  # the scene needs no more
         finally:
             self.predictor.end()
 
     def _action(self) -> None:
-        while not self.stop_event.is_set():
-            if not self.predictor.wait_for_work(0.1):
-                continue
-            ended = self.predictor.ended
-            for result in self.predictor.step():
-                self._publish(result)
-            if ended:
-                return
+        try:
+            while not self.stop_event.is_set():
+                if not self.predictor.wait_for_work(0.1):
+                    continue
+                ended = self.predictor.ended
+                threads = self._set_action_threads()
+                started = time.perf_counter()
+                results = self.predictor.step()
+                self._action_core_seconds += (time.perf_counter() - started) * threads
+                for result in results:
+                    self._publish(result)
+                if ended:
+                    return
+        finally:
+            if self.budget is not None:
+                _use_threads(self.cores)  # threads started later (another run) start from the default again
+
+    def _set_action_threads(self) -> int:
+        """The threads the budget leaves to the action model now (all cores without a budget)."""
+        if self.budget is None:
+            return self.cores
+        elapsed = time.monotonic() - self._started_at
+        display = self._busy["render"] / elapsed if elapsed > 1.0 else 0.0
+        threads = self.budget.action_threads(display)
+        if threads != self._action_threads:
+            _use_threads(threads)
+            self._action_threads = threads
+        return threads
 
     def _publish(self, result: ActionResult) -> None:
         """Labels change at once; the results file gets the row now."""
@@ -122,5 +176,8 @@ class LivePipeline(PipelineBase):
             times = list(self._label_times)
             first = self._first_label_at
         interval = float(np.mean(np.diff(times))) * 1000.0 if len(times) >= 2 else None
+        elapsed = (self._ended_at or time.monotonic()) - self._started_at if self._started_at else 0.0
+        share = self._action_core_seconds / (elapsed * self.cores) if elapsed > 0 else None
         return dict(detector_skipped=self._detect_slot.dropped, label_interval_ms=interval,
-                    first_label_ms=(first - self._started_at) * 1000.0 if first is not None else None)
+                    first_label_ms=(first - self._started_at) * 1000.0 if first is not None else None,
+                    action_cpu_share=share, action_threads=self._action_threads)

@@ -1,0 +1,135 @@
+"""Live: how the CPU is shared between the person detector and the action model.
+
+Left alone, the detector runs as fast as it can (23 fps on a 2-core CPU, half of the machine) while
+the action model, which decides how often labels change, waits for cores. Between two detector
+passes `detection.motion.TrackMotion` moves the boxes, so the detector is needed only as often as
+the scene asks:
+- boxes must follow: the boxes shown must overlap a detection on the same frame by `SHOWN_IOU` on
+  average. At each pass the motion's prediction for that instant is compared with what the
+  detector found (IoU per track present in both): that is the end of an interval, where the
+  prediction is worst, so the boxes shown in between overlap by more. Below `TARGET_IOU` on
+  average passes come sooner; at `RELAX_IOU` or more they come later. On recorded motion of real
+  videos (tests/test_cpu_budget.py) these end-of-interval thresholds keep the shown boxes at 0.87
+  (a plaza crowd, 25 fps) and 0.94 (people walking to a table, 10 fps);
+- a person who walks in must be found within `NEW_PERSON_S`: the tracker shows a new track from
+  its `CONFIRMING_PASSES`-th detection on, so passes are never further apart than
+  (`NEW_PERSON_S` - one pass's time) / `CONFIRMING_PASSES`;
+- a new track has no velocity yet: the next pass comes within `START_INTERVAL_S`.
+The action model gets the cores the detector and the display leave (`action_threads`): its torch
+threads are set to that number, the detector's to `DETECTOR_THREADS`, so that the two never ask
+for more threads than there are cores.
+
+Offline runs detect every frame and have no budget; `--detect-rate` is how often labels are
+predicted, and stays so. The live pipeline (`pipeline.live`) asks this module after each detector
+pass how long to wait, and before each action step how many threads to use.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Tuple
+
+import numpy as np
+
+SHOWN_IOU = 0.85  # the goal: boxes shown overlap a detection on the same frame at least this much (mean)
+TARGET_IOU = 0.80  # predictions worse than this at the end of an interval: the next one is shorter
+RELAX_IOU = 0.88  # predictions this good at the end of an interval: the next interval may be longer
+NEW_PERSON_S = 0.5  # a person who walks in is tracked within this
+CONFIRMING_PASSES = 2  # ultralytics' trackers show a new track from its second detection on
+START_INTERVAL_S = 0.2  # the first passes, and the pass after a new track appeared
+SHRINK = 0.6  # the interval after predictions that were not good enough
+GROW = 1.25  # the interval after predictions that were better than needed
+DETECTOR_THREADS = 1  # a few passes a second fit in one core; the rest of the cores are the action model's
+SMOOTHING = 0.2  # weight of the newest pass in the running estimates of pass time and load
+BUSY_CORE = 0.9  # a core kept busy this much of the time is taken from the action model; less is shared
+# (measured: one thread for the action model beside a detector at 0.86 cores left 0.5 core idle on 2 cores)
+
+
+@dataclass(frozen=True)
+class DetectorPass:
+    """What one detector pass tells the budget."""
+
+    started_s: float  # monotonic clock when the pass began
+    seconds: float  # how long it took
+    prediction_ious: np.ndarray  # IoU of the motion's prediction with the detection, per track in both
+    new_tracks: int  # tracks of this pass that the previous pass did not have
+
+
+def prediction_ious(predicted: np.ndarray, predicted_ids: np.ndarray, detected: np.ndarray,
+                    detected_ids: np.ndarray) -> Tuple[np.ndarray, int]:
+    """(IoU per track id present in both, number of detected ids the prediction did not have)."""
+    where = {int(t): i for i, t in enumerate(predicted_ids.tolist())}
+    pairs = [(where[int(t)], j) for j, t in enumerate(detected_ids.tolist()) if int(t) in where]
+    new = len(detected_ids) - len(pairs)
+    if not pairs:
+        return np.zeros(0, np.float64), new
+    a = np.asarray(predicted, np.float64)[[p for p, _ in pairs]]
+    b = np.asarray(detected, np.float64)[[d for _, d in pairs]]
+    width = np.clip(np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0]), 0.0, None)
+    height = np.clip(np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1]), 0.0, None)
+    inter = width * height
+    area = lambda boxes: (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])  # noqa: E731
+    union = area(a) + area(b) - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0), new
+
+
+class CpuBudget:
+    """The policy of the module docstring for one live run. The detect thread calls `after_pass`,
+    the action thread `action_threads`; both may be called from different threads."""
+
+    def __init__(self, cores: int, frame_interval_s: float) -> None:
+        self.cores = max(1, int(cores))
+        self.min_interval_s = max(0.0, float(frame_interval_s))  # never two passes on one frame
+        self._lock = threading.Lock()
+        self._interval_s = max(START_INTERVAL_S, self.min_interval_s)
+        self._pass_s = 0.0
+        self._load = 0.0  # cores the detector keeps busy
+        self._last_start_s = None
+
+    @property
+    def interval_s(self) -> float:
+        with self._lock:
+            return self._interval_s
+
+    @property
+    def detector_load(self) -> float:
+        """Cores the detector keeps busy, on average over the last passes."""
+        with self._lock:
+            return self._load
+
+    def longest_interval_s(self) -> float:
+        with self._lock:
+            return self._longest()
+
+    def _longest(self) -> float:
+        return max(self.min_interval_s, (NEW_PERSON_S - self._pass_s) / CONFIRMING_PASSES)
+
+    def after_pass(self, report: DetectorPass) -> float:
+        """Seconds from this pass's start to the next pass's."""
+        with self._lock:
+            self._pass_s = report.seconds if self._last_start_s is None else \
+                (1 - SMOOTHING) * self._pass_s + SMOOTHING * report.seconds
+            if self._last_start_s is not None and report.started_s > self._last_start_s:
+                busy = min(1.0, report.seconds / (report.started_s - self._last_start_s)) * DETECTOR_THREADS
+                self._load = (1 - SMOOTHING) * self._load + SMOOTHING * busy
+            self._last_start_s = report.started_s
+            interval = self._interval_s
+            ious = np.asarray(report.prediction_ious, np.float64)
+            if len(ious) and ious.mean() < TARGET_IOU:
+                interval *= SHRINK
+            elif len(ious) and ious.mean() >= RELAX_IOU:
+                interval *= GROW
+            elif not len(ious) and not report.new_tracks:
+                interval = self._longest()  # nobody in view: only new persons matter
+            if report.new_tracks:
+                interval = min(interval, START_INTERVAL_S)
+            self._interval_s = float(np.clip(interval, self.min_interval_s, self._longest()))
+            return self._interval_s
+
+    def action_threads(self, other_load: float = 0.0) -> int:
+        """Threads for the action model: the cores the detector and `other_load` (the display's
+        cores) leave, at least one."""
+        with self._lock:
+            busy = self._load + max(0.0, other_load)
+        return int(min(self.cores, max(1, self.cores - int(busy / BUSY_CORE))))

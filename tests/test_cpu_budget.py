@@ -1,0 +1,130 @@
+"""The live CPU budget: the detector runs as often as the scene needs (boxes that follow, new
+persons found within half a second), and the action model gets the cores that are left. Played on
+recorded scene motion: HOG + ByteTrack on every frame of a real video (tests/fixtures), replayed
+through the live side (a tracker fed only the passes the budget asks for, and TrackMotion)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from alphaction_demo.detection import Detections, DetectorSettings, PersonIds
+from alphaction_demo.detection.motion import TrackMotion
+from alphaction_demo.pipeline import cpu_budget
+from alphaction_demo.pipeline.cpu_budget import CpuBudget, DetectorPass, prediction_ious
+from alphaction_demo.records import Frame, TrackedFrame
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PASS_S = 0.05  # a YOLO11n pass at 640 on one core, about
+
+
+def _pass(started, ious=(), new=0, seconds=PASS_S):
+    return DetectorPass(started, seconds, np.asarray(ious, np.float64), new)
+
+
+def test_an_empty_scene_is_watched_only_for_newcomers():
+    budget = CpuBudget(cores=2, frame_interval_s=0.04)
+    wait = budget.after_pass(_pass(0.0))
+    assert wait == pytest.approx((cpu_budget.NEW_PERSON_S - PASS_S) / cpu_budget.CONFIRMING_PASSES)
+    assert 1.0 / wait < 5.0  # a few passes a second instead of 25
+
+
+def test_a_newcomer_brings_the_next_pass_soon_and_poor_predictions_bring_passes_sooner():
+    budget = CpuBudget(cores=2, frame_interval_s=0.04)
+    quiet = budget.after_pass(_pass(0.0))
+    assert budget.after_pass(_pass(quiet, new=1)) <= cpu_budget.START_INTERVAL_S
+    before = budget.interval_s
+    assert budget.after_pass(_pass(1.0, ious=[0.7, 0.8])) < before  # boxes lagged: detect more often
+    shrunk = budget.interval_s
+    for k in range(20):  # boxes follow well: detect less often, but never past the newcomer bound
+        budget.after_pass(_pass(2.0 + k, ious=[0.95, 0.97]))
+    assert budget.interval_s > shrunk
+    assert budget.interval_s == pytest.approx(budget.longest_interval_s())
+
+
+def test_never_two_passes_on_one_frame():
+    budget = CpuBudget(cores=2, frame_interval_s=0.1)
+    for k in range(10):
+        budget.after_pass(_pass(k * 0.1, ious=[0.2]))
+    assert budget.interval_s == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("cores, pass_s, every_s, display, threads", [
+    (2, 0.05, 0.2, 0.1, 2),  # a detector at 5 passes/s leaves both cores to the action model
+    (2, 0.04, 0.04, 0.1, 1),  # a detector flat out takes one core
+    (2, 0.07, 0.1, 0.05, 2),  # a detector busy 70% of the time shares its core
+    (8, 0.05, 0.05, 0.3, 7),
+    (1, 0.05, 0.05, 0.5, 1),  # never fewer than one thread
+])
+def test_the_action_model_gets_the_cores_that_are_left(cores, pass_s, every_s, display, threads):
+    budget = CpuBudget(cores=cores, frame_interval_s=0.01)
+    for k in range(40):
+        budget.after_pass(_pass(k * every_s, ious=[0.88], seconds=pass_s))
+    assert budget.action_threads(display) == threads
+
+
+def test_prediction_ious_match_tracks_by_id_and_count_newcomers():
+    predicted = np.array([[0, 0, 10, 10], [20, 0, 30, 10]], np.float32)
+    detected = np.array([[5, 0, 15, 10], [0, 0, 10, 10], [50, 50, 60, 60]], np.float32)
+    ious, new = prediction_ious(predicted, np.array([1, 2]), detected, np.array([1, 7, 9]))
+    np.testing.assert_allclose(ious, [1 / 3])
+    assert new == 2
+
+
+# --- recorded scene motion ------------------------------------------------------------------------
+
+def _recorded(name: str):
+    data = np.load(FIXTURES / name)
+    splits = np.cumsum(data["counts"])[:-1]
+    persons = [Detections.of(b, c) for b, c in zip(np.split(data["boxes"], splits), np.split(data["conf"], splits))]
+    return float(data["fps"]), data["timestamps_ms"], persons
+
+
+def _replay(name: str):
+    """The budget on a recorded scene: which frames it detects, and the IoU of every shown box with
+    the every-frame reference (ids mapped through the detection both trackers took in a pass). A
+    pass takes `PASS_S`: its boxes are shown from the first frame after it has finished."""
+    fps, times, persons = _recorded(name)
+    settings = DetectorSettings(kind="hog", fps=fps)
+    reference, live, motion = PersonIds(settings), PersonIds(settings), TrackMotion()
+    truth, truth_by_detection = [], []
+    for p in persons:
+        index, ids = reference.match(p, None)
+        truth.append({int(t): p.xyxy[i] for i, t in zip(index, ids)})
+        truth_by_detection.append({int(i): int(t) for i, t in zip(index, ids)})
+    budget = CpuBudget(cores=2, frame_interval_s=1.0 / fps)
+    tiny = np.zeros((1, 1, 3), np.uint8)
+    passes, shown_ious, to_reference, next_s, pending = [], [], {}, 0.0, None
+    for k, (ms, p) in enumerate(zip(times, persons)):
+        now_s = ms / 1000.0
+        if pending is not None and now_s >= pending[0] - 1e-9:  # a pass's boxes are shown once it has finished
+            motion.update(pending[1])
+            to_reference, pending = pending[2], None
+        if now_s >= next_s - 1e-9 and pending is None:
+            predicted, predicted_ids = motion.at(float(ms))
+            index, ids = live.match(p, None)
+            tracked = TrackedFrame(Frame(k, float(ms), tiny), p.xyxy[index].copy(), p.conf[index].copy(), ids)
+            ious, new = prediction_ious(predicted, predicted_ids, tracked.person_boxes, tracked.track_ids)
+            mapping = {int(t): truth_by_detection[k][int(i)] for i, t in zip(index, ids)
+                       if int(i) in truth_by_detection[k]}
+            pending = (now_s + PASS_S, tracked, mapping)
+            next_s = now_s + budget.after_pass(DetectorPass(now_s, PASS_S, ious, new))
+            passes.append(now_s)
+        boxes, ids = motion.at(float(ms))  # what the display shows on this frame
+        for box, t in zip(boxes, ids.tolist()):
+            ref = to_reference.get(int(t))
+            if ref in truth[k]:
+                shown_ious.append(prediction_ious(box[None], np.array([0]), truth[k][ref][None], np.array([0]))[0][0])
+    return fps, len(times), np.asarray(passes), np.asarray(shown_ious), budget
+
+
+@pytest.mark.parametrize("fixture", ["motion-supervision-walking.npz", "motion-intel-one-by-one.npz"])
+def test_on_recorded_motion_boxes_follow_with_far_fewer_detector_passes(fixture):
+    fps, frames, passes, shown_ious, budget = _replay(fixture)
+    assert len(shown_ious) > 100
+    assert shown_ious.mean() >= cpu_budget.SHOWN_IOU  # the issue's target, against detection on every frame
+    assert len(passes) < 0.45 * frames  # at most half the frames detected: the rest of the CPU is the model's
+    longest = (cpu_budget.NEW_PERSON_S - PASS_S) / cpu_budget.CONFIRMING_PASSES
+    assert np.diff(passes).max() <= longest + 1.0 / fps + 1e-6  # a newcomer is tracked within 0.5 s
