@@ -308,7 +308,7 @@ class PipelineSession:
             if self._wake.is_set():
                 break
         with self._lock:
-            rate, model = self._rate, self._model
+            model = self._model
             switching = self._restart and not self._stopping and model != self.run.model
         if switching and not pipeline.finished.is_set():
             self._models.load(model)  # the slow part, while the old model keeps playing
