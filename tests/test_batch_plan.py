@@ -246,3 +246,16 @@ def test_the_source_range_and_timestamp_offset_are_options_of_the_outputs():
     changed = [options("--start", "1000"), options("--duration", "5000"), options("--timestamp-offset", "900")]
     assert len({plain, *changed}) == 4
     assert options("--start", "1000") == changed[0]  # the same options, the same record
+
+
+def test_batch_progress_in_a_log_is_plain_lines(capsys):
+    from alphaction_demo.app.batch.summary import BatchProgress
+    from alphaction_demo.app.batch.plan import DONE, VideoSummary
+
+    progress = BatchProgress(videos=2, frames=100, terminal=False)
+    progress.start()
+    progress.frames(60)
+    progress.video_done(VideoSummary(video="a.mp4", name="a", status=DONE, index=0))
+    progress.close()
+    err = capsys.readouterr().err
+    assert "\r" not in err and err.strip().splitlines()[-1] == "videos 1/2 | 60 of 100 frames written"

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Iterable, List, Optional, Sequence
 
@@ -83,20 +84,27 @@ def format_table(summaries: Sequence[VideoSummary], limit: int = TABLE_ROWS) -> 
     return "\n".join(lines)
 
 
+PLAIN_EVERY_S = 5.0
+
+
 class BatchProgress:
     """One bar for the whole collection: frames written (with frames/s and the ETA tqdm derives),
-    and videos finished in its description."""
+    and videos finished in its description. In a log, a pipe or CI a bar is hundreds of
+    carriage-return fragments: there, one plain line every few seconds instead."""
 
-    def __init__(self, videos: int, frames: int, enabled: bool = True) -> None:
+    def __init__(self, videos: int, frames: int, enabled: bool = True, terminal: Optional[bool] = None) -> None:
         self._videos = videos
         self._finished = 0
         self._frames = frames
         self._enabled = enabled and videos > 0
         self._bar = None
+        self._terminal = sys.stderr.isatty() if terminal is None else terminal
+        self._written = 0
+        self._last_line = time.monotonic()
 
     def start(self) -> None:
         """Show the bar (after the runner printed what it starts)."""
-        if self._enabled and self._bar is None:
+        if self._enabled and self._bar is None and self._terminal:
             from tqdm import tqdm
 
             self._bar = tqdm(total=self._frames or None, unit="frame", desc=self._description(), file=sys.stderr,
@@ -105,7 +113,16 @@ class BatchProgress:
     def _description(self) -> str:
         return f"videos {self._finished}/{self._videos}"
 
+    def _plain_line(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if self._enabled and not self._terminal and (force or now - self._last_line >= PLAIN_EVERY_S):
+            self._last_line = now
+            of = f" of {self._frames}" if self._frames else ""
+            sys.stderr.write(f"{self._description()} | {self._written}{of} frames written\n")
+
     def frames(self, count: int) -> None:
+        self._written += count
+        self._plain_line()
         if self._bar is not None and count:
             if self._bar.total is not None and self._bar.n + count > self._bar.total:
                 self._bar.total = self._bar.n + count
@@ -115,6 +132,7 @@ class BatchProgress:
         if summary.error == INTERRUPTED:
             return
         self._finished += 1
+        self._plain_line(force=True)
         if self._bar is not None:
             if summary.status != DONE and expected_frames and self._bar.total:
                 self._bar.total = max(self._bar.n, self._bar.total - expected_frames)  # it will not come
