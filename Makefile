@@ -28,6 +28,9 @@ benchmarks: $(STAMP)
 	YOLO_OFFLINE=1 $(PY) benchmarks/pipeline.py
 	YOLO_OFFLINE=1 $(PY) benchmarks/batch.py
 	YOLO_OFFLINE=1 $(PY) benchmarks/motion.py
+	YOLO_OFFLINE=1 $(PY) benchmarks/recording.py
+	YOLO_OFFLINE=1 $(PY) benchmarks/live.py
+	YOLO_OFFLINE=1 $(PY) benchmarks/backends.py  # OpenVINO / ONNX Runtime rows only where they are installed
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -37,8 +39,8 @@ from alphaction_demo.app.live_benchmark import measure_live, standalone_clip_sec
 from alphaction_demo.detection import build_tracker  # noqa: E402
 from alphaction_demo.media.sources import SyntheticSource  # noqa: E402
 from alphaction_demo.pipeline.build import build_pipeline, load_action_model  # noqa: E402
-from alphaction_demo.settings import (SYNTHETIC, DetectorSettings, ModelSettings, RunSettings,  # noqa: E402
-                                      ScheduleSettings, SourceSpec)
+from alphaction_demo.settings import (SYNTHETIC, DetectorSettings, ModelSettings, OutputSettings,  # noqa: E402
+                                      RunSettings, ScheduleSettings, SourceSpec)
 
 FPS = 25.0
 MODELS = {"r50": ModelSettings(config="resnet50_4x16f_denseserial", weights=""),
@@ -53,6 +55,8 @@ def parse() -> argparse.Namespace:
     p.add_argument("--precisions", nargs="+", default=["auto"], choices=("auto", "fp32", "bf16"))
     p.add_argument("--budget", nargs="+", default=["on"], choices=("on", "off"),
                    help="off: the detector flat out, as before the CPU budget")
+    p.add_argument("--record", action="store_true",
+                   help="also write the annotated video (H.264, as a run with --output-path does)")
     return p.parse_args()
 
 
@@ -61,6 +65,7 @@ def main() -> int:
     precisions = list(dict.fromkeys(choose_precision(p, "cpu").precision for p in opts.precisions
                                     if p != "bf16" or bf16_native()))
     rows = []
+    recordings = Path(tempfile.mkdtemp(prefix="live-benchmark-"))
     for name in opts.models:
         for precision in precisions:
             model = replace(MODELS[name], precision=precision)
@@ -71,9 +76,10 @@ def main() -> int:
                 spec = SourceSpec(SYNTHETIC, fps=FPS, size=(height, width), frames=0)
                 tracker = KnownFigures(build_tracker(DetectorSettings(weights="yolo11n.yaml", imgsz=640, fps=FPS)),
                                        SyntheticSource(spec))
-                settings = RunSettings(source=spec, model=model, schedule=ScheduleSettings(detect_rate=4))
+                settings = RunSettings(source=spec, model=model, schedule=ScheduleSettings(detect_rate=4),
+                                       outputs=OutputSettings(video_path=str(recordings / f"{name}-{size}.mp4")))
                 for budget in opts.budget:
-                    pipeline = build_pipeline(settings, loaded=loaded, tracker=tracker, record=False)
+                    pipeline = build_pipeline(settings, loaded=loaded, tracker=tracker, record=opts.record)
                     if budget == "off":
                         pipeline.budget = None
                     standalone = standalone_clip_seconds(loaded.model, cfg, (height, width))
@@ -83,8 +89,9 @@ def main() -> int:
                                           label_updates=0, standalone_s=standalone, half_span_s=half_span_s(cfg))
                     sys.stderr.write(report.text() + "\n")
                     rows.append((name, precision, size, budget, report))
+    shutil.rmtree(recordings, ignore_errors=True)
     print(f"synthetic {FPS:g} fps camera, {opts.seconds:g} s per run, YOLO11n at 640, detect rate 4, "
-          f"{os.cpu_count()} CPU cores\n")
+          f"{os.cpu_count()} CPU cores{', recording H.264' if opts.record else ''}\n")
     print("| model | precision | frames | budget | model alone | display fps | detector fps | action CPU "
           "| label interval | ÷ model alone (≤ 1.25) | label latency | ÷ bound (≤ 1) | first label | CPU | memory "
           "| dropped |")
