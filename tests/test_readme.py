@@ -11,7 +11,8 @@ from alphaction_demo.app.evaluate import build_parser as build_evaluate_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
-CODE_BLOCKS = re.findall(r"```(?:bash|sh)\n(.*?)```", README, flags=re.S)
+DOCS = [ROOT / "docs" / name for name in ("BATCH.md", "EVALUATION.md", "PERFORMANCE.md")]
+CODE_BLOCKS = re.findall(r"```(?:bash|sh)\n(.*?)```", "\n".join([README] + [d.read_text() for d in DOCS]), flags=re.S)
 PROGRAMS = ("alphaction-demo", "python demo.py", "python -m alphaction_demo", ".venv/bin/alphaction-demo")
 
 
@@ -56,5 +57,22 @@ def test_every_readme_command_parses(command):
 
 
 def test_readme_has_the_sections_users_need():
-    for heading in ("## Set-up", "## Usage", "## Development"):
+    for heading in ("## What you need", "## Set-up", "## Everyday use", "## Troubleshooting", "## Licence and citation"):
         assert heading in README
+
+
+def test_the_readme_is_short_and_its_links_resolve():
+    assert len(README.splitlines()) <= 220
+    for target in re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", README):
+        if not target.startswith("http"):
+            assert (ROOT / target).exists(), f"the README links to {target}, which does not exist"
+
+
+def test_the_python_interface_in_the_docs_runs():
+    """The snippet users copy: load_config and predict as documented, on random weights."""
+    text = (ROOT / "docs" / "PERFORMANCE.md").read_text()
+    snippet = re.findall(r"```python\n(.*?)```", text, flags=re.S)[0]
+    assert "load_config(\"resnet101_8x8f_denseserial\", common_cate=True)" in snippet
+    from alphaction_demo.action import load_config
+
+    load_config("resnet101_8x8f_denseserial", common_cate=True)
