@@ -21,6 +21,7 @@ from PyQt5.QtWidgets import QMessageBox  # noqa: E402
 
 from alphaction_demo.errors import WeightsError  # noqa: E402
 from alphaction_demo.gui.main_window import MainWindow  # noqa: E402
+from alphaction_demo.gui.session_state import SessionState  # noqa: E402
 from alphaction_demo.gui.model_cache import ModelCache  # noqa: E402
 from alphaction_demo.gui.pipeline_session import PipelineSessionFactory  # noqa: E402
 from alphaction_demo.gui.session import source_for_path  # noqa: E402
@@ -176,7 +177,7 @@ def test_threshold_and_category_filter_decide_the_labels(window, qtbot):
 def test_pause_stops_frames_and_resume_continues(window, qtbot):
     session = open_video(window, qtbot)
     window.actions.play_pause.trigger()
-    assert window.actions.play_pause.isChecked()
+    assert window.actions.play_pause.isChecked() and session.state is SessionState.PAUSED
     qtbot.wait(300)
     count = window.bridge.frames_in
     qtbot.wait(500)
@@ -185,7 +186,7 @@ def test_pause_stops_frames_and_resume_continues(window, qtbot):
     window.actions.play_pause.trigger()
     qtbot.waitUntil(lambda: window.bridge.frames_in > count + 2, timeout=3000)
     assert window.frame.index - index < 10  # resumed where it paused, not where the clock is
-    assert session.pipeline is not None
+    assert session.pipeline is not None and session.state is SessionState.RUNNING
 
 
 def test_detect_rate_restarts_with_the_new_rate(window, qtbot, models):
@@ -193,6 +194,7 @@ def test_detect_rate_restarts_with_the_new_rate(window, qtbot, models):
     first = session.pipeline
     loads = list(models.loads)
     model = first.predictor.model
+    assert session.state is SessionState.RUNNING
     assert first.predictor.memory_spacing == 4 * model.memory_rate
     window.panel.detect_rate.setValue(2)
     qtbot.waitUntil(lambda: session.pipeline is not first and session.pipeline is not None, timeout=5000)
@@ -201,6 +203,7 @@ def test_detect_rate_restarts_with_the_new_rate(window, qtbot, models):
     assert session.pipeline.predictor.model is model  # the same loaded model: no copy, no reload
     assert model.memory_rate == 1  # and it was not patched
     assert models.loads == loads  # nothing was read again
+    assert session.state is SessionState.RUNNING  # restarting, then running again
     frames = window.bridge.frames_in
     qtbot.waitUntil(lambda: window.bridge.frames_in > frames + 3, timeout=5000)
 
@@ -267,10 +270,11 @@ def test_an_unreadable_file_shows_an_error_and_the_window_stays_usable(window, q
 def test_a_stage_failure_shows_an_error(qtbot, run, tmp_path, models):
     window = make_window(qtbot, run, tmp_path, PipelineSessionFactory(models, lambda: FixedTracker(fail_at=3)))
     window.open_source(source_for_path(str(LONG_VIDEO)))
+    session = window.session
     qtbot.waitUntil(lambda: bool(visible_errors(window)), timeout=10_000)
     text = visible_errors(window)[0].text()
     assert "detect stage failed" in text and "tracker exploded" in text
-    assert window.session is None
+    assert window.session is None and session.state is SessionState.FAILED
     window.close()
 
 

@@ -31,6 +31,7 @@ from typing import Callable, Mapping, Optional, Sequence, Tuple
 from alphaction_demo.errors import DemoError, InputNotFoundError, OutputError
 from alphaction_demo.gui.model_cache import ModelCache, label_groups
 from alphaction_demo.gui.session import resumed_at
+from alphaction_demo.gui.session_state import SessionState, StateMachine
 from alphaction_demo.media.rendering import draw_overlay
 from alphaction_demo.pipeline.build import LoadedModel
 from alphaction_demo.pipeline.base import PipelineStats
@@ -119,6 +120,7 @@ class PipelineSession:
         self._labels = None  # the running pipeline's TrackLabels
         self._excluded: frozenset = frozenset()
         self._thread = threading.Thread(target=self._supervise, name="gui-session", daemon=True)
+        self._machine = StateMachine(SessionState.LOADING)
         loaded = self._models.cached(run.model)
         self.ready = False
         self.labels: Tuple[str, ...] = ()
@@ -135,6 +137,11 @@ class PipelineSession:
     def detect_rate(self) -> int:
         return self._rate
 
+    @property
+    def state(self) -> SessionState:
+        """Loading, running, paused, restarting, ended or failed (`session_state.ALLOWED`)."""
+        return self._machine.state
+
     # Session ------------------------------------------------------------------------------------
     def start(self) -> None:
         self._thread.start()
@@ -143,6 +150,7 @@ class PipelineSession:
         with self._lock:
             self._stopping = True
             pipeline = self._pipeline
+        self._machine.end(SessionState.ENDED)
         self._wake.set()
         if pipeline is not None:
             pipeline.stop()
@@ -196,6 +204,8 @@ class PipelineSession:
             self._paused = bool(paused)
             if self._pipeline is not None:
                 self._pipeline.set_paused(self._paused)
+            if self._machine.state in (SessionState.RUNNING, SessionState.PAUSED):  # else it applies once built
+                self._machine.move(SessionState.PAUSED if self._paused else SessionState.RUNNING)
 
     def start_recording(self, path: Path) -> None:
         path = Path(path)
@@ -266,6 +276,7 @@ class PipelineSession:
                 previous = pipeline
         except BaseException as exc:  # noqa: BLE001 (a worker's exception is reported, never lost)
             log.error("the run could not go on: %s", exc)
+            self._machine.end(SessionState.FAILED)
             with self._lock:  # e.g. a new model that would not load: the old one stops too
                 pipeline, self._pipeline = self._pipeline, None
                 if pipeline is not None:
@@ -300,6 +311,7 @@ class PipelineSession:
                 pipeline.start_recording(str(_part_path(self._record_path, self._record_part)))
             pipeline.start()
             self._pipeline = pipeline
+            self._machine.move(SessionState.PAUSED if self._paused else SessionState.RUNNING)
         return pipeline
 
     def _watch(self, pipeline) -> bool:
@@ -316,6 +328,8 @@ class PipelineSession:
             restart = self._restart and not self._stopping and not pipeline.finished.is_set()
             if restart and self._record_path is not None:
                 self._record_part += 1
+            if restart:
+                self._machine.move(SessionState.RESTARTING)
         pipeline.stop()
         if restart:
             closed = pipeline.stop_recording()
@@ -337,8 +351,10 @@ class PipelineSession:
             stopping = self._stopping
         if not stopping:
             if pipeline.error is not None:
+                self._machine.end(SessionState.FAILED)
                 self.bridge.push_error(self._failure(pipeline))
             else:
+                self._machine.end(SessionState.ENDED)
                 self.bridge.push_finished("end of input")
         return False
 
