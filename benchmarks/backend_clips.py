@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from alphaction_demo.detection.hog import HogDetector  # noqa: E402
-from alphaction_demo.detection.settings import DetectorSettings  # noqa: E402
+from alphaction_demo.run_settings import DetectorSettings  # noqa: E402
 from alphaction_demo.pipeline.clip import ClipGeometry, ClipSettings, build_clips  # noqa: E402
 
 VIDEOS = ROOT / ".." / "shared" / "media" / "videos"

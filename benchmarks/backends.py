@@ -46,7 +46,7 @@ from backend_runners import DEFAULT, NEEDS, VariantFactory, missing_reason, pers
 from alphaction_demo.action import ActionModel, load_config  # noqa: E402
 from alphaction_demo.action.cpu_support import bf16_native, cpu_capability  # noqa: E402
 from alphaction_demo.pipeline.track_labels import LabelSet  # noqa: E402
-from alphaction_demo.settings import LabelPolicy  # noqa: E402
+from alphaction_demo.run_settings import LabelPolicy  # noqa: E402
 
 CONFIGS = {"r101": ("resnet101_8x8f_denseserial", True), "r50": ("resnet50_4x16f_denseserial", False)}
 BAR_SPEED, BAR_PROB, BAR_LABELS = 1.5, 0.02, 0.99

@@ -26,7 +26,8 @@ os.environ.setdefault("YOLO_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from alphaction_demo.detection import DetectorSettings, build_tracker  # noqa: E402
+from alphaction_demo.detection.tracking import build_tracker  # noqa: E402
+from alphaction_demo.run_settings import DetectorSettings  # noqa: E402
 from alphaction_demo.records import Frame  # noqa: E402
 
 VIDEO = ROOT / ".." / "shared" / "media" / "videos" / "supervision-walking.mp4"

@@ -36,10 +36,10 @@ from alphaction_demo.action.cpu_support import bf16_native  # noqa: E402
 from alphaction_demo.action.precision import choose_precision  # noqa: E402
 from alphaction_demo.app.benchmark import KnownFigures, half_span_s  # noqa: E402
 from alphaction_demo.app.live_benchmark import measure_live, standalone_clip_seconds  # noqa: E402
-from alphaction_demo.detection import build_tracker  # noqa: E402
+from alphaction_demo.detection.tracking import build_tracker  # noqa: E402
 from alphaction_demo.media.sources import SyntheticSource  # noqa: E402
 from alphaction_demo.pipeline.build import build_pipeline, load_action_model  # noqa: E402
-from alphaction_demo.settings import (SYNTHETIC, DetectorSettings, ModelSettings, OutputSettings,  # noqa: E402
+from alphaction_demo.run_settings import (SYNTHETIC, DetectorSettings, ModelSettings, OutputSettings,  # noqa: E402
                                       RunSettings, ScheduleSettings, SourceSpec)
 
 FPS = 25.0

@@ -56,13 +56,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from alphaction_demo.app.evaluation.pascal import iou  # noqa: E402
-from alphaction_demo.detection import Detections, DetectorSettings, PersonIds  # noqa: E402
+from alphaction_demo.detection.detections import Detections  # noqa: E402
+from alphaction_demo.detection.tracking import PersonIds  # noqa: E402
+from alphaction_demo.run_settings import DetectorSettings  # noqa: E402
 from alphaction_demo.detection.hog import HogDetector  # noqa: E402
 from alphaction_demo.detection.motion import TrackMotion  # noqa: E402
 from alphaction_demo.errors import DemoError, InputNotFoundError  # noqa: E402
 from alphaction_demo.media.sources import open_source  # noqa: E402
 from alphaction_demo.records import Frame, TrackedFrame  # noqa: E402
-from alphaction_demo.settings import FILE, SourceSpec  # noqa: E402
+from alphaction_demo.run_settings import FILE, SourceSpec  # noqa: E402
 
 VIDEOS = ROOT.parent / "shared" / "media" / "videos"
 CLIPS = (  # file, start (s), duration (s): stretches with people in view

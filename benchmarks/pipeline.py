@@ -25,7 +25,7 @@ from alphaction_demo.action import ActionModel, load_config  # noqa: E402
 from alphaction_demo.pipeline.action_predictor import ActionPredictor  # noqa: E402
 from alphaction_demo.pipeline.offline_order import FrameBoxes, OfflineOrder  # noqa: E402
 from alphaction_demo.app.benchmark import KnownFigures  # noqa: E402
-from alphaction_demo.detection import build_tracker  # noqa: E402
+from alphaction_demo.detection.tracking import build_tracker  # noqa: E402
 from alphaction_demo.media.rendering import draw_overlay  # noqa: E402
 from alphaction_demo.media.video_writer import VideoWriter  # noqa: E402
 from alphaction_demo.media.sources import SyntheticSource, open_source  # noqa: E402
@@ -33,7 +33,7 @@ from alphaction_demo.pipeline.build import build_pipeline, load_action_model  # 
 from alphaction_demo.pipeline.clip import ClipSettings  # noqa: E402
 from alphaction_demo.pipeline.track_labels import TrackLabels  # noqa: E402
 from alphaction_demo.records import ActionResult  # noqa: E402
-from alphaction_demo.settings import (SYNTHETIC, DetectorSettings, ModelSettings, OutputSettings,  # noqa: E402
+from alphaction_demo.run_settings import (SYNTHETIC, DetectorSettings, ModelSettings, OutputSettings,  # noqa: E402
                                       RunSettings, ScheduleSettings, SourceSpec, ViewOptions)
 
 FPS = 25.0

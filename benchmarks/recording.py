@@ -30,7 +30,7 @@ from alphaction_demo.media.rendering import draw_overlay  # noqa: E402
 from alphaction_demo.media.video_writer import QUALITY_CRF, VideoWriter  # noqa: E402
 from alphaction_demo.pipeline.track_labels import LabelSet, TrackLabels  # noqa: E402
 from alphaction_demo.records import ActionResult  # noqa: E402
-from alphaction_demo.settings import ViewOptions  # noqa: E402
+from alphaction_demo.run_settings import ViewOptions  # noqa: E402
 
 VIDEO = ROOT / ".." / "shared" / "media" / "videos" / "supervision-walking.mp4"
 SIZES = ((480, 640), (720, 1280))

@@ -65,7 +65,7 @@ def demo_settings(opts, workdir: Path):
 
     from alphaction_demo.app.cli import build_parser
     from alphaction_demo.app.validation import run_settings
-    from alphaction_demo.settings import OutputSettings
+    from alphaction_demo.run_settings import OutputSettings
 
     argv = ["--no-gui", "--output-path", str(workdir / "unused.mp4"), "--video-path", str(Path(opts.video).resolve()), "--cpu", "--precision", opts.precision,
             "--detector", opts.detector, "--visual-threshold", str(opts.threshold), "--start", str(opts.start)]

@@ -15,7 +15,7 @@ from alphaction_demo.pipeline.base import PipelineStats
 from alphaction_demo.records import ActionResult, RenderedFrame
 from alphaction_demo.media.rendering import ViewOptions
 from alphaction_demo.media.sources import SourceSpec
-from alphaction_demo.settings import ModelSettings, OutputSettings, RunSettings
+from alphaction_demo.run_settings import ModelSettings, OutputSettings, RunSettings
 
 GROUPS = {"pose": ["stand", "sit", "walk"], "object": ["carry/hold (an object)"], "person": ["talk to (e.g., self, a person, a group)"]}
 LABELS = tuple(n for names in GROUPS.values() for n in names)
@@ -142,10 +142,10 @@ FAKE_RUN = RunSettings(source=None, model=ModelSettings(config="c", weights="w",
 def fake_window(qtbot, output_dir: Path):
     """The real window around `FakeSession`, shown, saving into `output_dir`."""
     from alphaction_demo.gui.main_window import MainWindow
-    from alphaction_demo.gui.settings import GuiSettings
+    from alphaction_demo.gui.gui_prefs import GuiPrefs
 
     FakeSession.instances.clear()
-    win = MainWindow(FAKE_RUN, FakeSession, GuiSettings(), models=["fake"])
+    win = MainWindow(FAKE_RUN, FakeSession, GuiPrefs(), models=["fake"])
     win.output_dir = output_dir
     qtbot.addWidget(win)
     win.show()

@@ -57,7 +57,7 @@ def load_model(model):
 
 def window_settings(checkpoint: Path):
     """What the command line makes of `--gui` with `model_argv(checkpoint)` on the CPU."""
-    from alphaction_demo.settings import ModelSettings, OutputSettings, RunSettings
+    from alphaction_demo.run_settings import ModelSettings, OutputSettings, RunSettings
 
     return RunSettings(source=None, model=ModelSettings(config=CONFIG, weights=str(checkpoint), device="cpu",
                                                         precision=working_cpu_precision()),

@@ -80,7 +80,7 @@ def test_demo_overrides(common, classes, groups):
 @pytest.mark.parametrize("detect_rate", [1, 4, 8])
 def test_the_memory_spacing_is_the_official_memory_rate_times_the_detect_rate(detect_rate):
     """The official demo's `MEMORY_RATE *= detect_rate`, kept by the run's schedule, not the model."""
-    from alphaction_demo.settings import ScheduleSettings
+    from alphaction_demo.run_settings import ScheduleSettings
 
     cfg = load_config("resnet101_8x8f_denseserial", common_cate=True)
     schedule = ScheduleSettings(detect_rate=detect_rate, memory_rate=int(cfg.MODEL.IA_STRUCTURE.MEMORY_RATE))

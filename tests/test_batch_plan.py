@@ -174,7 +174,7 @@ def test_gpu_slots_and_thread_budgets(monkeypatch, cores, gpus, device, jobs, ex
 ])
 def test_each_worker_takes_its_gpu(device, gpus, devices):
     from alphaction_demo.app.batch.worker import worker_settings
-    from alphaction_demo.settings import DetectorSettings, ModelSettings, RunSettings
+    from alphaction_demo.run_settings import DetectorSettings, ModelSettings, RunSettings
 
     settings = RunSettings(source=None, model=ModelSettings("c", "w", device=device),
                            detector=DetectorSettings(device=device))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from alphaction_demo.app.batch.plan import DONE, FAILED, VideoJob
 from alphaction_demo.app.batch.pool import LocalPool
-from alphaction_demo.settings import ModelSettings, RunSettings
+from alphaction_demo.run_settings import ModelSettings, RunSettings
 from tests.batch_faults import VICTIM, dies_on_the_victim
 
 SETTINGS = RunSettings(source=None, model=ModelSettings(config="unused", weights=""))

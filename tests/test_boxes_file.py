@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alphaction_demo.detection import DetectorSettings, build_tracker, read_boxes_file
+from alphaction_demo.run_settings import DetectorSettings
+from alphaction_demo.detection.tracking import build_tracker
+from alphaction_demo.detection.boxes_file import read_boxes_file
 from alphaction_demo.errors import BoxesFileError, InputNotFoundError
 from alphaction_demo.records import Frame
 

@@ -10,7 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from alphaction_demo.detection import Detections, DetectorSettings, PersonIds
+from alphaction_demo.detection.detections import Detections
+from alphaction_demo.run_settings import DetectorSettings
+from alphaction_demo.detection.tracking import PersonIds
 from alphaction_demo.detection.motion import TrackMotion
 from alphaction_demo.pipeline import cpu_budget
 from alphaction_demo.pipeline.cpu_budget import CpuBudget, DetectorPass, prediction_ious

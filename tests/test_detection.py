@@ -10,8 +10,10 @@ import cv2
 import numpy as np
 import pytest
 
-from alphaction_demo.detection import (DetectAndTrack, Detections, DetectorSettings, PersonIds, build_tracker,
-                                       resolve_detector_weights)
+from alphaction_demo.detection.tracking import DetectAndTrack, PersonIds, build_tracker
+from alphaction_demo.detection.detections import Detections
+from alphaction_demo.detection.detector_weights import resolve_detector_weights
+from alphaction_demo.run_settings import DetectorSettings
 from alphaction_demo.errors import UsageError, WeightsError
 from alphaction_demo.records import Frame
 from tests.conftest import VIDEOS
@@ -234,7 +236,7 @@ def test_offline_missing_weights_is_one_clear_error(tmp_path, monkeypatch):
 
 
 def test_online_missing_weights_download_into_the_weights_folder(tmp_path, monkeypatch):
-    from alphaction_demo.detection import settings as settings_module
+    from alphaction_demo.detection import detector_weights as settings_module
 
     monkeypatch.setattr(settings_module, "_offline", lambda: False)
     assert resolve_detector_weights("yolo11n.pt", tmp_path) == str(tmp_path / "yolo11n.pt")

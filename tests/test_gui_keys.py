@@ -26,8 +26,8 @@ from PyQt5.QtWidgets import QApplication, QStyle, QStyleOptionSpinBox  # noqa: E
 
 from alphaction_demo.gui.main_window import MainWindow  # noqa: E402
 from alphaction_demo.gui.session import FILE, WEBCAM, SourceSpec  # noqa: E402
-from alphaction_demo.gui.settings import GuiSettings  # noqa: E402
-from alphaction_demo.settings import ModelSettings, OutputSettings, RunSettings  # noqa: E402
+from alphaction_demo.gui.gui_prefs import GuiPrefs  # noqa: E402
+from alphaction_demo.run_settings import ModelSettings, OutputSettings, RunSettings  # noqa: E402
 from gui_fakes import FakeSession, fake_window  # noqa: E402
 from gui_input import click, open_list, real_x_input  # noqa: E402
 
@@ -262,7 +262,7 @@ def test_the_model_name_is_not_cut_short(qtbot, tmp_path):
     run = RunSettings(source=None, model=ModelSettings(config="c", weights="w",
                                                        name="resnet101_8x8f_denseserial_common", device="cpu"),
                       outputs=OutputSettings(gui=True))
-    win = MainWindow(run, FakeSession, GuiSettings(), models=["resnet101_8x8f_denseserial_common"])
+    win = MainWindow(run, FakeSession, GuiPrefs(), models=["resnet101_8x8f_denseserial_common"])
     qtbot.addWidget(win)
     win.show()
     combo = win.panel.model
@@ -294,7 +294,7 @@ def test_a_new_model_goes_on_with_the_same_run(qtbot, tmp_path):
 
     run = RunSettings(source=None, model=ModelSettings(config="c", weights="w", name="a", device="cpu"),
                       outputs=OutputSettings(gui=True))
-    win = MainWindow(run, FakeSession, GuiSettings(), models=["a", "b", "c"],
+    win = MainWindow(run, FakeSession, GuiPrefs(), models=["a", "b", "c"],
                      settings_for_model=lambda r, name: replace(r, model=replace(r.model, name=name)))
     qtbot.addWidget(win)
     win.show()

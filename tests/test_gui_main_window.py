@@ -17,7 +17,7 @@ from PyQt5.QtWidgets import QMessageBox  # noqa: E402
 
 from alphaction_demo.errors import WeightsError  # noqa: E402
 from alphaction_demo.gui.session import FILE, WEBCAM, SourceSpec  # noqa: E402
-from alphaction_demo.gui.settings import load_settings  # noqa: E402
+from alphaction_demo.gui.gui_prefs import load_settings  # noqa: E402
 from gui_fakes import LABELS, fake_window  # noqa: E402
 
 pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("isolated_qsettings")]

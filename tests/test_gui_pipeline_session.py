@@ -25,9 +25,9 @@ from alphaction_demo.gui.session_state import SessionState  # noqa: E402
 from alphaction_demo.gui.model_cache import ModelCache  # noqa: E402
 from alphaction_demo.gui.pipeline_session import PipelineSessionFactory  # noqa: E402
 from alphaction_demo.gui.session import source_for_path  # noqa: E402
-from alphaction_demo.gui.settings import GuiSettings  # noqa: E402
+from alphaction_demo.gui.gui_prefs import GuiPrefs  # noqa: E402
 from alphaction_demo.media.rendering import BOX_COLOR  # noqa: E402
-from alphaction_demo.settings import ModelSettings  # noqa: E402
+from alphaction_demo.run_settings import ModelSettings  # noqa: E402
 from gui_support import (LONG_VIDEO, SHORT_VIDEO, FixedTracker, load_model,  # noqa: E402,F401
                          random_checkpoint, random_common_checkpoint, source_frame, window_settings)
 
@@ -52,7 +52,7 @@ def run(random_checkpoint):
 
 
 def make_window(qtbot, run, tmp_path, factory):
-    win = MainWindow(run, factory, GuiSettings(), models=[])
+    win = MainWindow(run, factory, GuiPrefs(), models=[])
     win.output_dir = tmp_path
     qtbot.addWidget(win)
     win.show()
@@ -397,7 +397,7 @@ def test_a_new_model_goes_on_from_the_place_on_screen(qtbot, run, tmp_path, mode
         return models.load(model)
 
     factory = PipelineSessionFactory(ModelCache(slow_loader), tracker_factory=FixedTracker)
-    window = MainWindow(run, factory, GuiSettings(), models=list(by_name),
+    window = MainWindow(run, factory, GuiPrefs(), models=list(by_name),
                         settings_for_model=lambda r, name: replace(r, model=by_name[name]))
     window.output_dir = tmp_path
     qtbot.addWidget(window)

@@ -27,7 +27,7 @@ from alphaction_demo.app import validation  # noqa: E402
 from alphaction_demo.app.validation import run_settings, source_from_args  # noqa: E402
 from alphaction_demo.gui.session import is_seekable, source_title  # noqa: E402
 from alphaction_demo.records import RenderedFrame  # noqa: E402
-from alphaction_demo.gui.settings import GuiSettings, load_settings, save_settings  # noqa: E402
+from alphaction_demo.gui.gui_prefs import GuiPrefs, load_settings, save_settings  # noqa: E402
 from alphaction_demo.gui.signals import SignalWatcher  # noqa: E402
 from alphaction_demo.gui.video_view import VideoView, bgr_to_qimage, fit_rect  # noqa: E402
 
@@ -96,7 +96,7 @@ def test_signals_reach_the_event_loop(qtbot, signum):
 
 def test_settings_round_trip_and_flags_win(tmp_path, walking_clip):
     QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path))
-    saved = GuiSettings(visual_threshold=0.3, detect_rate=2, show_ids=False, hidden_labels=frozenset({"sit"}),
+    saved = GuiPrefs(visual_threshold=0.3, detect_rate=2, show_ids=False, hidden_labels=frozenset({"sit"}),
                         last_source_kind="file", last_source_value="/x.mp4")
     save_settings(saved)
     loaded = load_settings()

@@ -6,7 +6,7 @@ import pytest
 
 from alphaction_demo.app.live_benchmark import WARM_UP_S, growth_after_warm_up, measure_live
 from alphaction_demo.pipeline.build import build_pipeline
-from alphaction_demo.settings import SYNTHETIC, SourceSpec
+from alphaction_demo.run_settings import SYNTHETIC, SourceSpec
 from tests.pipeline_support import BoxTracker, FakeModel
 from tests.test_pipeline import loaded, settings_for
 

@@ -5,7 +5,9 @@ them, and a new or vanished person neither inherits nor leaves a ghost motion.""
 import numpy as np
 import pytest
 
-from alphaction_demo.detection import Detections, DetectorSettings, PersonIds
+from alphaction_demo.detection.detections import Detections
+from alphaction_demo.run_settings import DetectorSettings
+from alphaction_demo.detection.tracking import PersonIds
 from alphaction_demo.detection.motion import TrackMotion
 from alphaction_demo.records import Frame, TrackedFrame
 

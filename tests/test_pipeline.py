@@ -15,7 +15,7 @@ from alphaction_demo.action import load_config
 from alphaction_demo.app.headless import run_pipeline
 from alphaction_demo.pipeline.build import LoadedModel, build_pipeline
 from alphaction_demo.records import RenderedFrame
-from alphaction_demo.settings import (FILE, SYNTHETIC, ModelSettings, OutputSettings, RunSettings,
+from alphaction_demo.run_settings import (FILE, SYNTHETIC, ModelSettings, OutputSettings, RunSettings,
                                       ScheduleSettings, SourceSpec)
 from tests.pipeline_support import LABEL_SET, BoxTracker, FakeModel
 

@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 from alphaction_demo.media.sources import open_source
-from alphaction_demo.settings import URL, SourceSpec
+from alphaction_demo.run_settings import URL, SourceSpec
 from tests.conftest import VIDEOS, cut_clip
 from tests.test_end_to_end import boxes_csv
 
@@ -179,7 +179,7 @@ class FakeCamera:
 
 def test_a_webcam_trims_by_the_clock_and_an_unplugged_one_says_so(monkeypatch):
     from alphaction_demo.errors import SourceError
-    from alphaction_demo.settings import WEBCAM
+    from alphaction_demo.run_settings import WEBCAM
 
     monkeypatch.setattr(cv2, "VideoCapture", FakeCamera)
     source = open_source(SourceSpec(WEBCAM, "0", start_ms=300.0, duration_ms=400.0))

@@ -19,7 +19,7 @@ import numpy as np
 
 from alphaction_demo.app.exit_status import INTERRUPTED
 from alphaction_demo.app.live_benchmark import LiveReport, measure_live, standalone_clip_seconds
-from alphaction_demo.settings import PROG, OutputSettings, RunSettings
+from alphaction_demo.run_settings import PROG, OutputSettings, RunSettings
 
 
 
@@ -114,7 +114,7 @@ def measure(settings: RunSettings, live_limits: Optional[dict] = None) -> Benchm
     from an endless synthetic camera at the same rate."""
     from alphaction_demo.action import ActionModel, load_config
     from alphaction_demo.action.cpu_support import bf16_native
-    from alphaction_demo.detection import build_tracker
+    from alphaction_demo.detection.tracking import build_tracker
     from alphaction_demo.media.sources import SyntheticSource
     from alphaction_demo.pipeline.build import build_pipeline, detector_for_source, load_action_model
 
@@ -159,7 +159,7 @@ def half_span_s(cfg) -> float:
     """Half a clip's span in seconds: how long a clip's centre waits for its future frames."""
     from alphaction_demo.pipeline.clip import ClipSettings
 
-    from alphaction_demo.settings import ScheduleSettings
+    from alphaction_demo.run_settings import ScheduleSettings
 
     return ClipSettings.from_config(cfg).span / 2.0 / ScheduleSettings().model_fps
 

@@ -16,7 +16,7 @@ from alphaction_demo import __version__
 from alphaction_demo.app.exit_status import run_reporting_errors
 from alphaction_demo.app.validation import benchmark_settings, check_numbers, run_settings
 from alphaction_demo.media.sources import silence_opencv_log
-from alphaction_demo.settings import (PROG, VIDEO_QUALITIES, DetectorSettings, OutputSettings, ScheduleSettings,
+from alphaction_demo.run_settings import (PROG, VIDEO_QUALITIES, DetectorSettings, OutputSettings, ScheduleSettings,
                                      ViewOptions)
 
 

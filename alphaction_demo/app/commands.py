@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from alphaction_demo.settings import PROG, ModelSettings, RunSettings
+from alphaction_demo.run_settings import PROG, ModelSettings, RunSettings
 
 
 def announce_precision(model: ModelSettings) -> None:

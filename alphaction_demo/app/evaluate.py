@@ -20,7 +20,7 @@ from alphaction_demo.action.categories import AVA_CATEGORIES, GROUP_TITLES, GROU
 from alphaction_demo.app.evaluation import (FrameMetrics, LabelMap, evaluate_frames, read_boxes_csv,
                                             read_exclusions, read_label_map)
 from alphaction_demo.errors import EvaluationFileError, NotAvailableError, OutputError
-from alphaction_demo.settings import PROG as SETTINGS_PROG
+from alphaction_demo.run_settings import PROG as SETTINGS_PROG
 
 PROG = f"{SETTINGS_PROG} evaluate"
 _GROUP_OF = {c.ava_id: c.group for c in AVA_CATEGORIES}

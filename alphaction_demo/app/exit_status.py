@@ -8,7 +8,7 @@ import sys
 from typing import Callable
 
 from alphaction_demo.errors import DemoError
-from alphaction_demo.settings import PROG
+from alphaction_demo.run_settings import PROG
 
 INTERRUPTED, TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM: what shells report for them
 

@@ -17,7 +17,7 @@ from typing import Callable, List, Sequence, Tuple
 from urllib.parse import urlparse
 
 from alphaction_demo.errors import WeightsError
-from alphaction_demo.settings import PROG
+from alphaction_demo.run_settings import PROG
 
 NO_DOWNLOAD_ENV = "ALPHACTION_NO_DOWNLOAD"
 CONNECT_TIMEOUT_S = 5.0

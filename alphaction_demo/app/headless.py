@@ -16,7 +16,7 @@ from alphaction_demo.app.exit_status import INTERRUPTED, TERMINATED
 from alphaction_demo.errors import DemoError
 from alphaction_demo.media.video_writer import DiskFullError
 from alphaction_demo.pipeline.build import build_pipeline, load_action_model
-from alphaction_demo.settings import PROG, RunSettings
+from alphaction_demo.run_settings import PROG, RunSettings
 
 JOIN_TIMEOUT_S = 2.0
 STOP_BUDGET_S = 1.2  # of the 2 s a Ctrl+C may take; the rest is the process's own exit

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
-from alphaction_demo.settings import PROG
+from alphaction_demo.run_settings import PROG
 
 DISPLAY_RATIO = 0.95  # the targets, as ratios on the machine that runs them
 INTERVAL_RATIO = 1.25

@@ -18,7 +18,7 @@ from typing import Optional
 
 from alphaction_demo.errors import InputNotFoundError, NotAvailableError, OutputError, UsageError, WeightsError
 from alphaction_demo.media.sources import IMAGE_SUFFIXES, open_source, probe_camera
-from alphaction_demo.settings import (FILE, FOLDER, SYNTHETIC, URL, WEBCAM, DetectorSettings, ModelSettings,
+from alphaction_demo.run_settings import (FILE, FOLDER, SYNTHETIC, URL, WEBCAM, DetectorSettings, ModelSettings,
                                       OutputSettings, RunSettings, ScheduleSettings, SourceSpec, ViewOptions)
 
 VIDEO_OUTPUT_SUFFIXES = (".mp4", ".mkv", ".avi")
@@ -236,7 +236,7 @@ def _detector(args: argparse.Namespace, device: str, precision: str, *, benchmar
             weights = Path(weights).with_suffix(".yaml").name
     elif kind == "yolo":
         from alphaction_demo.action.zoo import weights_dir
-        from alphaction_demo.detection.settings import resolve_detector_weights
+        from alphaction_demo.detection.detector_weights import resolve_detector_weights
 
         weights = resolve_detector_weights(weights, weights_dir())
     return DetectorSettings(kind=kind, weights=weights, imgsz=args.imgsz, device=device,

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from alphaction_demo.detection.detections import DetectorOutput, Detections
-from alphaction_demo.detection.settings import DetectorSettings
+from alphaction_demo.run_settings import DetectorSettings
 from alphaction_demo.errors import NotAvailableError
 
 WORK_WIDTH = 960

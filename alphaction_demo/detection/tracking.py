@@ -18,7 +18,7 @@ from typing import Protocol, Tuple
 import numpy as np
 
 from alphaction_demo.detection.detections import DetectorOutput, Detections
-from alphaction_demo.detection.settings import DetectorSettings
+from alphaction_demo.run_settings import DetectorSettings
 from alphaction_demo.records import Frame, TrackedFrame
 
 KEEP_LOST_S = 1.5

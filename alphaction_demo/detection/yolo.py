@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from alphaction_demo.detection.detections import DetectorOutput, Detections
-from alphaction_demo.detection.settings import DetectorSettings
+from alphaction_demo.run_settings import DetectorSettings
 from alphaction_demo.errors import WeightsError
 
 PERSON_CLASS = 0  # COCO

@@ -14,7 +14,7 @@ from typing import Callable, Optional
 
 from alphaction_demo.media.assets import ICON, asset
 from alphaction_demo.gui.qtenv import prepare_qt_environment
-from alphaction_demo.settings import RunSettings
+from alphaction_demo.run_settings import RunSettings
 
 log = logging.getLogger(__name__)
 EXIT_JOIN_TIMEOUT_S = 20.0  # the longest model call on a slow CPU, with margin
@@ -34,13 +34,13 @@ def run_gui(run: RunSettings, session_factory: Optional[Callable] = None,
     from PyQt5.QtCore import QTimer
     from PyQt5.QtWidgets import QApplication
 
-    from alphaction_demo.gui import settings as gui_settings
+    from alphaction_demo.gui import gui_prefs
     from alphaction_demo.gui.main_window import MainWindow
     from alphaction_demo.gui.signals import SignalWatcher
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "alphaction-demo"])
-    app.setOrganizationName(gui_settings.ORGANIZATION)
-    app.setApplicationName(gui_settings.APPLICATION)
+    app.setOrganizationName(gui_prefs.ORGANIZATION)
+    app.setApplicationName(gui_prefs.APPLICATION)
     app.setApplicationDisplayName("AlphAction demo")
     icon = asset(ICON)
     if icon is not None:  # absent from an installed package: Qt's default icon then
@@ -53,7 +53,7 @@ def run_gui(run: RunSettings, session_factory: Optional[Callable] = None,
         session_factory = PipelineSessionFactory()  # one model cache for the window's runs
     from alphaction_demo.gui.models import available_models, settings_for_model
 
-    settings = gui_settings.load_settings().with_run(run)
+    settings = gui_prefs.load_settings().with_run(run)
     window = MainWindow(run, session_factory, settings, models=available_models(run),
                         settings_for_model=settings_for_model)
     watcher = SignalWatcher()

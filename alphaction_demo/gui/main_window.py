@@ -30,11 +30,11 @@ from alphaction_demo.gui.panel import SidePanel
 from alphaction_demo.gui.selection import TrackSelection
 from alphaction_demo.gui.session import (FILE, URL, WEBCAM, Session, SourceSpec, ViewOptions, is_seekable,
                                          resumed_at, source_for_path, source_title)
-from alphaction_demo.gui.settings import GuiSettings, load_geometry, save_geometry, save_settings
+from alphaction_demo.gui.gui_prefs import GuiPrefs, load_geometry, save_geometry, save_settings
 from alphaction_demo.gui.status import StatusBar
 from alphaction_demo.gui.video_view import VideoView
 from alphaction_demo.records import RenderedFrame
-from alphaction_demo.settings import RunSettings
+from alphaction_demo.run_settings import RunSettings
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ VIDEO_FILTER = "Videos (*.mp4 *.avi *.mkv *.mov *.webm *.m4v *.mpg *.mpeg *.gif)
 
 class MainWindow(QMainWindow):
     def __init__(self, run: RunSettings, session_factory: SessionFactory,
-                 settings: GuiSettings, models: Sequence[str] = (),
+                 settings: GuiPrefs, models: Sequence[str] = (),
                  settings_for_model: Optional[Callable[[RunSettings, str], RunSettings]] = None,
                  store: Optional[QSettings] = None) -> None:
         super().__init__()

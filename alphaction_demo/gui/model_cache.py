@@ -12,7 +12,7 @@ from typing import Callable, Dict, Optional, Sequence, Tuple
 
 from alphaction_demo.action.categories import GROUPS
 from alphaction_demo.pipeline.build import LoadedModel
-from alphaction_demo.settings import ModelSettings
+from alphaction_demo.run_settings import ModelSettings
 
 
 class ModelCache:

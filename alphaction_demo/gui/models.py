@@ -13,7 +13,7 @@ from alphaction_demo.action import zoo
 from alphaction_demo.action.cpu_support import working_precisions
 from alphaction_demo.action.precision import AUTO, choose_precision
 from alphaction_demo.errors import WeightsError
-from alphaction_demo.settings import RunSettings
+from alphaction_demo.run_settings import RunSettings
 
 
 def available_models(run: RunSettings) -> List[str]:

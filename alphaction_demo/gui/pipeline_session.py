@@ -35,7 +35,7 @@ from alphaction_demo.gui.session_state import SessionState, StateMachine
 from alphaction_demo.media.rendering import draw_overlay
 from alphaction_demo.pipeline.build import LoadedModel
 from alphaction_demo.pipeline.base import PipelineStats
-from alphaction_demo.settings import FILE, FOLDER, ModelSettings, OutputSettings, RunSettings, SourceSpec, ViewOptions
+from alphaction_demo.run_settings import FILE, FOLDER, ModelSettings, OutputSettings, RunSettings, SourceSpec, ViewOptions
 
 log = logging.getLogger(__name__)
 

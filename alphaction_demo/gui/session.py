@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Mapping, Optional, Protocol, Sequence, Tuple
 
-from alphaction_demo.settings import FILE, FOLDER, URL, WEBCAM, ModelSettings, SourceSpec, ViewOptions
+from alphaction_demo.run_settings import FILE, FOLDER, URL, WEBCAM, ModelSettings, SourceSpec, ViewOptions
 
 __all__ = ["FILE", "FOLDER", "URL", "WEBCAM", "Session", "SourceSpec", "ViewOptions", "is_seekable",
            "resumed_at", "source_for_path", "source_title"]

@@ -12,7 +12,7 @@ from typing import FrozenSet, List, Optional, Protocol, Sequence, Tuple
 import cv2
 import numpy as np
 
-from alphaction_demo.settings import LabelPolicy, ViewOptions
+from alphaction_demo.run_settings import LabelPolicy, ViewOptions
 
 BOX_COLOR = (41, 40, 191)  # BGR of the official (191, 40, 41)
 GROUP_COLORS = {"pose": (234, 85, 176), "object": (198, 118, 87), "person": (199, 189, 52)}

@@ -22,7 +22,7 @@ import numpy as np
 
 from alphaction_demo.errors import SourceError
 from alphaction_demo.records import Frame
-from alphaction_demo.settings import FILE, FOLDER, SYNTHETIC, URL, WEBCAM, SourceSpec
+from alphaction_demo.run_settings import FILE, FOLDER, SYNTHETIC, URL, WEBCAM, SourceSpec
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from alphaction_demo.errors import OutputError
-from alphaction_demo.settings import VIDEO_QUALITIES
+from alphaction_demo.run_settings import VIDEO_QUALITIES
 
 log = logging.getLogger(__name__)
 

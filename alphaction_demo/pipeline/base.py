@@ -24,7 +24,7 @@ from alphaction_demo.pipeline.recording import Recorder
 from alphaction_demo.pipeline.stage_threads import RateMeter, StageThread
 from alphaction_demo.pipeline.track_labels import TrackLabels
 from alphaction_demo.records import ActionResult, Frame, RenderedFrame, TrackedFrame
-from alphaction_demo.settings import ViewOptions
+from alphaction_demo.run_settings import ViewOptions
 
 @dataclass(frozen=True)
 class PipelineStats:

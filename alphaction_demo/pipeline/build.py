@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable, FrozenSet, Optional, Tuple
 from alphaction_demo.detection.tracking import PersonTracker
 from alphaction_demo.pipeline.track_labels import LabelSet
 from alphaction_demo.records import ActionResult, RenderedFrame
-from alphaction_demo.settings import DetectorSettings, ModelSettings, RunSettings
+from alphaction_demo.run_settings import DetectorSettings, ModelSettings, RunSettings
 
 if TYPE_CHECKING:
     from alphaction_demo.action import ActionModel, Config
@@ -74,7 +74,7 @@ def build_pipeline(settings: RunSettings, *, loaded: LoadedModel, tracker: Optio
         if live and not spec.live:
             source = PacedSource(source, stop)
         if tracker is None:
-            from alphaction_demo.detection import build_tracker
+            from alphaction_demo.detection.tracking import build_tracker
 
             tracker = build_tracker(detector_for_source(settings, source.fps))
         tracker.reset()

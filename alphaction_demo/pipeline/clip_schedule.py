@@ -22,7 +22,7 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
-from alphaction_demo.settings import FRAMES, ScheduleSettings
+from alphaction_demo.run_settings import FRAMES, ScheduleSettings
 
 OFFICIAL_FIRST_MS = -2000.0  # the official `last_milli` before any centre
 

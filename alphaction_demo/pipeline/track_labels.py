@@ -17,7 +17,7 @@ import numpy as np
 
 from alphaction_demo.media.rendering import ShownLabel
 from alphaction_demo.records import ActionResult
-from alphaction_demo.settings import LabelPolicy
+from alphaction_demo.run_settings import LabelPolicy
 
 
 def rescored(scores: np.ndarray, names: Sequence[str], to_names: Sequence[str], missing: float) -> np.ndarray:

@@ -18,7 +18,7 @@ from alphaction_demo.app.exit_status import INTERRUPTED, run_reporting_errors
 from alphaction_demo.app.commands import announce_precision
 from alphaction_demo.app.validation import check_output_folder, shared_settings
 from alphaction_demo.errors import DemoError, UsageError
-from alphaction_demo.settings import FILE, PROG, RunSettings, SourceSpec
+from alphaction_demo.run_settings import FILE, PROG, RunSettings, SourceSpec
 
 from alphaction_demo.app.batch.inputs import VideoInput, expand_inputs
 from alphaction_demo.app.batch.plan import FAILED, VideoJob, VideoSummary, canonical, completed_summary, options_record

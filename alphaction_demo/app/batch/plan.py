@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Dict, Optional
 
 from alphaction_demo import __version__
-from alphaction_demo.settings import FILE, RunSettings, SourceSpec
+from alphaction_demo.run_settings import FILE, RunSettings, SourceSpec
 
 DONE, SKIPPED, FAILED = "done", "skipped", "failed"
 INTERRUPTED = "interrupted before it finished (run the same command again to resume)"

@@ -23,7 +23,7 @@ from multiprocessing.connection import wait
 from typing import Any, Callable, Deque, Dict, List, Optional
 
 from alphaction_demo.errors import DemoError
-from alphaction_demo.settings import RunSettings
+from alphaction_demo.run_settings import RunSettings
 
 from alphaction_demo.app.batch.plan import FAILED, INTERRUPTED, VideoJob, VideoSummary, discard_parts
 from alphaction_demo.app.batch.worker import annotate, load_model, one_line, set_thread_budget, worker_settings

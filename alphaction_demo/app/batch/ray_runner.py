@@ -19,7 +19,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from alphaction_demo.errors import DemoError, NotAvailableError
 from alphaction_demo.pipeline.build import LoadedModel
-from alphaction_demo.settings import RunSettings
+from alphaction_demo.run_settings import RunSettings
 
 from alphaction_demo.app.batch.plan import (DONE, FAILED, INTERRUPTED, VideoJob, VideoSummary, discard_parts,
                                             forget, write_atomically)

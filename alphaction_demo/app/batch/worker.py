@@ -16,7 +16,7 @@ from typing import Callable, Protocol
 
 from alphaction_demo.errors import DemoError
 from alphaction_demo.pipeline.build import LoadedModel, build_pipeline, load_action_model
-from alphaction_demo.settings import FILE, RunSettings, SourceSpec
+from alphaction_demo.run_settings import FILE, RunSettings, SourceSpec
 
 from alphaction_demo.app.batch.plan import (DONE, FAILED, INTERRUPTED, VideoJob, VideoSummary, discard_parts,
                                             finish_outputs, forget)

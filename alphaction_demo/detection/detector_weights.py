@@ -1,7 +1,5 @@
-"""What the detection stage is asked to do, and where its weights come from.
-
-The record itself lives in `alphaction_demo.settings` with the other parts of a run; the stage never sees the arguments.
-"""
+"""Where the detector's weights come from. (What the detection stage is asked to do,
+`DetectorSettings`, lives in `alphaction_demo.run_settings` with the other parts of a run.)"""
 
 from __future__ import annotations
 
@@ -9,9 +7,6 @@ import os
 from pathlib import Path
 
 from alphaction_demo.errors import WeightsError
-from alphaction_demo.settings import DetectorSettings
-
-__all__ = ["DetectorSettings", "resolve_detector_weights"]
 
 
 def _offline() -> bool:

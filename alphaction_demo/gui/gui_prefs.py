@@ -14,14 +14,14 @@ from typing import FrozenSet, Optional
 
 from PyQt5.QtCore import QByteArray, QSettings
 
-from alphaction_demo.settings import RunSettings, ScheduleSettings, ViewOptions
+from alphaction_demo.run_settings import RunSettings, ScheduleSettings, ViewOptions
 
 ORGANIZATION = "alphaction-demo"
 APPLICATION = "alphaction-demo-gui"
 
 
 @dataclass(frozen=True)
-class GuiSettings:
+class GuiPrefs:
     visual_threshold: float = 0.5
     detect_rate: int = 4
     show_boxes: bool = True
@@ -34,7 +34,7 @@ class GuiSettings:
     last_folder: str = ""
     model: str = ""
 
-    def with_run(self, run: RunSettings) -> "GuiSettings":
+    def with_run(self, run: RunSettings) -> "GuiPrefs":
         """Take each setting the user gave explicitly (differs from its default)."""
         changes = {}
         if run.view.visual_threshold != ViewOptions().visual_threshold:
@@ -65,15 +65,15 @@ def _read(store: QSettings, name: str, default):
         return default
 
 
-def load_settings(store: Optional[QSettings] = None) -> GuiSettings:
+def load_settings(store: Optional[QSettings] = None) -> GuiPrefs:
     store = store or open_settings()
-    base = GuiSettings()
-    return GuiSettings(**{f.name: _read(store, f.name, getattr(base, f.name)) for f in fields(GuiSettings)})
+    base = GuiPrefs()
+    return GuiPrefs(**{f.name: _read(store, f.name, getattr(base, f.name)) for f in fields(GuiPrefs)})
 
 
-def save_settings(settings: GuiSettings, store: Optional[QSettings] = None) -> None:
+def save_settings(settings: GuiPrefs, store: Optional[QSettings] = None) -> None:
     store = store or open_settings()
-    for f in fields(GuiSettings):
+    for f in fields(GuiPrefs):
         value = getattr(settings, f.name)
         store.setValue(f"run/{f.name}", sorted(value) if isinstance(value, frozenset) else value)
     store.sync()
