@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from alphaction_demo.app.cli import _argv_flags, build_parser
+from alphaction_demo.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
 VIDEOS = ROOT / ".." / "shared" / "media" / "videos"
@@ -216,3 +217,34 @@ def test_benchmark_builds_the_named_detector_network_with_random_weights_and_ign
     detector = benchmark_settings(args).detector
     assert (detector.kind, detector.weights, detector.imgsz) == ("yolo", "yolo11s.yaml", 320)
     assert detector.boxes_file is None and detector.boxes_offset_s == 0
+
+
+def test_help_shows_defaults_of_zero():
+    text = " ".join(build_parser().format_help().split())
+    for flag in ("--start MS", "--timestamp-offset S"):
+        assert f"{flag} " in text
+        after = text.split(f"{flag} ", 1)[1][:300]
+        assert "(default: 0)" in after, after
+
+
+def test_device_0_means_the_first_gpu(monkeypatch):
+    import torch
+
+    from alphaction_demo.app.validation import resolve_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device("0") == "cuda:0" and resolve_device("1") == "cuda:1"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(UsageError, match="--device cuda:0: no CUDA device"):
+        resolve_device("0")
+
+
+def test_every_zoo_model_announces_its_download_size():
+    from alphaction_demo.action.zoo import MODEL_ZOO
+
+    assert all(entry.approx_mb > 100 for entry in MODEL_ZOO)
+
+
+def test_the_usage_line_names_the_subcommands():
+    usage = build_parser().format_usage()
+    assert " batch INPUT... --output-dir DIR" in usage and " evaluate --ground-truth" in usage

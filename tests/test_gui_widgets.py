@@ -248,3 +248,19 @@ def test_score_plot_legend_sits_below_the_curves(qtbot):
     assert all(not rect.intersects(area) and rect.top() > area.bottom() for rect in legend)
     assert all(rect.bottom() <= plot.height() for rect in legend)
     assert area.height() > 60  # the curves keep most of the height
+
+
+def test_the_help_icon_is_a_question_mark_not_a_cross(qtbot):
+    """Some styles draw their help icon as a red cross, which reads as "close"."""
+    from PyQt5.QtWidgets import QMainWindow
+
+    from alphaction_demo.gui.actions import build_actions
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    image = build_actions(window).help.icon().pixmap(32, 32).toImage()
+    colours = [image.pixelColor(x, y) for x in range(32) for y in range(32)]
+    blue = sum(c.alpha() > 200 and c.blue() > 150 and c.red() < 100 for c in colours)
+    white = sum(c.alpha() > 200 and min(c.red(), c.green(), c.blue()) > 200 for c in colours)
+    red = sum(c.alpha() > 200 and c.red() > 150 and c.green() < 100 for c in colours)
+    assert blue > 300 and white > 20 and red == 0  # a blue disc with a white mark, nothing red

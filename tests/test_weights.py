@@ -77,7 +77,7 @@ def server():
 
 
 def entry_for(*urls: str, name: str = "resnet50_4x16f_denseserial") -> ZooEntry:
-    return ZooEntry(name, "resnet50_4x16f_denseserial", False, 80, tuple(urls), "test entry")
+    return ZooEntry(name, "resnet50_4x16f_denseserial", False, 80, tuple(urls), "test entry", None, approx_mb=1.0)
 
 
 def test_zoo_entries_match_their_configurations():

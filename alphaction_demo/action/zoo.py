@@ -27,8 +27,8 @@ class ZooEntry:
     num_classes: int
     urls: Tuple[str, ...]
     description: str
-    ava_map: Optional[float] = None  # AVA v2.2 val mAP published for the model (80 classes)
-    approx_mb: float = 0.0  # what a download announces; the network's fp32 weights, measured
+    ava_map: Optional[float]  # AVA v2.2 val mAP published for the model (80 classes); None for the demo model
+    approx_mb: float  # what a download announces: the network's fp32 weights in MB (1e6 bytes), measured
 
     @property
     def filename(self) -> str:
@@ -44,19 +44,19 @@ DEFAULT_MODEL = "resnet101_8x8f_denseserial_common"
 MODEL_ZOO: Tuple[ZooEntry, ...] = (
     ZooEntry(DEFAULT_MODEL, "resnet101_8x8f_denseserial", True, 15, (_drive("1gi6oKLj3wBGCOwwIiI9L4mS8pznFj7L1"),),
              "the official demo model: SlowFast-R101 8x8, dense serial IA, 15 common categories "
-             "(about 70 mAP on them)", approx_mb=416),
+             "(about 70 mAP on them)", None, approx_mb=416),
     ZooEntry("resnet50_4x16f_baseline", "resnet50_4x16f_baseline", False, 80,
-             (_drive("1HmFVEe_wsOP9WUNdU_W7PkgWsHzZtgDf"),), "SlowFast-R50 4x16, no IA", 26.7),
+             (_drive("1HmFVEe_wsOP9WUNdU_W7PkgWsHzZtgDf"),), "SlowFast-R50 4x16, no IA", 26.7, approx_mb=148),
     ZooEntry("resnet50_4x16f_parallel", "resnet50_4x16f_parallel", False, 80,
-             (_drive("1CdgwZk6HQGryBssVhE7E48HZ3CCubBg0"),), "SlowFast-R50 4x16, parallel IA", 29.0),
+             (_drive("1CdgwZk6HQGryBssVhE7E48HZ3CCubBg0"),), "SlowFast-R50 4x16, parallel IA", 29.0, approx_mb=332),
     ZooEntry("resnet50_4x16f_serial", "resnet50_4x16f_serial", False, 80,
-             (_drive("1RTUi_ARCtar1r-u7UaTxCaLyJFnVe9Ro"),), "SlowFast-R50 4x16, serial IA", 29.8),
+             (_drive("1RTUi_ARCtar1r-u7UaTxCaLyJFnVe9Ro"),), "SlowFast-R50 4x16, serial IA", 29.8, approx_mb=303),
     ZooEntry("resnet50_4x16f_denseserial", "resnet50_4x16f_denseserial", False, 80,
-             (_drive("1bYxGyf6kptfUBNAHtFcG7x4Ryp7mcWxH"),), "SlowFast-R50 4x16, dense serial IA", 30.0),
+             (_drive("1bYxGyf6kptfUBNAHtFcG7x4Ryp7mcWxH"),), "SlowFast-R50 4x16, dense serial IA", 30.0, approx_mb=303),
     ZooEntry("resnet101_8x8f_baseline", "resnet101_8x8f_baseline", False, 80,
-             (_drive("1oVGRV82iIaxm7XJqAXw7AoDTxFtdqvfv"),), "SlowFast-R101 8x8, no IA", 29.3),
+             (_drive("1oVGRV82iIaxm7XJqAXw7AoDTxFtdqvfv"),), "SlowFast-R101 8x8, no IA", 29.3, approx_mb=262),
     ZooEntry("resnet101_8x8f_denseserial", "resnet101_8x8f_denseserial", False, 80,
-             (_drive("1yqqc2_X6Ywi165PIuq68NdTs2WwMygHh"),), "SlowFast-R101 8x8, dense serial IA", 32.4),
+             (_drive("1yqqc2_X6Ywi165PIuq68NdTs2WwMygHh"),), "SlowFast-R101 8x8, dense serial IA", 32.4, approx_mb=416),
 )
 
 

@@ -37,7 +37,8 @@ class _DefaultsFormatter(argparse.RawDescriptionHelpFormatter):
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
-        if "%(default)" in text or "default" in text or action.default in (None, False, argparse.SUPPRESS):
+        unset = action.default is None or action.default is False or action.default == argparse.SUPPRESS
+        if "%(default)" in text or "default" in text or unset:  # `is`: a default of 0 is shown
             return text
         return text + " (default: %(default)s)"
 
@@ -53,6 +54,9 @@ def _threshold(text: str) -> float:
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(
         prog=PROG,
+        usage=("%(prog)s [--webcam [INDEX] | --video-path PATH] [options]\n"
+               "       %(prog)s batch INPUT... --output-dir DIR [options]   (many videos; batch --help)\n"
+               "       %(prog)s evaluate --ground-truth GT.csv --results R.csv [options]   (evaluate --help)"),
         description=(
             "Real-time multi-person video action detection (AlphAction, ECCV 2020): finds every "
             "person, tracks them and labels what each one is doing, live in a window or into an "
@@ -118,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="time: clips sampled at the models' 25 fps on a regular grid of moments; "
                        "frames: the official demo's moments, clips and memory slots (its numbers)")
     model.add_argument("--device", default="auto",
-                       help="cpu, cuda or cuda:N; auto picks cuda when it is available")
+                       help="cpu, cuda, cuda:N or N (the Nth GPU); auto picks cuda when it is available")
     model.add_argument("--cpu", action="store_true", help="same as --device cpu (official flag)")
     model.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default="auto",
                        help="auto: bf16 where the CPU runs it natively, fp16 on CUDA GPUs with tensor cores, "

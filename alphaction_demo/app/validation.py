@@ -149,8 +149,10 @@ def _outputs(args: argparse.Namespace, source: Optional[SourceSpec], gui: bool) 
 
 def resolve_device(requested: str, cpu: bool = False) -> str:
     requested = "cpu" if cpu else requested.strip().lower()
+    if requested.isdigit():  # ultralytics' habit: --device 0 is the first GPU
+        requested = f"cuda:{requested}"
     if requested not in ("auto", "cpu", "cuda") and not requested.startswith("cuda:"):
-        raise UsageError(f"--device must be auto, cpu, cuda or cuda:N, got {requested!r}")
+        raise UsageError(f"--device must be auto, cpu, cuda, cuda:N or N, got {requested!r}")
     if requested == "cpu":
         return requested
     import torch  # only here: --help and argument errors stay instant

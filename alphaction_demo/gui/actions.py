@@ -58,6 +58,26 @@ def _action(window: QMainWindow, text: str, shortcuts: Sequence[str] = (), tip: 
     return action
 
 
+def question_icon(size: int = 32) -> QIcon:
+    """A white question mark on a blue disc: some styles draw their "help" icon as a red cross,
+    which reads as "close"."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.Antialiasing, True)
+    painter.setPen(Qt.NoPen)
+    painter.setBrush(QColor(40, 110, 200))
+    painter.drawEllipse(QRectF(1, 1, size - 2, size - 2))
+    font = painter.font()
+    font.setBold(True)
+    font.setPixelSize(int(size * 0.7))
+    painter.setFont(font)
+    painter.setPen(Qt.white)
+    painter.drawText(QRectF(0, 0, size, size), Qt.AlignCenter, "?")
+    painter.end()
+    return QIcon(pixmap)
+
+
 def tick_icon(size: int = 16) -> QIcon:
     """An empty box when off, a green box with a white tick when on: the overlay toggles' state
     must be readable from the back of a room, not only from a slightly darker button."""
@@ -95,6 +115,7 @@ def build_actions(window: QMainWindow) -> WindowActions:
     for toggle in (actions.show_boxes, actions.show_ids, actions.show_labels, actions.show_time):
         toggle.setIcon(tick)
         toggle.setIconVisibleInMenu(False)  # menus draw their own check mark
+    actions.help.setIcon(question_icon())
     return actions
 
 
@@ -124,7 +145,7 @@ def _build_actions(window: QMainWindow) -> WindowActions:
         full_screen=_action(window, "&Full screen", ["F11", "F"], "Presentation mode: video only",
                             QStyle.SP_TitleBarMaxButton, checkable=True),
         leave_full_screen=_action(window, "Leave full screen", ["Esc"]),
-        help=_action(window, "&Keyboard shortcuts", ["F1", "?"], icon=QStyle.SP_DialogHelpButton, short="Help"),
+        help=_action(window, "&Keyboard shortcuts", ["F1", "?"], short="Help"),
     )
 
 
