@@ -2,21 +2,29 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+RUNTIME := $(VENV)/.runtime-installed
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test install benchmarks screenshot clean
 
-$(STAMP): requirements.txt requirements-test.txt requirements-ray.txt pyproject.toml
+# What `make demo` needs: the runtime requirements only. pip and setuptools are upgraded first:
+# an old venv's setuptools cannot install a pyproject-only project in editable mode.
+$(RUNTIME): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt -r requirements-test.txt -r requirements-ray.txt
+	$(PY) -m pip install --quiet --upgrade pip setuptools
+	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(RUNTIME)
+
+# What `make test` needs on top: the test tools and the optional Ray extra.
+$(STAMP): $(RUNTIME) requirements-test.txt requirements-ray.txt
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-test.txt -r requirements-ray.txt
 	touch $(STAMP)
 
 install: $(STAMP)
 
 # The webcam when one is present; otherwise the demo says how to pass a video.
-demo: $(STAMP)
+demo: $(RUNTIME)
 	$(PY) -m alphaction_demo.app.launcher $(ARGS)
 
 test: $(STAMP)
@@ -31,6 +39,11 @@ benchmarks: $(STAMP)
 	YOLO_OFFLINE=1 $(PY) benchmarks/recording.py
 	YOLO_OFFLINE=1 $(PY) benchmarks/live.py
 	YOLO_OFFLINE=1 $(PY) benchmarks/backends.py  # OpenVINO / ONNX Runtime rows only where they are installed
+
+# The README's screenshot, on a virtual X server (Debian: xvfb), with random weights when none are present
+screenshot: $(STAMP)
+	YOLO_OFFLINE=1 $(PY) scripts/screenshot.py --xvfb --boxes docs/screenshot-boxes.csv --start 27000 --threshold 0.3
+	YOLO_OFFLINE=1 $(PY) scripts/screenshot.py --xvfb --boxes docs/screenshot-boxes.csv --start 27000 --threshold 0.3 --full-screen --out docs/screenshot-fullscreen.png
 
 clean:
 	rm -rf $(VENV) .pytest_cache
