@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Draws assets/icon.png, the window's icon: a person in a detection box with a label tab, the
+"""Draws alphaction_demo/assets/icon.png, the window's icon: a person in a detection box with a label tab, the
 picture the demo itself draws. Run again after changing it: `python scripts/make_icon.py`."""
 
 from pathlib import Path
@@ -33,6 +33,6 @@ def draw() -> np.ndarray:
 
 
 if __name__ == "__main__":
-    target = Path(__file__).resolve().parents[1] / "assets" / "icon.png"
+    target = Path(__file__).resolve().parents[1] / "alphaction_demo" / "assets" / "icon.png"
     cv2.imwrite(str(target), draw())
     print(target)

@@ -26,7 +26,7 @@ def test_the_sample_is_short_small_and_licensed():
     assert 6 <= seconds <= 10 and Path(SAMPLE).stat().st_size <= 5_000_000
     assert video.read()[0]
     assert asset(ICON) is not None
-    licences = (ROOT / "assets" / "LICENSES.md").read_text()
+    licences = (ROOT / "alphaction_demo" / "assets" / "LICENSES.md").read_text()
     assert "CC BY 4.0" in licences and "sample.mp4" in licences and "icon.png" in licences
 
 

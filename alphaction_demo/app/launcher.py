@@ -41,9 +41,9 @@ def webcam_present(index: int = 0) -> bool:
 
 def _sample() -> str:
     path = asset(SAMPLE_VIDEO)
-    if path is None:  # an installed package without the checkout's assets/
-        raise InputNotFoundError(f"the sample video assets/{SAMPLE_VIDEO} is not here (run `make demo` from a "
-                                 'checkout of the project), or pass your own: make demo ARGS="--video-path FILE"')
+    if path is None:  # package data removed by hand
+        raise InputNotFoundError(f"the sample video {SAMPLE_VIDEO} is missing from the installed package "
+                                 '(reinstall it), or pass your own: make demo ARGS="--video-path FILE"')
     return str(path)
 
 

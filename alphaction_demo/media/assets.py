@@ -1,8 +1,9 @@
-"""The files shipped in the checkout's `assets/` folder: the sample video `make demo` plays and
-the window's icon.
+"""The files the package ships in `alphaction_demo/assets/`: the sample video `make demo` plays and
+the window's icon (their licences: `alphaction_demo/assets/LICENSES.md`).
 
-They are read from the checkout (an installed package carries no 200 KB video); `asset()` says
-where they are, or None, so a caller can say what is missing instead of failing on a bad path.
+They are package data, so a `pip install` of the project or of its wheel has them as a checkout
+does. `asset()` says where one is, or None, so a caller can say what is missing instead of failing
+on a bad path.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ ICON = "icon.png"
 
 
 def assets_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "assets"
+    return Path(__file__).resolve().parents[1] / "assets"
 
 
 def asset(name: str) -> Optional[Path]:
