@@ -259,3 +259,19 @@ def test_batch_progress_in_a_log_is_plain_lines(capsys):
     progress.close()
     err = capsys.readouterr().err
     assert "\r" not in err and err.strip().splitlines()[-1] == "videos 1/2 | 60 of 100 frames written"
+
+
+def test_batch_offers_every_run_option_but_those_of_one_video():
+    """One function adds the run's options to both parsers: nothing copied through argparse's internals."""
+    from alphaction_demo.app.batch.command import build_batch_parser
+    from alphaction_demo.app.cli import build_parser
+
+    def flags(parser):
+        return {flag for action in parser._actions for flag in action.option_strings}
+
+    single, batch = build_parser(), build_batch_parser(build_parser())
+    one_video = {"--webcam", "--video-path", "--video", "--fps", "--output-path", "--results", "--gui", "--no-gui",
+                 "--boxes"}
+    tools = {"--version", "--list-models", "--download-weights", "--no-download", "--benchmark"}
+    assert flags(single) - one_video - tools <= flags(batch)
+    assert not flags(batch) & one_video

@@ -1,8 +1,9 @@
 """`alphaction-demo batch INPUT... --output-dir DIR`: annotate a whole collection of videos.
 
-The model, detection and display flags are the single run's own, copied from its parser, so a
-flag means the same in both and a flag added there is available here without a second
-definition; their checks are the single run's too (`validation.shared_settings`).
+The model, detection and display flags are the single run's own, added by the same function
+(`run_options.add_run_options`), so a flag means the same in both and a flag added there is
+available here without a second definition; their checks are the single run's too
+(`validation.shared_settings`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import List, Optional, Sequence, Tuple
 
 from alphaction_demo.app.exit_status import INTERRUPTED, run_reporting_errors
 from alphaction_demo.app.commands import announce_precision
+from alphaction_demo.app.run_options import add_run_options
 from alphaction_demo.app.validation import check_output_folder, shared_settings
 from alphaction_demo.errors import DemoError, UsageError
 from alphaction_demo.run_settings import FILE, PROG, RunSettings, SourceSpec
@@ -25,14 +27,6 @@ from alphaction_demo.app.batch.plan import FAILED, VideoJob, VideoSummary, canon
 from alphaction_demo.app.batch.resources import plan_budget
 from alphaction_demo.app.batch.summary import (BatchProgress, failed_list, format_table, merge_results,
                                                write_summary)
-
-SHARED_GROUPS = {  # single-run option groups offered by batch, and the flags left out of each
-    "input": ("--webcam", "--video-path", "--fps"),  # --start and --duration apply to every video
-    "action model": (),
-    "person detection and tracking": ("--boxes",),
-    "output": ("--output-path", "--results", "--gui"),
-}
-
 
 def _positive_int(text: str) -> int:
     try:
@@ -88,14 +82,7 @@ def build_batch_parser(single_run: argparse.ArgumentParser) -> argparse.Argument
                      help="GPUs each video's task needs (fractions share a GPU)")
     ray.add_argument("--gather", action="store_true",
                      help="bring every output back to this machine (when DIR is not shared with the cluster)")
-    for group in single_run._action_groups:
-        left_out = SHARED_GROUPS.get(group.title)
-        if left_out is None:
-            continue
-        copy = parser.add_argument_group(group.title)
-        for action in group._group_actions:
-            if not set(action.option_strings) & set(left_out):
-                copy._add_action(action)
+    add_run_options(parser, one_video=False)  # the single run's, without what belongs to one video
     # the single-run checks read these; a batch has no webcam, boxes file or window
     parser.set_defaults(webcam=None, video_path=None, fps=None, boxes=None, gui=False, output_path=None, results=None)
     return parser
