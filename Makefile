@@ -9,16 +9,17 @@ STAMP := $(VENV)/.installed
 
 # What `make demo` needs: the runtime requirements only. pip and setuptools are upgraded first:
 # an old venv's setuptools cannot install a pyproject-only project in editable mode.
-$(RUNTIME): requirements.txt pyproject.toml
+$(RUNTIME): requirements.txt constraints.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip setuptools
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(RUNTIME)
 
-# What `make test` needs on top: the test tools and the optional Ray extra.
+# What `make test` needs on top: the test tools and the optional Ray extra. Both install the exact versions
+# the suite passed with (constraints.txt; scripts/freeze_constraints.sh rewrites it).
 $(STAMP): $(RUNTIME) requirements-test.txt requirements-ray.txt
-	$(PY) -m pip install --quiet -r requirements.txt -r requirements-test.txt -r requirements-ray.txt
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-test.txt -r requirements-ray.txt -c constraints.txt
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -99,3 +99,25 @@ def test_the_installed_program_runs_the_sample_with_its_own_files(installed, tmp
                     "--output-path", out, home=tmp_path, cwd=tmp_path)
     assert annotated.returncode == 0, annotated.stderr[-2000:]
     assert "31 frames written" in annotated.stderr and out.stat().st_size > 10_000
+
+
+def test_the_constraints_pin_every_requirement_inside_its_range():
+    """make installs with constraints.txt: each direct requirement is pinned there, to a version its range admits."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            name, version = line.split("==")
+            pins[canonicalize_name(name)] = version
+    for file in ("requirements.txt", "requirements-test.txt", "requirements-ray.txt"):
+        for line in (ROOT / file).read_text().splitlines():
+            line = line.split("#")[0].strip()
+            if not line:
+                continue
+            requirement = Requirement(line)
+            pinned = pins.get(canonicalize_name(requirement.name))
+            assert pinned is not None, f"{requirement.name} ({file}) is not pinned in constraints.txt"
+            assert requirement.specifier.contains(pinned, prereleases=True), f"{requirement} does not admit {pinned}"
