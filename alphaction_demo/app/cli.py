@@ -50,6 +50,35 @@ def _threshold(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}")
 
 
+def _seconds(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}")
+
+
+def add_event_arguments(parser: argparse.ArgumentParser, report_help: Optional[str] = None) -> None:
+    """Action events: who did what, when (also used by batch)."""
+    events = parser.add_argument_group("action events")
+    events.add_argument("--events", default=None, metavar="FILE",
+                        help="write one row per action event (a person doing an action over a span of time) "
+                        "here as it ends: .csv (a '# events:' first line holds the rule's parameters) or .json")
+    events.add_argument("--report", default=None, metavar="PATH.html",
+                        help=report_help or "write a page to open in any browser, offline: the annotated video "
+                        "(--output-path, or PATH.mp4 beside the page), a timeline per person whose bars seek the "
+                        "video, a table per action")
+    events.add_argument("--event-on", type=_threshold, default=None, metavar="P",
+                        help="an event starts when a person's score for an action reaches this "
+                        "(default: --visual-threshold)")
+    events.add_argument("--event-off", type=_threshold, default=None, metavar="P",
+                        help="... and ends when it stays below this for longer than --event-gap "
+                        "(default: 0.8 x --event-on)")
+    events.add_argument("--event-gap", type=_seconds, default=1.0, metavar="S",
+                        help="seconds below --event-off that end an event")
+    events.add_argument("--event-min", type=_seconds, default=1.0, metavar="S",
+                        help="events shorter than this are dropped")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(
         prog=PROG,
@@ -101,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--hide-time", action="store_true", help="do not draw the video timestamp")
     out.add_argument("--gui", action=argparse.BooleanOptionalAction, default=None,
                      help="show the window (default: when a display is available)")
+
+    add_event_arguments(parser)
 
     model = parser.add_argument_group("action model")
     model.add_argument("--model", default=None, metavar="NAME",

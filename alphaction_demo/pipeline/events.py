@@ -47,8 +47,8 @@ class EventRules:
             raise UsageError(f"--event-min must be 0 or more seconds, got {self.min_s}")
 
     def as_dict(self) -> Dict[str, float]:
-        return {"event_on": float(self.on), "event_off": float(self.off), "event_gap_s": float(self.gap_s),
-                "event_min_s": float(self.min_s)}
+        return {"event_on": round(float(self.on), 6), "event_off": round(float(self.off), 6),
+                "event_gap_s": round(float(self.gap_s), 6), "event_min_s": round(float(self.min_s), 6)}
 
 
 @dataclass(frozen=True)
