@@ -15,6 +15,7 @@ from alphaction_demo.action.categories import categories_for
 from alphaction_demo.app.cli import main
 from alphaction_demo.pipeline.event_log import EVENT_COLUMNS
 from alphaction_demo.pipeline.events import EventEngine, EventRules, Moment
+from tests.browser_support import chromium, needs_browser, served
 from tests.test_end_to_end import BASELINE_CONFIG, baseline_checkpoint, boxes_csv, demo, model_args  # noqa: F401
 
 EVENT_ON = 0.05  # random weights score about 0.1: low enough that events exist
@@ -133,3 +134,34 @@ def test_bad_event_flags_are_one_line_and_exit_2(tmp_path, walking_clip, capsys,
     assert status == 2
     assert words in err and len(err.strip().splitlines()) == 1, err
     assert not list(tmp_path.iterdir())  # nothing was written: no work started
+
+
+@needs_browser
+def test_the_report_in_chromium_shows_every_event_and_a_click_seeks_the_video(event_run):
+    import time
+
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    folder, _ = event_run
+    _, rows = read_events(folder / "events.csv")
+    page = (folder / "report.html").read_text()
+    assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in page
+    with served(folder) as url, chromium() as browser:
+        browser.get(f"{url}/report.html")
+        deadline = time.monotonic() + 20
+        while browser.execute_script("return document.getElementById('video').readyState") < 1:
+            assert time.monotonic() < deadline, "the video did not load"
+            time.sleep(0.1)
+        bars = browser.find_elements(By.CSS_SELECTOR, "rect.bar")
+        assert len(bars) == len(rows)
+        shown = sorted((int(b.get_attribute("data-track")), b.get_attribute("data-action"),
+                        float(b.get_attribute("data-start")), float(b.get_attribute("data-end"))) for b in bars)
+        assert shown == sorted((int(r["track_id"]), r["action"], float(r["start_s"]), float(r["end_s"])) for r in rows)
+        for bar in sorted(bars, key=lambda b: -float(b.get_attribute("data-start")))[:2]:  # the latest: a real seek
+            browser.execute_script("arguments[0].scrollIntoView()", bar)
+            ActionChains(browser).move_to_element(bar).click().perform()
+            start = float(bar.get_attribute("data-start"))
+            assert browser.execute_script("return document.getElementById('video').currentTime") == \
+                pytest.approx(start, abs=0.1)
+        assert "peak" in bars[0].find_element(By.TAG_NAME, "title").get_attribute("textContent")

@@ -22,6 +22,8 @@ from typing import Dict, List, Mapping, Sequence
 from alphaction_demo.errors import OutputError
 
 LANE_HEIGHT = 22
+BAR_HEIGHT = 12
+MIN_BAR_PX = 3.0
 LABEL_WIDTH = 90
 TIMELINE_WIDTH = 1000
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
@@ -63,6 +65,25 @@ def _colours(actions: Sequence[str]) -> Dict[str, str]:
     return {a: PALETTE[i % len(PALETTE)] for i, a in enumerate(sorted(set(actions)))}
 
 
+def _pack(rows: Sequence[Mapping[str, object]], scale: float):
+    """Within a person's lane, events that overlap (two actions at once) go on separate rows so
+    that every bar can be seen and clicked. `rows` sorted by start; returns each row's line and the
+    number of lines per person."""
+    ends: Dict[int, List[float]] = defaultdict(list)
+    row_of: List[int] = []
+    for r in rows:
+        track, start = int(r["track_id"]), float(r["start_s"])
+        stop = max(float(r["end_s"]), start + MIN_BAR_PX / scale)
+        lines = ends[track]
+        line = next((i for i, e in enumerate(lines) if e < start), len(lines))
+        if line == len(lines):
+            lines.append(stop)
+        else:
+            lines[line] = stop
+        row_of.append(line)
+    return row_of, {t: len(lines) for t, lines in ends.items()}
+
+
 def action_table(rows: Sequence[Mapping[str, object]]) -> List[Dict[str, object]]:
     """Per action: how many people, how many events, total time."""
     people, count, total = defaultdict(set), defaultdict(int), defaultdict(float)
@@ -80,28 +101,33 @@ def render_report(rows: Sequence[Mapping[str, object]], video_href: str, header:
     """The page's text."""
     end = max([duration_s] + [float(r["end_s"]) for r in rows] + [1e-3])
     scale = TIMELINE_WIDTH / end
-    tracks = sorted({int(r["track_id"]) for r in rows})
-    lane = {t: i for i, t in enumerate(tracks)}
+    rows = sorted(rows, key=lambda r: (float(r["start_s"]), int(r["track_id"])))
+    row_of, rows_in = _pack(rows, scale)
+    tracks = sorted(rows_in)
     colours = _colours([str(r["action"]) for r in rows])
-    height = max(1, len(tracks)) * LANE_HEIGHT + 20
+    top, y = {}, 0
+    for t in tracks:
+        top[t] = y
+        y += rows_in[t] * BAR_HEIGHT + 8
+    height = max(y, LANE_HEIGHT) + 20
     svg = [f'<svg id="timeline" data-scale="{scale:.6f}" width="{LABEL_WIDTH + TIMELINE_WIDTH + 10}" '
            f'height="{height}" xmlns="http://www.w3.org/2000/svg">']
     for t in tracks:
-        y = lane[t] * LANE_HEIGHT
-        svg.append(f'<text x="4" y="{y + 15}" font-size="12">person {t}</text>'
-                   f'<line x1="{LABEL_WIDTH}" x2="{LABEL_WIDTH + TIMELINE_WIDTH}" y1="{y + LANE_HEIGHT - 1}" '
-                   f'y2="{y + LANE_HEIGHT - 1}" stroke="#e5e5e5"/>')
+        bottom = top[t] + rows_in[t] * BAR_HEIGHT + 4
+        svg.append(f'<text x="4" y="{top[t] + 15}" font-size="12">person {t}</text>'
+                   f'<line x1="{LABEL_WIDTH}" x2="{LABEL_WIDTH + TIMELINE_WIDTH}" y1="{bottom}" '
+                   f'y2="{bottom}" stroke="#ccc"/>')
     step = max(1, round(end / 10))
     for second in range(0, int(end) + 1, step):
         x = LABEL_WIDTH + second * scale
         svg.append(f'<text x="{x:.1f}" y="{height - 4}" font-size="10">{second}s</text>')
-    for r in sorted(rows, key=lambda r: (float(r["start_s"]), int(r["track_id"]))):
+    for i, r in enumerate(rows):
         start, stop, action = float(r["start_s"]), float(r["end_s"]), str(r["action"])
-        x, y = LABEL_WIDTH + start * scale, lane[int(r["track_id"])] * LANE_HEIGHT + 3
-        width = max(2.0, (stop - start) * scale)
+        x, y = LABEL_WIDTH + start * scale, top[int(r["track_id"])] + row_of[i] * BAR_HEIGHT + 2
+        width = max(MIN_BAR_PX, (stop - start) * scale)
         title = (f"{action}, person {r['track_id']}: {start:.2f} s to {stop:.2f} s ({stop - start:.2f} s), "
                  f"peak {float(r['peak_score']):.3f} at {float(r['peak_time_s']):.2f} s, mean {float(r['mean_score']):.3f}")
-        svg.append(f'<rect class="bar" x="{x:.2f}" y="{y}" width="{width:.2f}" height="{LANE_HEIGHT - 6}" '
+        svg.append(f'<rect class="bar" x="{x:.2f}" y="{y}" width="{width:.2f}" height="{BAR_HEIGHT - 2}" '
                    f'fill="{colours[action]}" data-track="{int(r["track_id"])}" data-action="{_e(action)}" '
                    f'data-start="{start:.3f}" data-end="{stop:.3f}"><title>{_e(title)}</title></rect>')
     svg.append(f'<line id="cursor" x1="{LABEL_WIDTH}" x2="{LABEL_WIDTH}" y1="0" y2="{height - 14}" stroke="#000"/>')
