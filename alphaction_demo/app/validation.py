@@ -336,4 +336,5 @@ def shared_settings(args: argparse.Namespace) -> RunSettings:
     model = _model(args, device)
     return RunSettings(source=source, model=model, detector=_detector(args, device, model.precision),
                        schedule=_schedule(args), view=_view(args),
-                       outputs=OutputSettings(gui=False, timestamp_offset_s=args.timestamp_offset))
+                       outputs=OutputSettings(gui=False, timestamp_offset_s=args.timestamp_offset,
+                                              **event_settings(args)))
