@@ -110,3 +110,36 @@ def test_moment_from_an_action_result():
                           np.array([[0.1, 0.2, 0.3, 0.4]], np.float32), LABELS)
     m = moment_from_result(result, SIZE)
     assert m.time_s == 1.5 and m.frame_size == SIZE and m.scores.shape == (1, 4)
+
+
+def test_events_are_on_disk_as_they_close_and_open_ones_close_at_the_end(tmp_path):
+    """A crash keeps the closed events: each is flushed when it closes, before the run ends."""
+    import csv as csv_module
+    import json
+
+    from alphaction_demo.pipeline.event_log import EVENT_COLUMNS, EventRecorder
+
+    for suffix in (".csv", ".json"):
+        path = tmp_path / f"events{suffix}"
+        recorder = EventRecorder(EventRules(on=0.5, gap_s=1.0, min_s=0.0), LABELS, POSE, [11, 12, 79, 80], "v",
+                                 str(path))
+        for t, rows in [(0.0, {1: [0, 0, 0.9, 0], 2: [0, 0, 0, 0.9]}), (1.0, {1: [0, 0, 0.1, 0], 2: [0, 0, 0, 0.9]}),
+                        (2.5, {1: [0, 0, 0.1, 0], 2: [0, 0, 0, 0.9]})]:
+            m = moment(t, rows)
+            recorder.write(ActionResult(t * 1000.0, m.track_ids, m.boxes, m.scores, LABELS), SIZE)
+        text = path.read_text()  # not closed yet: track 1's talk has closed, track 2's phone is open
+        if suffix == ".csv":
+            rows = list(csv_module.DictReader(text.splitlines()[1:]))
+        else:
+            rows = json.loads(text + "\n]}")["events"]
+        assert [(int(r["track_id"]), int(r["action_id"]), float(r["start_s"]), float(r["end_s"])) for r in rows] == \
+            [(1, 79, 0.0, 0.0)]
+        assert set(rows[0]) == set(EVENT_COLUMNS)
+        recorder.close()
+        recorder.close()  # twice: the pipeline and the run both close
+        ends = [(r["track_id"], r["end_s"]) for r in recorder.rows]
+        assert ends == [(1, 0.0), (2, 2.5)]
+        if suffix == ".json":
+            assert len(json.loads(path.read_text())["events"]) == 2
+        else:
+            assert len(path.read_text().splitlines()) == 4
