@@ -15,7 +15,6 @@ positive, the others false positives; ground truth left unmatched is missed.
 
 from __future__ import annotations
 
-import csv
 import json
 from collections import defaultdict
 from dataclasses import dataclass
