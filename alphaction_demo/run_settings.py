@@ -204,6 +204,16 @@ class OutputSettings:
     gui: bool = False
     timestamp_offset_s: int = 0  # AVA's number of the file's second 0 (900 for AVA's 15-minute clips)
     video_quality: str = "medium"  # one of VIDEO_QUALITIES
+    events_path: Optional[str] = None  # --events FILE.csv / .json
+    report_path: Optional[str] = None  # --report PATH.html
+    event_on: Optional[float] = None  # None: the visual threshold
+    event_off: Optional[float] = None  # None: 0.8 x event_on
+    event_gap_s: float = 1.0
+    event_min_s: float = 1.0
+
+    @property
+    def events_wanted(self) -> bool:
+        return bool(self.events_path or self.report_path)
 
     def __post_init__(self) -> None:
         if self.timestamp_offset_s < 0:

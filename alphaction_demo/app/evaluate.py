@@ -1,4 +1,5 @@
-"""`alphaction-demo evaluate`: frame-mAP of an AVA results file against AVA ground truth.
+"""`alphaction-demo evaluate`: frame-mAP of an AVA results file against AVA ground truth (or, with
+`--events`, event-level precision, recall and F1: evaluation/events.py).
 
 Researchers need to check a model against its published mAP, or compare detectors, precisions and
 detect rates, with the number the official evaluator would give; this gives it (to 1e-6) from
@@ -46,9 +47,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--ground-truth", required=True, metavar="GT.csv",
                         help="AVA annotations: video_id,timestamp,x1,y1,x2,y2,action_id[,person_id]")
-    parser.add_argument("--results", required=True, metavar="R.csv",
-                        help="AVA results: video_id,timestamp,x1,y1,x2,y2,action_id,score (what "
-                        "`--results FILE.csv` writes)")
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--results", metavar="R.csv",
+                      help="AVA results: video_id,timestamp,x1,y1,x2,y2,action_id,score (what "
+                      "`--results FILE.csv` writes)")
+    what.add_argument("--events", metavar="EVENTS.csv",
+                      help="action events (what `--events FILE` writes): precision, recall and F1 at temporal "
+                      "IoU 0.3, 0.5 and 0.7 against --ground-truth, an events file or AVA ground truth "
+                      "with person ids (8th column)")
+    parser.add_argument("--timestamp-offset", type=int, default=0, metavar="S",
+                        help="with --events and AVA ground truth: the AVA second of the video's second 0 "
+                        "(AVA's 15-minute clips: 900)")
     parser.add_argument("--label-map", default=None, metavar="FILE",
                         help="the classes to evaluate: AVA's .pbtxt or lines `id: name` (default: the "
                         "60 classes AVA v2.2 evaluates)")
@@ -169,7 +178,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(list(argv) if argv is not None else None)
 
     def work() -> int:
-        evaluate(args)
+        if args.events is not None:
+            from alphaction_demo.app.evaluation.event_report import evaluate_event_files
+
+            _check_output("--json", args.json)
+            _check_output("--plot", args.plot)
+            evaluate_event_files(args.events, args.ground_truth, args.timestamp_offset, args.json, args.plot)
+        else:
+            evaluate(args)
         return 0
 
     return run_reporting_errors(work)

@@ -131,6 +131,30 @@ def _stop_within(pipeline, seconds: float) -> None:
     pipeline.join(seconds)
 
 
+def _event_outputs(pipeline, settings: RunSettings) -> list:
+    """Close the events (the run is over, or stopped: open ones end now), write the report; what
+    was written, for the closing line."""
+    recorder = pipeline.event_recorder
+    if recorder is None:
+        return []
+    recorder.close()
+    outputs = [f"{len(recorder.rows)} events {settings.outputs.events_path}"] if settings.outputs.events_path else []
+    report = settings.outputs.report_path
+    if report and pipeline.video_path is not None:
+        from alphaction_demo.media.report import write_report
+        from alphaction_demo.pipeline.build import event_rules
+
+        rules = event_rules(settings)
+        header = {"source": settings.source.value if settings.source else "", "model": settings.model.display_name,
+                  "date": time.strftime("%Y-%m-%d %H:%M"),
+                  "settings": f"event on {rules.on:g}, off {rules.off:g}, gap {rules.gap_s:g} s, "
+                  f"minimum {rules.min_s:g} s; detect rate {settings.schedule.detect_rate} Hz"}
+        position = pipeline.stats().position_ms or 0.0
+        write_report(report, recorder.rows, str(pipeline.video_path), header, position / 1000.0)
+        outputs.append(f"report {report}")
+    return outputs
+
+
 def run_pipeline(pipeline, settings: RunSettings, progress: bool = True) -> int:
     """Start, wait with progress, handle Ctrl+C and SIGTERM; returns the exit status."""
     frames, predictions = _expected_counts(pipeline, settings)
@@ -161,6 +185,7 @@ def run_pipeline(pipeline, settings: RunSettings, progress: bool = True) -> int:
         outputs.append(f"video {pipeline.video_path}")
     if settings.outputs.results_path:
         outputs.append(f"results {settings.outputs.results_path}")
+    outputs.extend(_event_outputs(pipeline, settings))
     if interrupted is not None:
         sys.stderr.write(f"{PROG}: {'interrupted' if interrupted == INTERRUPTED else 'terminated'}; kept what was written so far"
                          + (f" ({', '.join(outputs)})" if outputs else "") + "\n")

@@ -23,6 +23,13 @@ def _threshold(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}")
 
 
+def _seconds(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}")
+
+
 def add_run_options(parser: argparse.ArgumentParser, *, one_video: bool) -> None:
     """The run's option groups; `one_video=False` for `batch` (no input, results path, boxes or window)."""
     src = parser.add_argument_group("input")
@@ -99,3 +106,23 @@ def add_run_options(parser: argparse.ArgumentParser, *, one_video: bool) -> None
     if one_video:  # a boxes file belongs to one video
         det.add_argument("--boxes", default=None, metavar="CSV",
                          help="precomputed person boxes instead of a detector (see README)")
+
+    events = parser.add_argument_group("action events")
+    if one_video:  # batch has its own: a format, and a page per video
+        events.add_argument("--events", default=None, metavar="FILE",
+                            help="write one row per action event (a person doing an action over a span of time) "
+                            "here as it ends: .csv (a '# events:' first line holds the rule's parameters) or .json")
+        events.add_argument("--report", default=None, metavar="PATH.html",
+                            help="write a page to open in any browser, offline: the annotated video "
+                            "(--output-path, or PATH.mp4 beside the page), a timeline per person whose bars seek "
+                            "the video, a table per action")
+    events.add_argument("--event-on", type=_threshold, default=None, metavar="P",
+                        help="an event starts when a person's score for an action reaches this "
+                        "(default: --visual-threshold)")
+    events.add_argument("--event-off", type=_threshold, default=None, metavar="P",
+                        help="... and ends when it stays below this for longer than --event-gap "
+                        "(default: 0.8 x --event-on)")
+    events.add_argument("--event-gap", type=_seconds, default=1.0, metavar="S",
+                        help="seconds below --event-off that end an event")
+    events.add_argument("--event-min", type=_seconds, default=1.0, metavar="S",
+                        help="events shorter than this are dropped")

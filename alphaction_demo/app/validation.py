@@ -23,6 +23,7 @@ from alphaction_demo.run_settings import (FILE, FOLDER, SYNTHETIC, URL, WEBCAM, 
 
 VIDEO_OUTPUT_SUFFIXES = (".mp4", ".mkv", ".avi")
 RESULTS_SUFFIXES = (".csv", ".jsonl")
+EVENT_SUFFIXES = (".csv", ".json")
 DEFAULT_VIDEO_OUTPUT = "output.mp4"
 BENCHMARK_SECONDS = 8.0
 BENCHMARK_FRAME_SIZE = (480, 640)
@@ -61,8 +62,24 @@ def check_numbers(args: argparse.Namespace) -> None:
         raise UsageError(f"--fps must be between 0 and 1000 frames per second, got {args.fps:g}")
     if args.imgsz < 32 or args.imgsz % 32:
         raise UsageError(f"--imgsz must be a multiple of 32 (e.g. 320 or 640), got {args.imgsz}")
+    check_event_rules(args)
     if args.webcam is not None and args.webcam < 0:
         raise UsageError(f"--webcam takes a camera index of 0 or more, got {args.webcam}")
+
+
+def check_event_rules(args: argparse.Namespace) -> None:
+    """--event-on/off/gap/min, with the run's defaults, as the engine will take them."""
+    from alphaction_demo.pipeline.events import EventRules
+
+    on = getattr(args, "event_on", None)
+    EventRules(args.visual_threshold if on is None else on, getattr(args, "event_off", None),
+               getattr(args, "event_gap", 1.0), getattr(args, "event_min", 1.0))
+
+
+def event_settings(args: argparse.Namespace) -> dict:
+    """The OutputSettings fields of the events flags (checked by `check_event_rules`)."""
+    return dict(event_on=getattr(args, "event_on", None), event_off=getattr(args, "event_off", None),
+                event_gap_s=float(getattr(args, "event_gap", 1.0)), event_min_s=float(getattr(args, "event_min", 1.0)))
 
 
 def source_from_args(args: argparse.Namespace) -> Optional[SourceSpec]:
@@ -141,10 +158,23 @@ def _outputs(args: argparse.Namespace, source: Optional[SourceSpec], gui: bool) 
     if args.timestamp_offset and args.results is None and args.boxes is None:
         raise UsageError("--timestamp-offset numbers AVA keyframes in --results FILE.csv (and in an AVA --boxes "
                          "file); give --results")
+    events = getattr(args, "events", None)
+    if events is not None:
+        events = check_writable_file("--events", events, EVENT_SUFFIXES)
+    report = getattr(args, "report", None)
+    if report is not None:
+        report = check_writable_file("--report", report, (".html",))
+        if gui:
+            raise UsageError("--report is written by headless runs; add --no-gui")
+        if video is None:
+            video = check_writable_file("--output-path", str(Path(report).with_suffix(".mp4")), VIDEO_OUTPUT_SUFFIXES)
+        elif Path(video).suffix.lower() == ".avi":
+            raise UsageError("--report plays the annotated video in a browser: give an .mp4 or .mkv --output-path")
     if not gui and source is not None and source.kind in (FILE, FOLDER) and video is None:
         video = check_writable_file("--output-path", str(free_name(Path(DEFAULT_VIDEO_OUTPUT))), VIDEO_OUTPUT_SUFFIXES)
     return OutputSettings(video_path=video, results_path=results, gui=gui, timestamp_offset_s=args.timestamp_offset,
-                          video_quality=getattr(args, "video_quality", OutputSettings().video_quality))
+                          video_quality=getattr(args, "video_quality", OutputSettings().video_quality),
+                          events_path=events, report_path=report, **event_settings(args))
 
 
 def resolve_device(requested: str, cpu: bool = False) -> str:
@@ -308,4 +338,5 @@ def shared_settings(args: argparse.Namespace) -> RunSettings:
     model = _model(args, device)
     return RunSettings(source=source, model=model, detector=_detector(args, device, model.precision),
                        schedule=_schedule(args), view=_view(args),
-                       outputs=OutputSettings(gui=False, timestamp_offset_s=args.timestamp_offset))
+                       outputs=OutputSettings(gui=False, timestamp_offset_s=args.timestamp_offset,
+                                              **event_settings(args)))

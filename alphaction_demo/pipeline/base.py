@@ -65,6 +65,7 @@ class PipelineBase:
     `join()` waits for every thread and `error` holds the first failure of any stage."""
 
     live = False
+    event_recorder = None  # the run's EventRecorder when events are asked for (build_pipeline sets it)
 
     def __init__(self, *, source: FrameSource, tracker: PersonTracker, predictor: ActionPredictor,
                  labels: TrackLabels, view: ViewOptions = ViewOptions(), excluded_labels: FrozenSet[str] = frozenset(),

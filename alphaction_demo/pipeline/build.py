@@ -70,6 +70,7 @@ def build_pipeline(settings: RunSettings, *, loaded: LoadedModel, tracker: Optio
     live = spec.live if live is None else live
     stop = threading.Event()
     source = open_source(spec, stop)
+    results = None
     try:
         if live and not spec.live:
             source = PacedSource(source, stop)
@@ -88,6 +89,7 @@ def build_pipeline(settings: RunSettings, *, loaded: LoadedModel, tracker: Optio
         if outputs.results_path:
             results = ResultsFile(outputs.results_path, spec.video_id, None, loaded.ava_ids,
                                   timestamp_offset_s=outputs.timestamp_offset_s, precision=settings.model.precision)
+        results = _with_events(results, settings, loaded)
         parts = dict(source=source, tracker=tracker, predictor=predictor, labels=TrackLabels(loaded.label_set),
                      view=settings.view, excluded_labels=loaded.excluded,
                      output_path=outputs.video_path if record else None, video_quality=outputs.video_quality,
@@ -99,5 +101,30 @@ def build_pipeline(settings: RunSettings, *, loaded: LoadedModel, tracker: Optio
             pipeline = OfflinePipeline(reopen_source=lambda: open_source(spec, stop), **parts)
     except BaseException:
         source.close()
+        if results is not None:
+            results.close()
         raise
+    pipeline.event_recorder = getattr(results, "event_recorder", None)
     return pipeline
+
+
+def event_rules(settings: RunSettings):
+    """The event rules of a run: `--event-on` defaults to the visual threshold."""
+    from alphaction_demo.pipeline.events import EventRules
+
+    outputs = settings.outputs
+    on = settings.view.visual_threshold if outputs.event_on is None else outputs.event_on
+    return EventRules(on, outputs.event_off, outputs.event_gap_s, outputs.event_min_s)
+
+
+def _with_events(results, settings: RunSettings, loaded: LoadedModel):
+    """The results file and, when events are asked for, the events recorder, as one output."""
+    from alphaction_demo.pipeline.event_log import EventRecorder, ResultOutputs
+
+    outputs = settings.outputs
+    if not outputs.events_wanted:
+        return results
+    label_set = loaded.label_set
+    recorder = EventRecorder(event_rules(settings), label_set.names, [g == "pose" for g in label_set.groups],
+                             loaded.ava_ids, settings.source.video_id, outputs.events_path)
+    return ResultOutputs([o for o in (results, recorder) if o is not None], event_recorder=recorder)

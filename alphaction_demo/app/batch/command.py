@@ -68,6 +68,12 @@ def build_batch_parser(single_run: argparse.ArgumentParser) -> argparse.Argument
     out.add_argument("--results-format", choices=("csv", "jsonl"), default="csv",
                      help="per-video and merged results: csv (AVA format) or jsonl (JSON lines)")
     out.add_argument("--force", action="store_true", help="redo every video, even those already done")
+    out.add_argument("--events", choices=("csv", "json"), default=None,
+                     help="write each video's action events (NAME.events.csv or .json) and all of them in "
+                     "DIR/events.csv (or .json)")
+    out.add_argument("--report", action="store_true",
+                     help="write a page per video (NAME.html beside NAME.mp4: timeline, table) and DIR/index.html "
+                     "listing the videos with their event counts; implies --events csv unless given")
     pool = parser.add_argument_group("local workers")
     pool.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
                       help="worker processes (default: one per GPU; on the CPU one per 4 cores, at least 2 when there are 2)")
@@ -131,8 +137,18 @@ def probe(job: VideoJob, wanted: SourceSpec) -> Tuple[VideoJob, Optional[VideoSu
     return replace(job, frames_hint=frames_in_range(frames, fps, wanted.start_ms, wanted.duration_ms)), None
 
 
+def _with_batch_events(args: argparse.Namespace, settings: RunSettings) -> RunSettings:
+    """Batch's --events FORMAT and --report: the format stands in `events_path`, and `report_path`
+    says a page per video is wanted (each video's paths are filled in by the worker)."""
+    events = args.events or ("csv" if args.report else None)
+    if events is None:
+        return settings
+    return replace(settings, outputs=replace(settings.outputs, events_path=events,
+                                             report_path="index.html" if args.report else None))
+
+
 def plan_jobs(videos: Sequence[VideoInput], output_dir: Path, options: str, write_video: bool, suffix: str,
-              force: bool) -> Tuple[List[VideoJob], List[VideoSummary]]:
+              force: bool, events_suffix: str = "", report: bool = False) -> Tuple[List[VideoJob], List[VideoSummary]]:
     """The videos to annotate, and the rows of those that need nothing (skipped or unreadable)."""
     jobs, rows = [], []
     for index, video in enumerate(videos):
@@ -144,7 +160,7 @@ def plan_jobs(videos: Sequence[VideoInput], output_dir: Path, options: str, writ
             continue
         job = VideoJob(index=index, input=str(video.path), name=video.name, output_dir=str(output_dir),
                        write_video=write_video, results_suffix=suffix, options=options, input_size=stat.st_size,
-                       input_mtime_ns=stat.st_mtime_ns)
+                       input_mtime_ns=stat.st_mtime_ns, events_suffix=events_suffix, report=report)
         done = None if force else completed_summary(job)
         if done is not None:
             rows.append(done)
@@ -179,13 +195,17 @@ def _runner(args: argparse.Namespace, settings: RunSettings, jobs: List[VideoJob
 
 def run_batch(args: argparse.Namespace) -> int:
     _check_runner_flags(args)
-    settings = shared_settings(args)
+    if args.report and args.no_video:
+        raise UsageError("--report shows the annotated videos: leave out --no-video")
+    settings = _with_batch_events(args, shared_settings(args))
     announce_precision(settings.model)
     output_dir = check_output_folder("--output-dir", args.output_dir)
     videos = expand_inputs(args.inputs, output_dir)
     suffix = "." + args.results_format
     options = canonical(options_record(settings, not args.no_video, suffix))
-    jobs, rows = plan_jobs(videos, output_dir, options, not args.no_video, suffix, args.force)
+    events_suffix = "." + settings.outputs.events_path if settings.outputs.events_path else ""
+    jobs, rows = plan_jobs(videos, output_dir, options, not args.no_video, suffix, args.force,
+                           events_suffix=events_suffix, report=bool(settings.outputs.report_path))
     skipped = sum(1 for r in rows if r.status != FAILED)
     probed = [probe(job, settings.source) for job in jobs]
     jobs = [job for job, failed in probed if failed is None]
@@ -211,6 +231,12 @@ def run_batch(args: argparse.Namespace) -> int:
     merged = merge_results(output_dir, rows, suffix)
     print(format_table(rows))
     print(f"summary: {output_dir / 'summary.csv'}; all results: {merged}")
+    if events_suffix:
+        from alphaction_demo.app.batch.event_outputs import merge_events, write_index
+
+        merged_events = merge_events(output_dir, rows, events_suffix)
+        index = write_index(output_dir, rows, events_suffix) if settings.outputs.report_path else None
+        print(f"all events: {merged_events}" + (f"; pages: {index}" if index else ""))
     failed = failed_list(rows)
     if interrupted:
         sys.stderr.write(f"{PROG}: interrupted; finished videos are kept, run the same command again to do the rest\n")

@@ -25,6 +25,8 @@ TRACKS_SUFFIX = ".tracks.csv"  # what the results writer puts beside a strict AV
 MARKER_SUFFIX = ".done.json"
 MARKER_FORMAT = 1
 VIDEO_SUFFIX = ".mp4"
+EVENTS_TAIL = ".events"
+REPORT_SUFFIX = ".html"
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class VideoJob:
     input_size: int
     input_mtime_ns: int
     frames_hint: int = 0  # the container's frame count, for the progress bar (0: unknown)
+    events_suffix: str = ""  # ".csv" or ".json": NAME.events.csv beside the results; "": no events
+    report: bool = False  # NAME.html, the events page beside NAME.mp4
 
     @property
     def options_hash(self) -> str:
@@ -70,9 +74,29 @@ class VideoJob:
         # ".part" before the suffix: the results writer picks CSV or JSON lines by the suffix
         return self._path(".part" + self.results_suffix)
 
+    @property
+    def events_path(self) -> Optional[Path]:
+        return self._path(EVENTS_TAIL + self.events_suffix) if self.events_suffix else None
+
+    @property
+    def events_part(self) -> Optional[Path]:
+        return self._path(".part" + EVENTS_TAIL + self.events_suffix) if self.events_suffix else None
+
+    @property
+    def report_path(self) -> Optional[Path]:
+        return self._path(REPORT_SUFFIX) if self.report else None
+
+    @property
+    def report_part(self) -> Optional[Path]:
+        return self._path(".part" + REPORT_SUFFIX) if self.report else None
+
     def finals(self) -> Dict[Path, Path]:
         """Each temporary file and the final name it takes."""
         pairs = {self.results_part: self.results_path}
+        if self.events_suffix:
+            pairs[self.events_part] = self.events_path
+        if self.report:
+            pairs[self.report_part] = self.report_path
         if self.results_suffix == ".csv":  # strict AVA results come with their tracks companion
             pairs[self._path(".part" + TRACKS_SUFFIX)] = self._path(TRACKS_SUFFIX)
         if self.write_video:
@@ -126,7 +150,17 @@ def options_record(settings: RunSettings, write_video: bool, results_suffix: str
         "source": {"start_ms": source.start_ms, "duration_ms": source.duration_ms},
         "outputs": {"video": write_video, "results": results_suffix,
                     "timestamp_offset_s": settings.outputs.timestamp_offset_s},
+        **_events_record(settings),
     }
+
+
+def _events_record(settings: RunSettings) -> dict:
+    """The event options, only when events are asked for: a batch without them keeps its old hash."""
+    out = settings.outputs
+    if not out.events_wanted:
+        return {}
+    return {"events": {"file": out.events_path, "report": bool(out.report_path), "on": out.event_on,
+                       "off": out.event_off, "gap_s": out.event_gap_s, "min_s": out.event_min_s}}
 
 
 def canonical(record: dict) -> str:

@@ -83,6 +83,23 @@ def _run_to_end(pipeline, stop: StopFlag, report: Callable[[int], None]) -> bool
         pipeline.join(JOIN_TIMEOUT_S)
 
 
+def write_video_report(job: VideoJob, run: RunSettings, pipeline) -> None:
+    """NAME.html beside NAME.mp4 (the final name: the page is renamed with it)."""
+    from alphaction_demo.media.report import write_report
+    from alphaction_demo.pipeline.build import event_rules
+
+    recorder = pipeline.event_recorder
+    recorder.close()
+    rules = event_rules(run)
+    header = {"source": job.input, "model": run.model.display_name, "date": time.strftime("%Y-%m-%d %H:%M"),
+              "settings": f"event on {rules.on:g}, off {rules.off:g}, gap {rules.gap_s:g} s, minimum {rules.min_s:g} s; "
+              f"detect rate {run.schedule.detect_rate} Hz"}
+    page = write_report(str(job.report_part), recorder.rows, str(job.video_path), header,
+                        (pipeline.stats().position_ms or 0.0) / 1000.0)
+    if not page.is_file():
+        raise OSError(f"the report {page} was not written")
+
+
 def annotate(job: VideoJob, settings: RunSettings, loaded: LoadedModel, stop: StopFlag,
              report: Callable[[int], None] = lambda frames: None) -> VideoSummary:
     """Annotate one video offline (every frame, memory on both sides) into its temporary files,
@@ -93,7 +110,9 @@ def annotate(job: VideoJob, settings: RunSettings, loaded: LoadedModel, stop: St
     source = replace(settings.source, value=job.input) if settings.source else SourceSpec(FILE, job.input)
     run = replace(settings, source=source,
                   outputs=replace(settings.outputs, video_path=str(job.video_part) if job.write_video else None,
-                                  results_path=str(job.results_part), gui=False))
+                                  results_path=str(job.results_part), gui=False,
+                                  events_path=str(job.events_part) if job.events_suffix else None,
+                                  report_path=str(job.report_part) if job.report else None))
     try:
         pipeline = build_pipeline(run, loaded=loaded, live=False)
     except Exception as error:  # noqa: BLE001 - any failure of one video is that video's row
@@ -128,8 +147,10 @@ def annotate(job: VideoJob, settings: RunSettings, loaded: LoadedModel, stop: St
                            frames=pipeline.frames_written, people=stats.people_total, predictions=stats.predictions,
                            seconds=round(time.monotonic() - started, 3), index=job.index)
     try:
+        if job.report:
+            write_video_report(job, run, pipeline)
         finish_outputs(job, summary)
-    except OSError as error:
+    except (OSError, DemoError) as error:
         discard_parts(job)
         return _failed(job, started, f"cannot write the outputs: {error}")
     return summary
