@@ -40,6 +40,8 @@ benchmarks: $(STAMP)
 	YOLO_OFFLINE=1 $(PY) benchmarks/recording.py
 	YOLO_OFFLINE=1 $(PY) benchmarks/live.py
 	YOLO_OFFLINE=1 $(PY) benchmarks/backends.py  # OpenVINO / ONNX Runtime rows only where they are installed
+	YOLO_OFFLINE=1 $(PY) benchmarks/report.py page
+	YOLO_OFFLINE=1 $(PY) benchmarks/report.py overhead
 
 # The README's screenshot, on a virtual X server (Debian: xvfb), with random weights when none are present
 screenshot: $(STAMP)

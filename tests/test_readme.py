@@ -76,3 +76,12 @@ def test_the_python_interface_in_the_docs_runs():
     from alphaction_demo.action import load_config
 
     load_config("resnet101_8x8f_denseserial", common_cate=True)
+
+
+def test_make_benchmarks_runs_every_benchmark():
+    makefile = (ROOT / "Makefile").read_text()
+    target = makefile.split("\nbenchmarks:", 1)[1].split("\n\n", 1)[0]
+    helpers = {"backend_clips.py", "backend_runners.py"}  # modules of backends.py, not scripts
+    for script in sorted((ROOT / "benchmarks").glob("*.py")):
+        if script.name not in helpers:
+            assert f"benchmarks/{script.name}" in target, f"make benchmarks does not run {script.name}"
