@@ -191,9 +191,8 @@ def run_pipeline(pipeline, settings: RunSettings, progress: bool = True) -> int:
                          + (f" ({', '.join(outputs)})" if outputs else "") + "\n")
         return interrupted
     if isinstance(pipeline.error, DiskFullError):  # its message says what the video kept, measured
-        kept = [o for o in outputs if not o.startswith("video ")]
-        sys.stderr.write(f"{PROG}: error: {_one_line(pipeline.error)}" + (f"; kept {', '.join(kept)}" if kept else "")
-                         + "\n")
+        sys.stderr.write(f"{PROG}: error: {_one_line(pipeline.error)}"
+                         + (f"; kept {', '.join(outputs)}" if outputs else "") + "\n")
         return 1
     if pipeline.error is not None:
         sys.stderr.write(f"{PROG}: error: {pipeline.failed_stage} stage failed: {_one_line(pipeline.error)}"

@@ -71,15 +71,14 @@ def check_event_rules(args: argparse.Namespace) -> None:
     """--event-on/off/gap/min, with the run's defaults, as the engine will take them."""
     from alphaction_demo.pipeline.events import EventRules
 
-    on = getattr(args, "event_on", None)
-    EventRules(args.visual_threshold if on is None else on, getattr(args, "event_off", None),
-               getattr(args, "event_gap", 1.0), getattr(args, "event_min", 1.0))
+    on = args.visual_threshold if args.event_on is None else args.event_on
+    EventRules(on, args.event_off, args.event_gap, args.event_min)
 
 
 def event_settings(args: argparse.Namespace) -> dict:
     """The OutputSettings fields of the events flags (checked by `check_event_rules`)."""
-    return dict(event_on=getattr(args, "event_on", None), event_off=getattr(args, "event_off", None),
-                event_gap_s=float(getattr(args, "event_gap", 1.0)), event_min_s=float(getattr(args, "event_min", 1.0)))
+    return dict(event_on=args.event_on, event_off=args.event_off, event_gap_s=float(args.event_gap),
+                event_min_s=float(args.event_min))
 
 
 def source_from_args(args: argparse.Namespace) -> Optional[SourceSpec]:
@@ -158,10 +157,10 @@ def _outputs(args: argparse.Namespace, source: Optional[SourceSpec], gui: bool) 
     if args.timestamp_offset and args.results is None and args.boxes is None:
         raise UsageError("--timestamp-offset numbers AVA keyframes in --results FILE.csv (and in an AVA --boxes "
                          "file); give --results")
-    events = getattr(args, "events", None)
+    events = args.events
     if events is not None:
         events = check_writable_file("--events", events, EVENT_SUFFIXES)
-    report = getattr(args, "report", None)
+    report = args.report
     if report is not None:
         report = check_writable_file("--report", report, (".html",))
         if gui:
@@ -173,7 +172,7 @@ def _outputs(args: argparse.Namespace, source: Optional[SourceSpec], gui: bool) 
     if not gui and source is not None and source.kind in (FILE, FOLDER) and video is None:
         video = check_writable_file("--output-path", str(free_name(Path(DEFAULT_VIDEO_OUTPUT))), VIDEO_OUTPUT_SUFFIXES)
     return OutputSettings(video_path=video, results_path=results, gui=gui, timestamp_offset_s=args.timestamp_offset,
-                          video_quality=getattr(args, "video_quality", OutputSettings().video_quality),
+                          video_quality=args.video_quality,
                           events_path=events, report_path=report, **event_settings(args))
 
 

@@ -153,8 +153,7 @@ class PipelineBase:
         with self._record_lock:
             self._record_request = None
             recorder, self._recorder = self._recorder, None
-        written = recorder.close() if recorder is not None else None
-        return None if written is None else written.path
+        return recorder.close() if recorder is not None else None
 
     def _fail(self, error: BaseException, stage: str) -> None:
         with self._error_lock:
@@ -186,8 +185,7 @@ class PipelineBase:
         with self._record_lock:
             recorder, self._recorder = self._recorder, None
         if recorder is not None:
-            written = recorder.close()
-            self.video_path = None if written is None else written.path
+            self.video_path = recorder.close()
 
     def _draw_and_emit(self, image: np.ndarray, index: int, timestamp_ms: float, boxes: np.ndarray,
                        track_ids: np.ndarray) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 import numpy as np
 
-from alphaction_demo.media.video_writer import DEFAULT_QUALITY, VideoWriter, WrittenVideo
+from alphaction_demo.media.video_writer import DEFAULT_QUALITY, VideoWriter
 
 PAUSE_GAP_MS = 2000.0  # a longer gap between two live frames is a pause or a stall, not video
 
@@ -27,15 +28,13 @@ class Recorder:
     def frames(self) -> int:
         return self._writer.frames
 
-    @property
-    def path(self):
-        return self._writer.path
-
     def write(self, image: np.ndarray, timestamp_ms: float) -> None:
         if self._live and self._last_ms is not None and timestamp_ms - self._last_ms > PAUSE_GAP_MS:
             self._shift_ms += timestamp_ms - self._last_ms - self._frame_ms
         self._last_ms = timestamp_ms
         self._writer.write(image, timestamp_ms - self._shift_ms)
 
-    def close(self) -> Optional[WrittenVideo]:
-        return self._writer.close()
+    def close(self) -> Optional[Path]:
+        """The finished file, or None when no frame was written."""
+        written = self._writer.close()
+        return None if written is None else written.path
