@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 RUNTIME := $(VENV)/.runtime-installed
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install benchmarks screenshot clean
+.PHONY: demo test test-lowest install benchmarks screenshot clean
 
 # What `make demo` needs: the runtime requirements only. pip and setuptools are upgraded first:
 # an old venv's setuptools cannot install a pyproject-only project in editable mode.
@@ -28,8 +28,15 @@ install: $(STAMP)
 demo: $(RUNTIME)
 	$(PY) -m alphaction_demo.app.launcher $(ARGS)
 
+# The whole suite, then (unless PYTEST_ARGS narrows the run) the lowest-versions job
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen YOLO_OFFLINE=1 $(PY) -m pytest -q $(PYTEST_ARGS)
+	@if [ -z "$(PYTEST_ARGS)" ]; then $(MAKE) --no-print-directory test-lowest; fi
+
+# Every floor of the requirements files installed in .venv-lowest (torch and torchvision linked from
+# .venv), and a smoke subset of the suite run there: scripts/lowest_versions.py
+test-lowest: $(STAMP)
+	$(PY) scripts/lowest_versions.py
 
 benchmarks: $(STAMP)
 	YOLO_OFFLINE=1 $(PY) benchmarks/action_model.py
@@ -49,4 +56,4 @@ screenshot: $(STAMP)
 	YOLO_OFFLINE=1 $(PY) scripts/screenshot.py --xvfb --boxes docs/screenshot-boxes.csv --start 27000 --threshold 0.3 --full-screen --out docs/screenshot-fullscreen.png
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .venv-lowest .pytest_cache

@@ -4,10 +4,19 @@
 from __future__ import annotations
 
 import signal
+import sys
+import types
 from pathlib import Path
 
 import cv2
 import pytest
+
+# `tests.*` imports mean this folder. ultralytics 8.3 to 8.4.15x install a top-level `tests` package
+# of their own into site-packages, which wins over this folder (a namespace package) without this.
+_HERE = str(Path(__file__).resolve().parent)
+if list(getattr(sys.modules.get("tests"), "__path__", [])) != [_HERE]:
+    sys.modules["tests"] = types.ModuleType("tests")
+    sys.modules["tests"].__path__ = [_HERE]
 
 VIDEOS = Path(__file__).resolve().parents[1] / ".." / "shared" / "media" / "videos"
 R50_CONFIG = "resnet50_4x16f_denseserial"

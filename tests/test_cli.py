@@ -248,3 +248,64 @@ def test_every_zoo_model_announces_its_download_size():
 def test_the_usage_line_names_the_subcommands():
     usage = build_parser().format_usage()
     assert " batch INPUT... --output-dir DIR" in usage and " evaluate --ground-truth" in usage
+
+
+@pytest.mark.parametrize("command", [[], ["batch", "in/", "--output-dir", "out"],
+                                     ["evaluate", "--ground-truth", "gt.csv", "--results", "r.csv"]])
+def test_every_subcommand_takes_quiet_and_verbose(command):
+    from alphaction_demo.app.batch.command import build_batch_parser
+    from alphaction_demo.app.evaluate import build_parser as build_evaluate_parser
+
+    parser = {"batch": lambda: build_batch_parser(build_parser()),
+              "evaluate": build_evaluate_parser}.get(command[0] if command else "", build_parser)()
+    words = command[1:]
+    assert parser.parse_args(words).verbosity == "normal"
+    assert parser.parse_args(words + ["-q"]).verbosity == parser.parse_args(words + ["--quiet"]).verbosity == "quiet"
+    assert parser.parse_args(words + ["-v"]).verbosity == parser.parse_args(words + ["--verbose"]).verbosity == "verbose"
+    both = run_cli(*command, "-q", "-v")
+    assert both.returncode == 2 and len(both.stderr.strip().splitlines()) == 1
+    assert "error: argument -v/--verbose: not allowed with argument -q/--quiet" in both.stderr
+
+
+def test_verbose_shows_debug_messages_with_their_module_and_the_default_only_warnings(capsys):
+    import logging
+
+    from alphaction_demo.app.verbosity import NORMAL, QUIET, VERBOSE, apply_verbosity
+
+    log = logging.getLogger("alphaction_demo.some_stage")
+    try:
+        apply_verbosity(VERBOSE)
+        log.debug("queue sizes 2/8")
+        assert capsys.readouterr().err == "alphaction_demo.some_stage: DEBUG: queue sizes 2/8\n"
+        for verbosity in (NORMAL, QUIET):
+            apply_verbosity(verbosity)
+            log.info("loaded")
+            log.warning("the video is written at 640x360")
+            assert capsys.readouterr().err == "alphaction-demo: the video is written at 640x360\n"
+    finally:
+        apply_verbosity(NORMAL)
+        os.environ.pop("YOLO_VERBOSE", None)
+
+
+def test_a_quiet_headless_run_writes_its_outputs_and_nothing_on_stderr(tmp_path, r50_checkpoint):
+    from alphaction_demo.media.assets import SAMPLE_VIDEO, asset
+
+    out, results = tmp_path / "out.mp4", tmp_path / "out.csv"
+    common = ["--video-path", str(asset(SAMPLE_VIDEO)), "--no-gui", "--cpu", "--precision", "fp32", "--detector", "hog",
+              "--cfg-path", "resnet50_4x16f_denseserial", "--weight-path", str(r50_checkpoint), "--duration", "2000",
+              "--detect-rate", "1", "--output-path", str(out), "--results", str(results)]
+    quiet = run_cli(*common, "-q")
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr == "" and quiet.stdout == ""
+    assert out.stat().st_size > 1000 and results.is_file()
+
+
+def test_a_quiet_batch_prints_its_table_and_failures_but_no_progress(tmp_path, r50_checkpoint):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "broken.mp4").write_bytes(os.urandom(5000))
+    args = ["batch", str(tmp_path / "in"), "--output-dir", str(tmp_path / "out"), "--cpu", "--precision", "fp32",
+            "--detector", "hog", "--cfg-path", "resnet50_4x16f_denseserial", "--weight-path", str(r50_checkpoint)]
+    loud, quiet = run_cli(*args), run_cli(*args, "-q", "--force")
+    assert loud.returncode == quiet.returncode == 1
+    assert "1 video: 0 to annotate" in loud.stderr and "0 to annotate" not in quiet.stderr
+    assert "broken.mp4" in quiet.stdout and "1 video failed" in quiet.stderr

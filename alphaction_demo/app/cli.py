@@ -16,6 +16,7 @@ from alphaction_demo import __version__
 from alphaction_demo.app.exit_status import run_reporting_errors
 from alphaction_demo.app.run_options import add_run_options
 from alphaction_demo.app.validation import benchmark_settings, check_numbers, run_settings
+from alphaction_demo.app.verbosity import add_verbosity_flags, apply_verbosity, is_quiet
 from alphaction_demo.media.sources import silence_opencv_log
 from alphaction_demo.run_settings import PROG
 
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    add_verbosity_flags(parser)
 
     add_run_options(parser, one_video=True)
 
@@ -92,7 +94,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return commands.download(args.download_weights or None)
     if args.benchmark:
         return commands.benchmark(benchmark_settings(args))
-    return commands.run(run_settings(args))
+    return commands.run(run_settings(args), quiet=is_quiet(args))
 
 
 def main(argv: Optional[Sequence[str]] = None, *, own_process: Optional[bool] = None) -> int:
@@ -113,6 +115,7 @@ def main(argv: Optional[Sequence[str]] = None, *, own_process: Optional[bool] = 
 
         return batch_main(argv[1:], parser)
     args = parser.parse_args(argv)
+    apply_verbosity(args.verbosity)
     silence_opencv_log()
     status = run_reporting_errors(lambda: _dispatch(args))
     if own_process:

@@ -57,12 +57,14 @@ def benchmark(settings: RunSettings) -> int:
     return run_benchmark(settings)
 
 
-def run(settings: RunSettings) -> int:
-    announce_precision(settings.model)
+def run(settings: RunSettings, quiet: bool = False) -> int:
+    """`quiet` (-q): no information lines, progress or summary, only warnings and errors."""
+    if not quiet:
+        announce_precision(settings.model)
     if settings.outputs.gui:
         from alphaction_demo.gui.app import run_gui
 
         return run_gui(settings, wait_for_runs_s=0.0)  # the command line ends the process at once
     from alphaction_demo.app.headless import run as run_headless
 
-    return run_headless(settings)
+    return run_headless(settings, progress=not quiet)

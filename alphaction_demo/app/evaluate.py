@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 from alphaction_demo.app.exit_status import run_reporting_errors
+from alphaction_demo.app.verbosity import add_verbosity_flags, apply_verbosity
 from alphaction_demo.action.categories import AVA_CATEGORIES, GROUP_TITLES, GROUPS
 from alphaction_demo.app.evaluation import (FrameMetrics, LabelMap, evaluate_frames, read_boxes_csv,
                                             read_exclusions, read_label_map)
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="video_id,timestamp rows of keyframes to ignore (AVA's excluded timestamps)")
     parser.add_argument("--json", default=None, metavar="OUT.json", help="also write the numbers as JSON")
     parser.add_argument("--plot", default=None, metavar="OUT.png", help="also draw a per-class bar chart")
+    add_verbosity_flags(parser)
     return parser
 
 
@@ -176,6 +178,7 @@ def evaluate(args: argparse.Namespace) -> FrameMetrics:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(list(argv) if argv is not None else None)
+    apply_verbosity(args.verbosity)
 
     def work() -> int:
         if args.events is not None:

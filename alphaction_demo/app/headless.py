@@ -156,7 +156,8 @@ def _event_outputs(pipeline, settings: RunSettings) -> list:
 
 
 def run_pipeline(pipeline, settings: RunSettings, progress: bool = True) -> int:
-    """Start, wait with progress, handle Ctrl+C and SIGTERM; returns the exit status."""
+    """Start, wait with progress, handle Ctrl+C and SIGTERM; returns the exit status. Without
+    `progress` (-q) only warnings and errors are written: no bars, no summary."""
     frames, predictions = _expected_counts(pipeline, settings)
     bar = _Progress(pipeline, frames, predictions) if progress else None
     interrupted: Optional[int] = None  # the exit status of a stop asked for by a signal
@@ -198,16 +199,19 @@ def run_pipeline(pipeline, settings: RunSettings, progress: bool = True) -> int:
         sys.stderr.write(f"{PROG}: error: {pipeline.failed_stage} stage failed: {_one_line(pipeline.error)}"
                          + (f"; kept {', '.join(outputs)}" if outputs else "") + "\n")
         return 1
+    if not progress:
+        return 0
     sys.stderr.write(summary(pipeline) + "\n")
     if outputs:
         sys.stderr.write("  wrote " + ", ".join(outputs) + "\n")
     return 0
 
 
-def run(settings: RunSettings) -> int:
-    """The headless run of `demo.py --no-gui`."""
+def run(settings: RunSettings, progress: bool = True) -> int:
+    """The headless run of `demo.py --no-gui`; `progress=False` is -q."""
     model = settings.model
-    sys.stderr.write(f"{PROG}: loading the action model ({model.display_name}) on {model.device}\n")
+    if progress:
+        sys.stderr.write(f"{PROG}: loading the action model ({model.display_name}) on {model.device}\n")
     previous_term = signal.signal(signal.SIGTERM, _raise_terminated)  # a SIGTERM while loading ends cleanly too
     try:
         loaded = load_action_model(model)
@@ -217,4 +221,4 @@ def run(settings: RunSettings) -> int:
         return TERMINATED
     finally:
         signal.signal(signal.SIGTERM, previous_term)
-    return run_pipeline(pipeline, settings)
+    return run_pipeline(pipeline, settings, progress)

@@ -199,7 +199,11 @@ def silence_opencv_log() -> None:
     """OpenCV prints its own warnings (a dozen lines for a missing camera) before our one-line
     error; the command line calls this once at start. The environment variable is read at import,
     which has happened by then, so the level is set directly."""
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    api = getattr(cv2.utils, "logging", None)
+    if api is not None:
+        api.setLogLevel(api.LOG_LEVEL_SILENT)
+    else:  # older OpenCV (4.8, the floor) has it at the top level; 0 is silent
+        cv2.setLogLevel(0)
 
 
 def probe_camera(index: int) -> None:

@@ -19,6 +19,7 @@ from alphaction_demo.app.exit_status import INTERRUPTED, run_reporting_errors
 from alphaction_demo.app.commands import announce_precision
 from alphaction_demo.app.run_options import add_run_options
 from alphaction_demo.app.validation import check_output_folder, shared_settings
+from alphaction_demo.app.verbosity import add_verbosity_flags, apply_verbosity, is_quiet
 from alphaction_demo.errors import DemoError, UsageError
 from alphaction_demo.run_settings import FILE, PROG, RunSettings, SourceSpec
 
@@ -61,6 +62,7 @@ def build_batch_parser(single_run: argparse.ArgumentParser) -> argparse.Argument
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT",
                         help="video files, folders (searched recursively), globs, or text files with one path per line")
+    add_verbosity_flags(parser)
     out = parser.add_argument_group("collection outputs")
     out.add_argument("--output-dir", required=True, metavar="DIR",
                      help="where the annotated videos, results, summary.csv and results.csv go")
@@ -179,15 +181,17 @@ def _runner(args: argparse.Namespace, settings: RunSettings, jobs: List[VideoJob
         runner = RayRunner(settings, args.ray_address, cpus_per_task=args.ray_cpus_per_task,
                            gpus_per_task=args.ray_gpus_per_task, gather=args.gather, on_done=on_done,
                            on_progress=progress.frames)
-        sys.stderr.write(f"{PROG}: {runner.describe()}\n")
+        if not is_quiet(args):
+            sys.stderr.write(f"{PROG}: {runner.describe()}\n")
     else:
         from alphaction_demo.app.batch.pool import LocalPool
 
         budget = plan_budget(settings.model.device, args.jobs or 0, args.threads_per_job or 0)
         workers = min(budget.jobs, len(jobs))
-        sys.stderr.write(f"{PROG}: {workers} worker process{'es' if workers > 1 else ''} of {budget.threads} "
-                         f"thread{'s' if budget.threads > 1 else ''} on {settings.model.device}, loading "
-                         f"{settings.model.display_name}\n")
+        if not is_quiet(args):
+            sys.stderr.write(f"{PROG}: {workers} worker process{'es' if workers > 1 else ''} of {budget.threads} "
+                             f"thread{'s' if budget.threads > 1 else ''} on {settings.model.device}, loading "
+                             f"{settings.model.display_name}\n")
         runner = LocalPool(settings, workers, budget.threads, budget.gpus, on_progress=progress.frames,
                            on_done=on_done)
     return runner
@@ -198,7 +202,9 @@ def run_batch(args: argparse.Namespace) -> int:
     if args.report and args.no_video:
         raise UsageError("--report shows the annotated videos: leave out --no-video")
     settings = _with_batch_events(args, shared_settings(args))
-    announce_precision(settings.model)
+    quiet = is_quiet(args)  # -q: the table and the summary (stdout), failures and warnings only
+    if not quiet:
+        announce_precision(settings.model)
     output_dir = check_output_folder("--output-dir", args.output_dir)
     videos = expand_inputs(args.inputs, output_dir)
     suffix = "." + args.results_format
@@ -211,11 +217,13 @@ def run_batch(args: argparse.Namespace) -> int:
     jobs = [job for job, failed in probed if failed is None]
     rows += [failed for _, failed in probed if failed is not None]
     unreadable = sum(1 for r in rows if r.status == FAILED)
-    sys.stderr.write(f"{PROG}: {len(videos)} video{'s' if len(videos) != 1 else ''}: {len(jobs)} to annotate, "
-                     f"{skipped} already done" + (f", {unreadable} that cannot be annotated" if unreadable else "") + "\n")
+    if not quiet:
+        sys.stderr.write(f"{PROG}: {len(videos)} video{'s' if len(videos) != 1 else ''}: {len(jobs)} to annotate, "
+                         f"{skipped} already done" + (f", {unreadable} that cannot be annotated" if unreadable else "")
+                         + "\n")
     interrupted = False
     if jobs:
-        progress = BatchProgress(len(jobs), sum(job.frames_hint for job in jobs))
+        progress = BatchProgress(len(jobs), sum(job.frames_hint for job in jobs), enabled=not quiet)
         try:
             runner = _runner(args, settings, jobs, progress)
             progress.start()
@@ -249,4 +257,5 @@ def run_batch(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str], single_run: argparse.ArgumentParser) -> int:
     args = build_batch_parser(single_run).parse_args(list(argv))
+    apply_verbosity(args.verbosity)
     return run_reporting_errors(lambda: run_batch(args))
