@@ -81,7 +81,7 @@ def add_run_options(parser: argparse.ArgumentParser, *, one_video: bool) -> None
                        help="how many times per second of video the action labels are updated")
     model.add_argument("--clip-sampling", choices=("time", "frames"), default=_SCHEDULE.sampling,
                        help="time: clips sampled at the models' 25 fps on a regular grid of moments; "
-                       "frames: the official demo's moments, clips and memory slots (its numbers)")
+                       "frames: the official demo's moments, clips and memory indices (its numbers)")
     model.add_argument("--device", default="auto",
                        help="cpu, cuda, cuda:N or N (the Nth GPU); auto picks cuda when it is available")
     model.add_argument("--cpu", action="store_true", help="same as --device cpu (official flag)")

@@ -8,8 +8,8 @@ clip takes: two strategies behind one interface, chosen by `--clip-sampling`.
   one now and then; the models then see other moments than they were trained on, but these are
   the moments (and memory neighbours) the official demo predicts.
 - `TimeGridSchedule` ("time", the default) is our improvement: the models were trained on 25 fps
-  video, so each clip samples 64 instants 40 ms apart (the nearest buffered frame to each), and
-  centres sit on a regular grid of the interval, so memory indices are one step apart and a
+  video, so each clip samples 64 times 40 ms apart (the nearest buffered frame to each), and
+  its moments sit on a regular grid of the interval, so memory indices are one step apart and a
   30 fps video still gets 4 predictions per second.
 """
 
@@ -29,13 +29,13 @@ OFFICIAL_FIRST_MS = -2000.0  # the official `last_milli` before any centre
 
 @dataclass(frozen=True)
 class Moment:
-    """A clip centre: the memory slot of its features and the time its results report."""
+    """A moment: the memory index its features are stored under, and the time its results report."""
 
     t_index: int
     timestamp_ms: float
 
 
-def clip_instants(settings: ScheduleSettings, centre_ms: float) -> np.ndarray:
+def clip_sample_times(settings: ScheduleSettings, centre_ms: float) -> np.ndarray:
     """The video times a clip samples in "time" mode."""
     return centre_ms + (np.arange(settings.span) - settings.centre) * settings.step_ms
 
@@ -120,33 +120,34 @@ class OfficialFrameSchedule(ClipSchedule):
 
 
 class TimeGridSchedule(ClipSchedule):
-    """Clips sampled at the training frame rate; centres are the instants k * interval of video
-    time (slot k, from time 0), so memory indices are unique and one step apart, and with a whole
-    detect rate the grid holds every whole second: AVA's keyframes, whose clip has 32 instants
-    before t and 32 from t (as AlphAction's AVA loader cuts it). A slot's centre frame (its boxes)
-    is the first frame within half a frame of its instant; results report the instant itself."""
+    """Clips sampled at the training frame rate; moments are the times k * interval of video
+    time (memory index k, from time 0), so memory indices are unique and one step apart, and with
+    a whole detect rate the grid holds every whole second: AVA's keyframes, whose clip has 32
+    sample times before t and 32 from t (as AlphAction's AVA loader cuts it). A moment's centre
+    frame (its boxes) is the first frame within half a frame of it; results report the moment's
+    own time."""
 
     def __init__(self, settings: ScheduleSettings, frame_ms: float) -> None:
         super().__init__(settings, frame_ms)
         self._first_ms: Optional[float] = None
-        self._next_slot = 0
+        self._next_index = 0
 
     def consider(self, timestamp_ms: float) -> Optional[Moment]:
         s = self.settings
         if self._first_ms is None:
             self._first_ms = timestamp_ms
-        slot = math.floor((timestamp_ms + self.frame_ms / 2) / s.interval_ms + 1e-9)
-        if slot < self._next_slot:
+        t_index = math.floor((timestamp_ms + self.frame_ms / 2) / s.interval_ms + 1e-9)
+        if t_index < self._next_index:
             return None
-        self._next_slot = slot + 1
-        instant = slot * 1000.0 / s.detect_rate
-        if clip_instants(s, instant)[0] < self._first_ms - self.frame_ms / 2:
+        self._next_index = t_index + 1
+        moment_ms = t_index * 1000.0 / s.detect_rate
+        if clip_sample_times(s, moment_ms)[0] < self._first_ms - self.frame_ms / 2:
             return None  # the clip would start before the first frame
-        return Moment(slot, instant)
+        return Moment(t_index, moment_ms)
 
     def last_needed_ms(self, centre_ms: float) -> float:
         """Time of the last frame time-sampling needs (its nearest frame may be a later one)."""
-        return float(clip_instants(self.settings, centre_ms)[-1])
+        return float(clip_sample_times(self.settings, centre_ms)[-1])
 
     def clip_ready(self, centre_position: int, centre_ms: float, times: Sequence[float]) -> bool:
         return bool(times) and times[-1] >= self.last_needed_ms(centre_ms) - self.frame_ms / 2
@@ -154,19 +155,19 @@ class TimeGridSchedule(ClipSchedule):
     def pick(self, centre_position: int, centre_ms: float, times: Sequence[float]) -> List[int]:
         array = np.asarray(times, np.float64)
         picks = []
-        for instant in clip_instants(self.settings, centre_ms):
-            i = bisect.bisect_left(times, instant)
+        for sample_ms in clip_sample_times(self.settings, centre_ms):
+            i = bisect.bisect_left(times, sample_ms)
             if i == 0:
                 picks.append(0)
             elif i == len(times):
                 picks.append(len(times) - 1)
             else:
-                picks.append(i if array[i] - instant < instant - array[i - 1] else i - 1)
+                picks.append(i if array[i] - sample_ms < sample_ms - array[i - 1] else i - 1)
         return picks
 
     def oldest_needed_ms(self, centre_ms: float) -> float:
         """Frames before this time can leave the buffer once `centre_ms` is the oldest open centre."""
-        return float(clip_instants(self.settings, centre_ms)[0]) - self.frame_ms
+        return float(clip_sample_times(self.settings, centre_ms)[0]) - self.frame_ms
 
     def first_kept(self, times: Sequence[float], oldest_open: Optional[int]) -> int:
         if not times:

@@ -5,7 +5,7 @@ the action model, which decides how often labels change, waits for cores. Betwee
 passes `detection.motion.TrackMotion` moves the boxes, so the detector is needed only as often as
 the scene asks:
 - boxes must follow: the boxes shown must overlap a detection on the same frame by `SHOWN_IOU` on
-  average. At each pass the motion's prediction for that instant is compared with what the
+  average. At each pass the motion's prediction for that frame time is compared with what the
   detector found (IoU per track present in both): that is the end of an interval, where the
   prediction is worst, so the boxes shown in between overlap by more. Below `TARGET_IOU` on
   average passes come sooner; at `RELAX_IOU` or more they come later. On recorded motion of real
