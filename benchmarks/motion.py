@@ -2,6 +2,7 @@
 uses), with no motion at all, and with the tracker's own Kalman prediction, on real videos.
 
     python benchmarks/motion.py [--seeds 5] [--gaps 2 3 4] [--cache DIR]
+    python benchmarks/motion.py --budget [--pass-ms 50] [--cache DIR]
 
 The reference needs no trained weights: OpenCV's HOG people detector and ultralytics' ByteTrack
 (the product's `--detector hog` stage) on every frame of real videos of people; each frame's
@@ -12,7 +13,10 @@ looks at boxes only, so frames are dropped once HOG has seen them; `--cache DIR`
 for the next run (HOG takes most of the few minutes this runs).
 
 A live detector takes only some frames: passes come every 2 to 4 frames at random (seeded), about
-8 passes a second on the 25 fps video and 3 on the 10 fps one (HOG's live rate on a CPU). Each
+8 passes a second on the 25 fps video and 3 on the 10 fps one (HOG's live rate on a CPU). With
+`--budget` the passes come where live mode's CPU budget (`pipeline/cpu_budget.py`) puts them: after
+each pass it gets the IoU of TrackMotion's prediction with the pass's detection and the number of
+new tracks, and names the time of the next pass; a pass takes `--pass-ms`. Each
 pass hands the same HOG boxes to a second tracker that sees only the passes, as live. Between
 passes each method places the latest pass's tracks:
 - hold: the pass's detector boxes, not moved;
@@ -30,6 +34,8 @@ passes each method places the latest pass's tracks:
 Two timings. "instant": a pass's boxes are known from its own frame on, as if detection took no
 time. "live": the detector is always busy and takes the newest frame when it is free, so a pass's
 boxes are known only from the next pass's frame on and the display extrapolates one to two gaps.
+With `--budget` a third, "after the pass": the detector is idle between the budget's passes, so a
+pass's boxes are known from the first frame after it finished (`--pass-ms` later), as live mode.
 
 Scored at every frame drawn with boxes from an earlier frame, for each track of that pass that the
 reference tracks at that frame (the second tracker's ids are mapped to the reference's through the
@@ -63,6 +69,7 @@ from alphaction_demo.detection.hog import HogDetector  # noqa: E402
 from alphaction_demo.detection.motion import TrackMotion  # noqa: E402
 from alphaction_demo.errors import DemoError, InputNotFoundError  # noqa: E402
 from alphaction_demo.media.sources import open_source  # noqa: E402
+from alphaction_demo.pipeline.cpu_budget import CpuBudget, DetectorPass, prediction_ious  # noqa: E402
 from alphaction_demo.records import Frame, TrackedFrame  # noqa: E402
 from alphaction_demo.run_settings import FILE, SourceSpec  # noqa: E402
 
@@ -189,6 +196,7 @@ METHODS: Dict[str, Callable[[LiveState, int], Boxes]] = {
 }
 INTERPOLATION = "interpolation to the next pass (hindsight, not possible live)"
 TIMINGS = ("instant", "live")
+AFTER_PASS = "after the pass"  # --budget: shown once the pass has finished, as live mode with the budget
 
 
 def interpolation(current: Pass, following: Optional[Pass], frame: int) -> Boxes:
@@ -224,6 +232,28 @@ class Scores:
                 f"{np.mean(self.ahead_ms):.0f} ms")
 
 
+def budget_frames(clip: Clip, settings: DetectorSettings, pass_s: float) -> List[int]:
+    """The frames live mode's CPU budget detects: the budget hears, after each pass, how well
+    TrackMotion had predicted that pass's boxes and how many tracks are new, as it does live."""
+    budget = CpuBudget(cores=2, frame_interval_s=1.0 / clip.fps)
+    tracker, motion = PersonIds(settings), TrackMotion()
+    tiny = np.zeros((1, 1, 3), np.uint8)
+    frames: List[int] = []
+    next_s = float(clip.timestamps_ms[0]) / 1000.0
+    for k, ms in enumerate(clip.timestamps_ms):
+        now_s = float(ms) / 1000.0
+        if now_s < next_s - 1e-9:
+            continue
+        persons = clip.persons[k]
+        index, ids = tracker.match(persons, None)
+        predicted, predicted_ids = motion.at(float(ms))
+        ious, new = prediction_ious(predicted, predicted_ids, persons.xyxy[index], ids)
+        motion.update(TrackedFrame(Frame(k, float(ms), tiny), persons.xyxy[index].copy(), persons.conf[index].copy(), ids))
+        next_s = now_s + budget.after_pass(DetectorPass(now_s, pass_s, ious, new))
+        frames.append(k)
+    return frames
+
+
 def live_passes(clip: Clip, truth_by_detection: List[Dict[int, int]], settings: DetectorSettings,
                 frames: List[int]) -> List[Pass]:
     """What the live tracker, fed only the detector's frames, makes of them."""
@@ -238,12 +268,15 @@ def live_passes(clip: Clip, truth_by_detection: List[Dict[int, int]], settings: 
 
 
 def simulate(clip: Clip, truth: List[Boxes], passes: List[Pass], settings: DetectorSettings,
-             scores: Dict[Tuple[str, str], Scores]) -> None:
+             scores: Dict[Tuple[str, str], Scores], pass_ms: Optional[float] = None) -> None:
     """Replays the passes through a second live tracker (same input, same ids, and its Kalman state
     after each pass) and TrackMotion, scoring every frame shown before the next result arrives."""
     tracker, motion = PersonIds(settings), TrackMotion()
     tiny = np.zeros((1, 1, 3), np.uint8)
     times = clip.timestamps_ms
+    # with `pass_ms`: a pass's boxes are shown from the first frame after the pass has finished
+    ready = [int(np.searchsorted(times, times[p.frame] + pass_ms, side="left")) for p in passes] \
+        if pass_ms is not None else []
     for k, current in enumerate(passes):
         persons = clip.persons[current.frame]
         index, ids = tracker.match(persons, None)
@@ -256,7 +289,10 @@ def simulate(clip: Clip, truth: List[Boxes], passes: List[Pass], settings: Detec
         following = passes[k + 1] if k + 1 < len(passes) else None
         end = following.frame if following else len(times)
         later = passes[k + 2].frame if k + 2 < len(passes) else len(times)
-        for timing, shown in zip(TIMINGS, (range(current.frame + 1, end), range(end, later))):
+        spans = [range(current.frame + 1, end), range(end, later)]
+        if ready:
+            spans.append(range(max(ready[k], current.frame + 1), ready[k + 1] if k + 1 < len(ready) else len(times)))
+        for timing, shown in zip(TIMINGS + (AFTER_PASS,) if ready else TIMINGS, spans):
             for frame in shown:
                 placed = {name: method(state, frame) for name, method in METHODS.items()}
                 if timing == "instant":
@@ -290,11 +326,16 @@ def parse() -> argparse.Namespace:
     p.add_argument("--seeds", type=int, default=5, help="runs of the simulated live detector per video")
     p.add_argument("--gaps", type=int, nargs="+", default=[2, 3, 4], help="frames between two passes, drawn at random")
     p.add_argument("--cache", type=Path, help="folder that keeps HOG's boxes between runs")
+    p.add_argument("--budget", action="store_true",
+                   help="passes where live mode's CPU budget puts them, instead of --gaps at random")
+    p.add_argument("--pass-ms", type=float, default=50.0, help="with --budget: how long one detector pass takes")
     p.add_argument("--videos", nargs="+", default=sorted({c[0] for c in CLIPS}),
                    choices=sorted({c[0] for c in CLIPS}))
     opts = p.parse_args()
     if opts.seeds < 1 or min(opts.gaps) < 1:
         p.error("--seeds and --gaps must be at least 1")
+    if opts.pass_ms <= 0:
+        p.error("--pass-ms must be above 0")
     return opts
 
 
@@ -308,18 +349,26 @@ def run(opts: argparse.Namespace) -> None:
         settings = DetectorSettings(kind="hog", fps=clip.fps)
         truth, truth_by_detection = reference(clip, settings)
         scores: Dict[Tuple[str, str], Scores] = defaultdict(Scores)
-        for seed in range(opts.seeds):
-            frames = pass_frames(len(clip.persons), opts.gaps, np.random.default_rng(seed))
-            simulate(clip, truth, live_passes(clip, truth_by_detection, settings, frames), settings, scores)
-        rate = clip.fps / float(np.mean(opts.gaps))
+        if opts.budget:  # the budget's passes depend on the scene only: one run
+            frames = budget_frames(clip, settings, opts.pass_ms / 1000.0)
+            simulate(clip, truth, live_passes(clip, truth_by_detection, settings, frames), settings, scores,
+                     pass_ms=opts.pass_ms)
+            rate = len(frames) * clip.fps / len(clip.persons)
+            runs = f"the CPU budget's passes ({opts.pass_ms:g} ms each)"
+        else:
+            for seed in range(opts.seeds):
+                frames = pass_frames(len(clip.persons), opts.gaps, np.random.default_rng(seed))
+                simulate(clip, truth, live_passes(clip, truth_by_detection, settings, frames), settings, scores)
+            rate = clip.fps / float(np.mean(opts.gaps))
+            runs = f"{opts.seeds} seeds"
         people = np.mean([len(t) for t in truth])
         print(table(f"{name} from {start_s:g} s: {len(clip.persons)} frames at {clip.fps:g} fps, "
                     f"{people:.1f} tracked persons per frame, detector at about {rate:.1f} passes/s, "
-                    f"{opts.seeds} seeds", scores), flush=True)
+                    f"{runs}", scores), flush=True)
         for key, score in scores.items():
             pooled[key].merge(score)
-    print(table(f"All videos pooled (HOG + ByteTrack on every frame as the reference; passes every "
-                f"{'-'.join(map(str, sorted(opts.gaps)))} frames)", pooled))
+    passes = "the CPU budget's passes" if opts.budget else f"passes every {'-'.join(map(str, sorted(opts.gaps)))} frames"
+    print(table(f"All videos pooled (HOG + ByteTrack on every frame as the reference; {passes})", pooled))
 
 
 def main() -> int:
