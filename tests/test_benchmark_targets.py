@@ -7,13 +7,13 @@ from alphaction_demo.app.benchmark import advice
 from alphaction_demo.app.live_benchmark import LiveReport
 
 
-def report(interval_s=0.6, latency_s=1.9, display_fps=25.0, dropped=0, standalone_s=0.55, hints=()):
+def report(interval_s=0.6, latency_s=1.9, display_fps=25.0, dropped=0, standalone_s=0.55, hints=(), newcomers=(1, 2)):
     return LiveReport(source_fps=25.0, seconds=30.0, frames_read=750, frames_shown=750, dropped=dropped,
                       display_fps=display_fps, detector_fps=4.5, detector_skipped=600, predictions=40,
                       first_label_s=4.0, label_interval_s=interval_s, latency_s=latency_s, cpu_percent=190.0,
                       memory_mb=900.0, memory_since_first_label_mb=10.0, memory_growth_mb=None,
                       action_cpu_share=0.8, action_threads=2, standalone_s=standalone_s, half_span_s=1.28,
-                      advice=tuple(hints))
+                      advice=tuple(hints), newcomer_calls=tuple(newcomers))
 
 
 def test_targets_met_are_said_with_their_ratios():
@@ -23,11 +23,18 @@ def test_targets_met_are_said_with_their_ratios():
     text = r.text()
     assert "MISSED" not in text and "try" not in text
     assert "action model 80% of the CPU (2 threads)" in text and "detector 4.5 fps" in text
+    assert "a new person labelled after 2 model calls at worst (2 walked in: 1, 2; target <= 2)" in text
+
+
+def test_a_run_where_nobody_walked_in_says_so_and_misses_nothing_for_it():
+    r = report(newcomers=())
+    assert r.targets_met and "new person's first labels: not measured" in r.text()
 
 
 @pytest.mark.parametrize("change, missed", [
     (dict(interval_s=0.8), "label interval"), (dict(latency_s=2.5), "late"),
     (dict(display_fps=23.0), "display"), (dict(dropped=3), "dropped"),
+    (dict(newcomers=(1, 3)), "new person labelled after 3 model calls"),
 ])
 def test_each_missed_target_is_named_with_the_advice(change, missed):
     r = report(hints=("--imgsz 320 (a cheaper detector, more CPU for the action model)",), **change)

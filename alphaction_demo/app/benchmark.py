@@ -19,16 +19,19 @@ import numpy as np
 
 from alphaction_demo.app.exit_status import INTERRUPTED
 from alphaction_demo.app.live_benchmark import LiveReport, measure_live, standalone_clip_seconds
+from alphaction_demo.app.newcomers import NewcomerWatch
 from alphaction_demo.run_settings import PROG, OutputSettings, RunSettings
 
 
 
 class KnownFigures:
-    """The real tracker's work on each frame, then the synthetic figures as the persons."""
+    """The real tracker's work on each frame, then the synthetic figures as the persons; with
+    `newcomers`, one of them leaves and comes back as a new person now and then."""
 
-    def __init__(self, tracker, figures) -> None:
+    def __init__(self, tracker, figures, newcomers=None) -> None:
         self.tracker = tracker
         self.figures = figures
+        self.newcomers = newcomers
         self.name = getattr(tracker, "name", "detector")
 
     def reset(self) -> None:
@@ -37,8 +40,10 @@ class KnownFigures:
     def update(self, frame):
         tracked = self.tracker.update(frame)
         boxes = self.figures.figure_boxes(frame.index)
-        return replace(tracked, person_boxes=boxes, person_scores=np.ones(len(boxes), np.float32),
-                       track_ids=np.arange(1, len(boxes) + 1, dtype=np.int64))
+        ids = np.arange(1, len(boxes) + 1, dtype=np.int64)
+        if self.newcomers is not None:
+            boxes, ids = self.newcomers.persons(frame.index, frame.timestamp_ms, boxes)
+        return replace(tracked, person_boxes=boxes, person_scores=np.ones(len(boxes), np.float32), track_ids=ids)
 
 
 @dataclass(frozen=True)
@@ -131,14 +136,18 @@ def measure(settings: RunSettings, live_limits: Optional[dict] = None) -> Benchm
                                   tracker=KnownFigures(tracker, SyntheticSource(offline_spec)))
         _run_to_end(pipeline, f"offline: {offline_spec.frames} frames")
         offline = pipeline.stats()
-    live_spec = replace(offline_spec, frames=0)
-    pipeline = build_pipeline(replace(settings, source=live_spec, outputs=OutputSettings()), loaded=loaded,
-                              tracker=KnownFigures(tracker, SyntheticSource(live_spec)))
     sys.stderr.write(f"{PROG}: the action model alone on one clip, for the live targets\n")
     standalone = standalone_clip_seconds(loaded.model, loaded.cfg, offline_spec.size)
+    # built right before it starts: the synthetic camera's clock runs from its opening, and frames
+    # it "filmed" while the model was measured alone would rush in at once
+    live_spec = replace(offline_spec, frames=0)
+    newcomers = NewcomerWatch(fps)
+    pipeline = build_pipeline(replace(settings, source=live_spec, outputs=OutputSettings()), loaded=loaded,
+                              tracker=KnownFigures(tracker, SyntheticSource(live_spec), newcomers),
+                              on_result=newcomers.on_result)
     sys.stderr.write(f"{PROG}: live: a synthetic {fps:g} fps camera until labels have come a few times\n")
     live = measure_live(pipeline, fps, standalone_s=standalone, half_span_s=half_span_s(loaded.cfg),
-                        **(live_limits or {}))
+                        newcomers=newcomers, **(live_limits or {}))
     import torch
 
     detector_fps = _rate(offline.frames_tracked, offline.detect_seconds)  # with every core, every frame

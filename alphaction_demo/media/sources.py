@@ -356,6 +356,8 @@ class SyntheticSource:
             return None
         self._index += 1
         if self.live:
+            if self._index == 0:  # a camera films from when it is first read, with no backlog
+                self._opened = time.monotonic()
             due = self._opened + self._index / self.fps
             delay = due - time.monotonic()
             if delay > 0 and self._stop.wait(delay):
