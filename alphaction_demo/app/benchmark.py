@@ -19,6 +19,7 @@ import numpy as np
 
 from alphaction_demo.app.exit_status import INTERRUPTED
 from alphaction_demo.app.live_benchmark import LiveReport, measure_live, standalone_clip_seconds
+from alphaction_demo.records import Persons
 from alphaction_demo.run_settings import PROG, OutputSettings, RunSettings
 
 
@@ -37,8 +38,7 @@ class KnownFigures:
     def update(self, frame):
         tracked = self.tracker.update(frame)
         boxes = self.figures.figure_boxes(frame.index)
-        return replace(tracked, person_boxes=boxes, person_scores=np.ones(len(boxes), np.float32),
-                       track_ids=np.arange(1, len(boxes) + 1, dtype=np.int64))
+        return replace(tracked, persons=Persons.of(np.arange(1, len(boxes) + 1), boxes))
 
 
 @dataclass(frozen=True)
