@@ -29,8 +29,8 @@ def walker(start, velocity, frame, size=(60, 160)):
 
 def track(tracker: PersonIds, boxes, scores=None):
     scores = [0.9] * len(boxes) if scores is None else scores
-    found, _, ids = tracker.assign(Detections.of(np.reshape(boxes, (-1, 4)), scores), BLANK)
-    return found, ids
+    persons = tracker.assign(Detections.of(np.reshape(boxes, (-1, 4)), scores), BLANK)
+    return persons.boxes.xyxy, persons.track_ids
 
 
 def ids_of(found, ids, boxes):
@@ -113,8 +113,9 @@ def test_match_points_at_the_detections_and_kalman_boxes_move_per_update(kind):
         index, ids = tracker.match(persons, BLANK)
     assert sorted(index.tolist()) == [0, 1] and len(set(ids.tolist())) == 2
     walker_id = int(ids[index.tolist().index(1)])
-    now, kalman_ids = tracker.kalman_boxes()
-    ahead, ahead_ids = tracker.kalman_boxes(2.5)
+    tracks, moved = tracker.kalman_boxes(), tracker.kalman_boxes(2.5)
+    now, kalman_ids = tracks.boxes.xyxy, tracks.track_ids
+    ahead, ahead_ids = moved.boxes.xyxy, moved.track_ids
     assert sorted(kalman_ids.tolist()) == sorted(ids.tolist()) and ahead_ids.tolist() == kalman_ids.tolist()
     row = kalman_ids.tolist().index(walker_id)
     np.testing.assert_allclose(now[row], walker((100, 100), (4, 0), 39), atol=1.0)
