@@ -1,4 +1,4 @@
-"""BoxesById between detector passes: how well they follow people with `TrackMotion` (what live mode
+"""Boxes between detector passes: how well they follow people with `TrackMotion` (what live mode
 uses), with no motion at all, and with the tracker's own Kalman prediction, on real videos.
 
     python benchmarks/motion.py [--seeds 5] [--gaps 2 3 4] [--cache DIR]
@@ -118,7 +118,8 @@ def detect_clip(name: str, start_s: float, duration_s: float, cache: Optional[Pa
     if cached is not None:
         cache.mkdir(parents=True, exist_ok=True)
         np.savez(cached, fps=clip.fps, timestamps_ms=clip.timestamps_ms, counts=[len(p) for p in persons],
-                 boxes=np.concatenate([p.boxes.xyxy for p in persons]), conf=np.concatenate([p.det_score for p in persons]))
+                 boxes=np.concatenate([p.boxes.xyxy for p in persons]),
+                 conf=np.concatenate([p.det_score for p in persons]))
     return clip
 
 
@@ -250,7 +251,8 @@ def simulate(clip: Clip, truth: List[BoxesById], passes: List[Pass], settings: D
         if {int(t) for t in ids} != set(current.boxes):
             raise RuntimeError(f"the replayed tracker disagrees with the first one at frame {current.frame}")
         motion.update(TrackedFrame(Frame(current.frame, float(times[current.frame]), tiny),
-                                   Persons(ids, Boxes(persons.boxes.xyxy[index].copy()), persons.det_score[index].copy())))
+                                   Persons(ids, Boxes(persons.boxes.xyxy[index].copy()),
+                                           persons.det_score[index].copy())))
         interval = float(times[current.frame] - times[passes[0].frame]) / k if k else 1.0  # no velocity yet at k = 0
         state = LiveState(clip, current, tracker, motion, interval)
         following = passes[k + 1] if k + 1 < len(passes) else None

@@ -307,7 +307,8 @@ class ActionPredictor:
         """Time of the oldest centre still waiting for its clip or its prediction (inf when none):
         offline, frames before it have final labels."""
         with self._lock:
-            pending = [c.moment.timestamp_ms for c in self._open] + [c.moment.timestamp_ms for c, _, _ in self._extracted]
+            pending = [c.moment.timestamp_ms for c in self._open]
+            pending += [c.moment.timestamp_ms for c, _, _ in self._extracted]
         return min(pending) if pending else float("inf")
 
     def finish(self) -> List[ActionResult]:

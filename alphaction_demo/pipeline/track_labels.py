@@ -96,7 +96,8 @@ class TrackLabels:
         with self._lock:
             persons = result.persons
             for track_id, action_scores in zip(persons.track_ids, persons.action_scores):
-                self._tracks[int(track_id)] = _TrackState(action_scores.copy(), result.timestamp_ms, result.timestamp_ms)
+                self._tracks[int(track_id)] = _TrackState(action_scores.copy(), result.timestamp_ms,
+                                                          result.timestamp_ms)
 
     def seen(self, track_ids: Sequence[int], timestamp_ms: float) -> None:
         """Mark tracks present at `timestamp_ms` and forget those gone for too long."""
