@@ -2,8 +2,10 @@
 
 They are frozen so that a stage can hand one to another thread without copying and without the
 receiver ever seeing it change; a stage that needs a modified record builds a new one with
-`dataclasses.replace`. Shapes and dtypes are checked on construction so that a wrong array is
-reported where it was made, not three threads later.
+`dataclasses.replace` or the record's own `with_...` methods. Shapes and dtypes are checked on
+construction so that a wrong array is reported where it was made, not three threads later.
+A person travels in one record, `Persons`, from the tracker to the screen and the results files;
+boxes, of persons and of objects, in one type, `Boxes`.
 """
 
 from __future__ import annotations
