@@ -63,7 +63,7 @@ def _read_frames(path: Path) -> Tuple[List[np.ndarray], float]:
 
 
 def _person_boxes(hog: HogDetector, frame: np.ndarray, geometry: ClipGeometry, rng: np.random.Generator) -> np.ndarray:
-    persons = hog.detect(frame).persons.xyxy[:MAX_PERSONS]
+    persons = hog.detect(frame).persons.boxes.xyxy[:MAX_PERSONS]
     boxes, _ = geometry.boxes_to_clip(np.asarray(persons, np.float32).reshape(-1, 4))
     if len(boxes) == 0:  # HOG missed everyone: two plausible person-sized boxes instead
         h, w = geometry.clip_size

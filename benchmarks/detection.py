@@ -65,7 +65,7 @@ def measure(stage, frames, warmup: int = 3):
         started = time.perf_counter()
         tracked = stage.update(Frame(index, index * 40.0, image))
         times.append(time.perf_counter() - started)
-        people.append(len(tracked.track_ids))
+        people.append(len(tracked.persons))
     return 1.0 / statistics.median(times), statistics.mean(people)
 
 

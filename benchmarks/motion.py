@@ -70,7 +70,7 @@ from alphaction_demo.detection.motion import TrackMotion  # noqa: E402
 from alphaction_demo.errors import DemoError, InputNotFoundError  # noqa: E402
 from alphaction_demo.media.sources import open_source  # noqa: E402
 from alphaction_demo.pipeline.cpu_budget import CpuBudget, DetectorPass, prediction_ious  # noqa: E402
-from alphaction_demo.records import Frame, TrackedFrame  # noqa: E402
+from alphaction_demo.records import Boxes, Frame, Persons, TrackedFrame  # noqa: E402
 from alphaction_demo.run_settings import FILE, SourceSpec  # noqa: E402
 
 VIDEOS = ROOT.parent / "shared" / "media" / "videos"
@@ -79,7 +79,7 @@ CLIPS = (  # file, start (s), duration (s): stretches with people in view
     ("intel-one-by-one-person-detection.mp4", 6.0, 12.0),  # people walk in to a table and out again
     ("intel-one-by-one-person-detection.mp4", 75.0, 43.0),  # (the empty room between visits left out)
 )
-Boxes = Dict[int, np.ndarray]  # track id -> xyxy
+BoxesById = Dict[int, np.ndarray]  # track id -> xyxy
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ class Pass:
     """One simulated live detector pass: the second tracker's view of one frame."""
 
     frame: int  # position in the clip
-    boxes: Boxes  # detector boxes by live track id
+    boxes: BoxesById  # detector boxes by live track id
     to_reference: Dict[int, int]  # live track id -> reference track id
 
 
@@ -125,17 +125,18 @@ def detect_clip(name: str, start_s: float, duration_s: float, cache: Optional[Pa
     if cached is not None:
         cache.mkdir(parents=True, exist_ok=True)
         np.savez(cached, fps=clip.fps, timestamps_ms=clip.timestamps_ms, counts=[len(p) for p in persons],
-                 boxes=np.concatenate([p.xyxy for p in persons]), conf=np.concatenate([p.conf for p in persons]))
+                 boxes=np.concatenate([p.boxes.xyxy for p in persons]),
+                 conf=np.concatenate([p.det_score for p in persons]))
     return clip
 
 
-def reference(clip: Clip, settings: DetectorSettings) -> Tuple[List[Boxes], List[Dict[int, int]]]:
+def reference(clip: Clip, settings: DetectorSettings) -> Tuple[List[BoxesById], List[Dict[int, int]]]:
     """Per frame: the reference boxes by track id, and which track took which detection."""
     tracker = PersonIds(settings)
     boxes, by_detection = [], []
     for persons in clip.persons:
         index, ids = tracker.match(persons, None)
-        boxes.append({int(t): persons.xyxy[i] for i, t in zip(index, ids)})
+        boxes.append({int(t): persons.boxes.xyxy[i] for i, t in zip(index, ids)})
         by_detection.append({int(i): int(t) for i, t in zip(index, ids)})
     return boxes, by_detection
 
@@ -160,34 +161,34 @@ class LiveState:
     def ahead_ms(self, frame: int) -> float:
         return float(self.clip.timestamps_ms[frame] - self.clip.timestamps_ms[self.latest.frame])
 
-    def kalman(self, updates_ahead: float) -> Boxes:
-        boxes, ids = self.tracker.kalman_boxes(updates_ahead)
-        return {int(t): b for t, b in zip(ids, boxes)}
+    def kalman(self, updates_ahead: float) -> BoxesById:
+        tracks = self.tracker.kalman_boxes(updates_ahead)
+        return {int(t): b for t, b in zip(tracks.track_ids, tracks.boxes.xyxy)}
 
 
-def hold(state: LiveState, frame: int) -> Boxes:
+def hold(state: LiveState, frame: int) -> BoxesById:
     return dict(state.latest.boxes)
 
 
-def track_motion(state: LiveState, frame: int) -> Boxes:
-    boxes, ids = state.motion.at(float(state.clip.timestamps_ms[frame]))
-    return {int(t): b for t, b in zip(ids, boxes)}
+def track_motion(state: LiveState, frame: int) -> BoxesById:
+    moved = state.motion.at(float(state.clip.timestamps_ms[frame]))
+    return {int(t): b for t, b in zip(moved.track_ids, moved.boxes.xyxy)}
 
 
-def kalman_by_time(state: LiveState, frame: int) -> Boxes:
+def kalman_by_time(state: LiveState, frame: int) -> BoxesById:
     return state.kalman(state.ahead_ms(frame) / state.interval_ms)
 
 
-def detector_box_kalman(state: LiveState, frame: int) -> Boxes:
+def detector_box_kalman(state: LiveState, frame: int) -> BoxesById:
     now, ahead = state.kalman(0.0), state.kalman(state.ahead_ms(frame) / state.interval_ms)
     return {t: box + (ahead[t] - now[t]) for t, box in state.latest.boxes.items()}
 
 
-def kalman_per_frame(state: LiveState, frame: int) -> Boxes:
+def kalman_per_frame(state: LiveState, frame: int) -> BoxesById:
     return state.kalman(float(frame - state.latest.frame))
 
 
-METHODS: Dict[str, Callable[[LiveState, int], Boxes]] = {
+METHODS: Dict[str, Callable[[LiveState, int], BoxesById]] = {
     "hold the last box (no motion)": hold,
     "TrackMotion (live mode's)": track_motion,
     "Kalman, velocity per update scaled by time": kalman_by_time,
@@ -199,7 +200,7 @@ TIMINGS = ("instant", "live")
 AFTER_PASS = "after the pass"  # --budget: shown once the pass has finished, as live mode with the budget
 
 
-def interpolation(current: Pass, following: Optional[Pass], frame: int) -> Boxes:
+def interpolation(current: Pass, following: Optional[Pass], frame: int) -> BoxesById:
     if following is None:
         return dict(current.boxes)
     share = (frame - current.frame) / (following.frame - current.frame)
@@ -246,9 +247,9 @@ def budget_frames(clip: Clip, settings: DetectorSettings, pass_s: float) -> List
             continue
         persons = clip.persons[k]
         index, ids = tracker.match(persons, None)
-        predicted, predicted_ids = motion.at(float(ms))
-        ious, new = prediction_ious(predicted, predicted_ids, persons.xyxy[index], ids)
-        motion.update(TrackedFrame(Frame(k, float(ms), tiny), persons.xyxy[index].copy(), persons.conf[index].copy(), ids))
+        detected = Persons(ids, Boxes(persons.boxes.xyxy[index].copy()), persons.det_score[index].copy())
+        ious, new = prediction_ious(motion.at(float(ms)), detected)
+        motion.update(TrackedFrame(Frame(k, float(ms), tiny), detected))
         next_s = now_s + budget.after_pass(DetectorPass(now_s, pass_s, ious, new))
         frames.append(k)
     return frames
@@ -263,11 +264,11 @@ def live_passes(clip: Clip, truth_by_detection: List[Dict[int, int]], settings: 
         index, ids = tracker.match(persons, None)
         to_reference = {int(t): truth_by_detection[at][int(i)] for i, t in zip(index, ids)
                         if int(i) in truth_by_detection[at]}
-        passes.append(Pass(at, {int(t): persons.xyxy[i] for i, t in zip(index, ids)}, to_reference))
+        passes.append(Pass(at, {int(t): persons.boxes.xyxy[i] for i, t in zip(index, ids)}, to_reference))
     return passes
 
 
-def simulate(clip: Clip, truth: List[Boxes], passes: List[Pass], settings: DetectorSettings,
+def simulate(clip: Clip, truth: List[BoxesById], passes: List[Pass], settings: DetectorSettings,
              scores: Dict[Tuple[str, str], Scores], pass_ms: Optional[float] = None) -> None:
     """Replays the passes through a second live tracker (same input, same ids, and its Kalman state
     after each pass) and TrackMotion, scoring every frame shown before the next result arrives."""
@@ -283,7 +284,8 @@ def simulate(clip: Clip, truth: List[Boxes], passes: List[Pass], settings: Detec
         if {int(t) for t in ids} != set(current.boxes):
             raise RuntimeError(f"the replayed tracker disagrees with the first one at frame {current.frame}")
         motion.update(TrackedFrame(Frame(current.frame, float(times[current.frame]), tiny),
-                                   persons.xyxy[index].copy(), persons.conf[index].copy(), ids))
+                                   Persons(ids, Boxes(persons.boxes.xyxy[index].copy()),
+                                           persons.det_score[index].copy())))
         interval = float(times[current.frame] - times[passes[0].frame]) / k if k else 1.0  # no velocity yet at k = 0
         state = LiveState(clip, current, tracker, motion, interval)
         following = passes[k + 1] if k + 1 < len(passes) else None
@@ -300,7 +302,7 @@ def simulate(clip: Clip, truth: List[Boxes], passes: List[Pass], settings: Detec
                 _score(placed, current.to_reference, truth[frame], state.ahead_ms(frame), timing, scores)
 
 
-def _score(placed: Dict[str, Boxes], to_reference: Dict[int, int], truth: Boxes, ahead_ms: float, timing: str,
+def _score(placed: Dict[str, BoxesById], to_reference: Dict[int, int], truth: BoxesById, ahead_ms: float, timing: str,
            scores: Dict[Tuple[str, str], Scores]) -> None:
     pairs = [(live, ref) for live, ref in to_reference.items() if ref in truth]
     if not pairs:

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from alphaction_demo.action import ActionModel, load_config  # noqa: E402
 from alphaction_demo.pipeline.action_predictor import ActionPredictor  # noqa: E402
-from alphaction_demo.pipeline.offline_order import FrameBoxes, OfflineOrder  # noqa: E402
+from alphaction_demo.pipeline.offline_order import OfflineOrder  # noqa: E402
 from alphaction_demo.app.benchmark import KnownFigures  # noqa: E402
 from alphaction_demo.detection.tracking import build_tracker  # noqa: E402
 from alphaction_demo.media.rendering import draw_overlay  # noqa: E402
@@ -32,7 +32,7 @@ from alphaction_demo.media.sources import SyntheticSource, open_source  # noqa: 
 from alphaction_demo.pipeline.build import build_pipeline, load_action_model  # noqa: E402
 from alphaction_demo.pipeline.clip import ClipSettings  # noqa: E402
 from alphaction_demo.pipeline.track_labels import TrackLabels  # noqa: E402
-from alphaction_demo.records import ActionResult  # noqa: E402
+from alphaction_demo.records import ActionResult, FramePersons  # noqa: E402
 from alphaction_demo.run_settings import (SYNTHETIC, DetectorSettings, ModelSettings, OutputSettings,  # noqa: E402
                                       RunSettings, ScheduleSettings, SourceSpec, ViewOptions)
 
@@ -86,7 +86,7 @@ def stages_alone(loaded, tracker, spec, folder):
             if isinstance(item, ActionResult):
                 labels.update(item)
             else:
-                sink.write(draw_overlay(next(images).image, item.boxes, item.track_ids, labels, ViewOptions(),
+                sink.write(draw_overlay(next(images).image, item.persons, labels, ViewOptions(),
                                         item.timestamp_ms), item.timestamp_ms)
         sink.close()
 
@@ -114,9 +114,9 @@ def sequential(loaded, tracker, spec, folder) -> float:
         for item in items:
             if isinstance(item, ActionResult):
                 labels.update(item)
-            elif isinstance(item, FrameBoxes):
+            elif isinstance(item, FramePersons):
                 frame = reader.read()
-                sink.write(draw_overlay(frame.image, item.boxes, item.track_ids, labels, ViewOptions(),
+                sink.write(draw_overlay(frame.image, item.persons, labels, ViewOptions(),
                                         item.timestamp_ms), item.timestamp_ms)
 
     def loop():

@@ -29,7 +29,7 @@ from alphaction_demo.media import video_writer  # noqa: E402
 from alphaction_demo.media.rendering import draw_overlay  # noqa: E402
 from alphaction_demo.media.video_writer import QUALITY_CRF, VideoWriter  # noqa: E402
 from alphaction_demo.pipeline.track_labels import LabelSet, TrackLabels  # noqa: E402
-from alphaction_demo.records import ActionResult  # noqa: E402
+from alphaction_demo.records import ActionResult, Persons  # noqa: E402
 from alphaction_demo.run_settings import ViewOptions  # noqa: E402
 
 VIDEO = ROOT / ".." / "shared" / "media" / "videos" / "supervision-walking.mp4"
@@ -49,7 +49,7 @@ def rendered_frames(video: Path, count: int, size) -> list:
     ids = np.array([1, 2], np.int64)
     scores = np.full((2, len(label_set.names)), 0.05, np.float32)
     scores[:, [1, 8]] = 0.9
-    labels.update(ActionResult(0.0, ids, boxes, scores, label_set.names))
+    labels.update(ActionResult(0.0, Persons.of(ids, boxes, action_scores=scores), label_set.names))
     frames = []
     while len(frames) < count:
         ok, image = capture.read()
@@ -58,7 +58,7 @@ def rendered_frames(video: Path, count: int, size) -> list:
             continue
         image = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
         moved = boxes + np.float32(len(frames))
-        frames.append(draw_overlay(image, moved, ids, labels, ViewOptions(), len(frames) * 1000.0 / FPS))
+        frames.append(draw_overlay(image, Persons.of(ids, moved), labels, ViewOptions(), len(frames) * 1000.0 / FPS))
     return frames
 
 

@@ -93,7 +93,7 @@ def engine_cost(results: int = 2000, people: int = 10) -> float:
     from alphaction_demo.action.categories import categories_for
     from alphaction_demo.pipeline.event_log import EventRecorder
     from alphaction_demo.pipeline.events import EventRules
-    from alphaction_demo.records import ActionResult
+    from alphaction_demo.records import ActionResult, Persons
 
     cats = categories_for(80)
     labels = tuple(c.display_name for c in cats)
@@ -102,8 +102,8 @@ def engine_cost(results: int = 2000, people: int = 10) -> float:
                              [c.ava_id for c in cats], "bench")
     boxes = np.tile(np.array([[10, 10, 50, 100]], np.float32), (people, 1))
     ids = np.arange(people, dtype=np.int64)
-    stream = [ActionResult(i * 250.0, ids, boxes, rng.random((people, 80), dtype=np.float32) * 0.2, labels)
-              for i in range(results)]
+    stream = [ActionResult(i * 250.0, Persons.of(ids, boxes, action_scores=rng.random((people, 80), dtype=np.float32) * 0.2),
+                           labels) for i in range(results)]
     started = time.perf_counter()
     for result in stream:
         recorder.write(result, (480, 640))

@@ -133,7 +133,7 @@ def shoot(opts) -> int:
                     if pipeline is None or frame is None:
                         return
                     policy = pipeline.view.policy()
-                    labelled = [t for t in frame.track_ids if pipeline.labels.shown(int(t), policy)]
+                    labelled = [t for t in frame.persons.track_ids if pipeline.labels.shown(int(t), policy)]
                     if labelled:
                         ticks["labels_at"] = ticks["n"]
                         window.selection.select(int(labelled[0]))  # fills the score plot

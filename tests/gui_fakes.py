@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from alphaction_demo.pipeline.base import PipelineStats
-from alphaction_demo.records import ActionResult, RenderedFrame
+from alphaction_demo.records import ActionResult, Persons, RenderedFrame
 from alphaction_demo.media.rendering import ViewOptions
 from alphaction_demo.media.sources import SourceSpec
 from alphaction_demo.run_settings import ModelSettings, OutputSettings, RunSettings
@@ -107,7 +107,7 @@ class FakeSession:
                 cv2.rectangle(image, (x1, y1), (x2, y2), (0, 255, 0), 2)
         if self.options.show_labels and "stand" not in self.options.hidden_labels:
             cv2.putText(image, "stand", (22, 36), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1)
-        return RenderedFrame(image, index, index * 1000.0 / self.fps, np.array([1, 2], np.int64), boxes)
+        return RenderedFrame(image, index, index * 1000.0 / self.fps, Persons.of([1, 2], boxes, [0.9, 0.9]))
 
     def _run(self) -> None:
         index = 0
@@ -127,8 +127,8 @@ class FakeSession:
                 self.bridge.push_frame(frame)
                 if index % max(1, int(self.fps / self.detect_rate)) == 0:
                     scores = np.tile(np.linspace(0.9, 0.1, len(LABELS), dtype=np.float32), (2, 1))
-                    self.bridge.push_result(ActionResult(frame.timestamp_ms, frame.track_ids, frame.boxes,
-                                                         scores, LABELS))
+                    self.bridge.push_result(ActionResult(frame.timestamp_ms, frame.persons.with_action_scores(scores),
+                                                         LABELS))
                 index += 1
                 self._stop.wait(1.0 / self.fps)
         except BaseException as exc:  # noqa: BLE001 (handed to the window like the real pipeline)

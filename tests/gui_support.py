@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from alphaction_demo.records import Frame, TrackedFrame
+from alphaction_demo.records import Frame, Persons, TrackedFrame
 from tests.conftest import R50_CONFIG, working_cpu_precision
 
 
@@ -82,7 +82,7 @@ class FixedTracker:
             raise RuntimeError(f"tracker exploded on frame {frame.index}")
         h, w = frame.height, frame.width
         boxes = np.array([[x1 * w, y1 * h, x2 * w, y2 * h] for x1, y1, x2, y2 in PERSON_BOXES], np.float32)
-        return TrackedFrame(frame, boxes, np.full(2, 0.9, np.float32), np.array([1, 2], np.int64))
+        return TrackedFrame(frame, Persons.of([1, 2], boxes, np.full(2, 0.9, np.float32)))
 
 
 def source_frame(path: Path, index: int) -> np.ndarray:

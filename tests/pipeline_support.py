@@ -11,7 +11,7 @@ from typing import List, Mapping, Optional, Tuple
 
 import numpy as np
 
-from alphaction_demo.records import Frame, TrackedFrame
+from alphaction_demo.records import Boxes, Frame, Objects, Persons, TrackedFrame
 from alphaction_demo.pipeline.track_labels import LabelSet
 
 NUM_CLASSES = 15
@@ -97,6 +97,5 @@ class BoxTracker:
                          np.float32).reshape(-1, 4)
         boxes[:, [0, 2]] += frame.index % 7
         objects = np.array([[5, 5, 30, 30], [40, 40, 60, 70], [1, 1, 9, 9]], np.float32)
-        return TrackedFrame(frame, boxes, np.full(self.persons, 0.9, np.float32),
-                            np.arange(1, self.persons + 1, dtype=np.int64), objects,
-                            np.array([0.3, 0.9, 0.5], np.float32))
+        return TrackedFrame(frame, Persons.of(np.arange(1, self.persons + 1), boxes, np.full(self.persons, 0.9)),
+                            Objects(Boxes(objects), np.array([0.3, 0.9, 0.5], np.float32)))

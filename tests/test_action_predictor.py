@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 from alphaction_demo.pipeline.action_predictor import ActionPredictor
-from alphaction_demo.pipeline.offline_order import FrameBoxes, OfflineOrder
+from alphaction_demo.pipeline.offline_order import OfflineOrder
 from alphaction_demo.pipeline.clip import ClipSettings
 from alphaction_demo.pipeline.clip_schedule import ScheduleSettings
-from alphaction_demo.records import ActionResult, Frame, TrackedFrame
+from alphaction_demo.records import ActionResult, Frame, FramePersons, TrackedFrame
 from tests.pipeline_support import LABEL_SET, BoxTracker, FakeModel
 
 
@@ -51,13 +51,13 @@ def test_offline_predictions_wait_for_the_future_memory_window():
 def test_offline_output_is_every_frame_once_in_order_with_results_before_their_frames():
     predictor = ordered(FakeModel(memory_length=(2, 2)))
     out = feed(predictor, 150) + predictor.finish()
-    frames = [o for o in out if isinstance(o, FrameBoxes)]
+    frames = [o for o in out if isinstance(o, FramePersons)]
     assert [f.index for f in frames] == list(range(150))
     last_time = -1.0
     for item in out:
         if isinstance(item, ActionResult):
             assert item.timestamp_ms >= last_time  # no frame at/after the centre went out before it
-            assert item.scores.shape == (2, 15) and list(item.track_ids) == [1, 2]
+            assert item.persons.action_scores.shape == (2, 15) and list(item.persons.track_ids) == [1, 2]
         else:
             last_time = item.timestamp_ms
 
@@ -188,7 +188,7 @@ def test_official_mode_results_report_the_centre_time_in_whole_ms_for_object_mod
         assert [r.timestamp_ms for r in results][:1] == [pytest.approx(first)]
         # each result goes out just before its centre frame, as the official writer applies it
         position = out.index(results[0])
-        assert isinstance(out[position + 1], FrameBoxes) and out[position + 1].index == 32
+        assert isinstance(out[position + 1], FramePersons) and out[position + 1].index == 32
 
 
 def test_official_mode_a_centre_without_persons_still_moves_the_schedule():
@@ -210,10 +210,10 @@ def test_official_mode_waits_for_extracted_features_only_then_flushes_at_the_end
     predictor = ordered(model, sampling="frames")
     out = feed_times(predictor, MKV_30FPS, tracker=PersonlessAt(range(33, 160)))
     assert model.predicted == [] and len(model.extracted) == 1
-    assert not any(isinstance(o, FrameBoxes) and o.index >= 32 for o in out)  # held behind the prediction
+    assert not any(isinstance(o, FramePersons) and o.index >= 32 for o in out)  # held behind the prediction
     out += predictor.finish()
     assert [p["t_index"] for p in model.predicted] == [4] and model.predicted[0]["present"] == []
-    assert [o.index for o in out if isinstance(o, FrameBoxes)] == list(range(160))  # the last frames too
+    assert [o.index for o in out if isinstance(o, FramePersons)] == list(range(160))  # the last frames too
 
 
 def test_official_mode_flush_predicts_the_last_centres_with_the_past_only():
@@ -225,7 +225,7 @@ def test_official_mode_flush_predicts_the_last_centres_with_the_past_only():
     out += predictor.finish()
     results = [o for o in out if isinstance(o, ActionResult)]
     assert len(results) == 13 and results[-1].timestamp_ms == 4267.0  # frame 128; frames 129-159 keep its labels
-    assert [o.index for o in out if isinstance(o, FrameBoxes)] == list(range(160))
+    assert [o.index for o in out if isinstance(o, FramePersons)] == list(range(160))
 
 
 def test_official_live_mode_reads_the_past_only_and_releases_what_it_will_not_read():
@@ -274,8 +274,8 @@ def test_live_centre_takes_the_boxes_of_the_nearest_detected_frame():
     centre_index = int(round(result.timestamp_ms / 40.0))
     nearest = min((i for i in range(120) if i % 5 == 2), key=lambda i: abs(i - centre_index))
     expected = BoxTracker().update(Frame(nearest, nearest * 40.0, np.zeros((24, 32, 3), np.uint8)))
-    np.testing.assert_allclose(result.boxes, expected.person_boxes, atol=1e-4)
-    assert list(result.track_ids) == [1, 2]
+    np.testing.assert_allclose(result.persons.boxes.xyxy, expected.persons.boxes.xyxy, atol=1e-4)
+    assert list(result.persons.track_ids) == [1, 2]
 
 
 def test_live_centre_far_from_any_detection_has_no_persons():

@@ -16,7 +16,7 @@ from alphaction_demo.detection.tracking import PersonIds
 from alphaction_demo.detection.motion import TrackMotion
 from alphaction_demo.pipeline import cpu_budget
 from alphaction_demo.pipeline.cpu_budget import CpuBudget, DetectorPass, prediction_ious
-from alphaction_demo.records import Frame, TrackedFrame
+from alphaction_demo.records import Frame, Persons, TrackedFrame
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PASS_S = 0.05  # a YOLO11n pass at 640 on one core, about
@@ -68,9 +68,9 @@ def test_the_action_model_gets_the_cores_that_are_left(cores, pass_s, every_s, d
 
 
 def test_prediction_ious_match_tracks_by_id_and_count_newcomers():
-    predicted = np.array([[0, 0, 10, 10], [20, 0, 30, 10]], np.float32)
-    detected = np.array([[5, 0, 15, 10], [0, 0, 10, 10], [50, 50, 60, 60]], np.float32)
-    ious, new = prediction_ious(predicted, np.array([1, 2]), detected, np.array([1, 7, 9]))
+    predicted = Persons.of([1, 2], [[0, 0, 10, 10], [20, 0, 30, 10]])
+    detected = Persons.of([1, 7, 9], [[5, 0, 15, 10], [0, 0, 10, 10], [50, 50, 60, 60]])
+    ious, new = prediction_ious(predicted, detected)
     np.testing.assert_allclose(ious, [1 / 3])
     assert new == 2
 
@@ -94,7 +94,7 @@ def _replay(name: str):
     truth, truth_by_detection = [], []
     for p in persons:
         index, ids = reference.match(p, None)
-        truth.append({int(t): p.xyxy[i] for i, t in zip(index, ids)})
+        truth.append({int(t): p.boxes.xyxy[i] for i, t in zip(index, ids)})
         truth_by_detection.append({int(i): int(t) for i, t in zip(index, ids)})
     budget = CpuBudget(cores=2, frame_interval_s=1.0 / fps)
     tiny = np.zeros((1, 1, 3), np.uint8)
@@ -105,20 +105,20 @@ def _replay(name: str):
             motion.update(pending[1])
             to_reference, pending = pending[2], None
         if now_s >= next_s - 1e-9 and pending is None:
-            predicted, predicted_ids = motion.at(float(ms))
+            predicted = motion.at(float(ms))
             index, ids = live.match(p, None)
-            tracked = TrackedFrame(Frame(k, float(ms), tiny), p.xyxy[index].copy(), p.conf[index].copy(), ids)
-            ious, new = prediction_ious(predicted, predicted_ids, tracked.person_boxes, tracked.track_ids)
+            tracked = TrackedFrame(Frame(k, float(ms), tiny), Persons(ids, p.boxes[index], p.det_score[index].copy()))
+            ious, new = prediction_ious(predicted, tracked.persons)
             mapping = {int(t): truth_by_detection[k][int(i)] for i, t in zip(index, ids)
                        if int(i) in truth_by_detection[k]}
             pending = (now_s + PASS_S, tracked, mapping)
             next_s = now_s + budget.after_pass(DetectorPass(now_s, PASS_S, ious, new))
             passes.append(now_s)
-        boxes, ids = motion.at(float(ms))  # what the display shows on this frame
-        for box, t in zip(boxes, ids.tolist()):
+        shown = motion.at(float(ms))  # what the display shows on this frame
+        for box, t in zip(shown.boxes.xyxy, shown.track_ids.tolist()):
             ref = to_reference.get(int(t))
             if ref in truth[k]:
-                shown_ious.append(prediction_ious(box[None], np.array([0]), truth[k][ref][None], np.array([0]))[0][0])
+                shown_ious.append(prediction_ious(Persons.of([0], box), Persons.of([0], truth[k][ref]))[0][0])
     return fps, len(times), np.asarray(passes), np.asarray(shown_ious), budget
 
 

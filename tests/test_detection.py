@@ -29,8 +29,8 @@ def walker(start, velocity, frame, size=(60, 160)):
 
 def track(tracker: PersonIds, boxes, scores=None):
     scores = [0.9] * len(boxes) if scores is None else scores
-    found, _, ids = tracker.assign(Detections.of(np.reshape(boxes, (-1, 4)), scores), BLANK)
-    return found, ids
+    persons = tracker.assign(Detections.of(np.reshape(boxes, (-1, 4)), scores), BLANK)
+    return persons.boxes.xyxy, persons.track_ids
 
 
 def ids_of(found, ids, boxes):
@@ -113,8 +113,9 @@ def test_match_points_at_the_detections_and_kalman_boxes_move_per_update(kind):
         index, ids = tracker.match(persons, BLANK)
     assert sorted(index.tolist()) == [0, 1] and len(set(ids.tolist())) == 2
     walker_id = int(ids[index.tolist().index(1)])
-    now, kalman_ids = tracker.kalman_boxes()
-    ahead, ahead_ids = tracker.kalman_boxes(2.5)
+    tracks, moved = tracker.kalman_boxes(), tracker.kalman_boxes(2.5)
+    now, kalman_ids = tracks.boxes.xyxy, tracks.track_ids
+    ahead, ahead_ids = moved.boxes.xyxy, moved.track_ids
     assert sorted(kalman_ids.tolist()) == sorted(ids.tolist()) and ahead_ids.tolist() == kalman_ids.tolist()
     row = kalman_ids.tolist().index(walker_id)
     np.testing.assert_allclose(now[row], walker((100, 100), (4, 0), 39), atol=1.0)
@@ -179,16 +180,17 @@ def test_yolo_splits_persons_and_objects_with_thresholds(no_network):
         persons, objects = stage.detector.detect(image)
         assert len(persons) > 0 and len(objects) > 0
         assert set(persons.cls.tolist()) == {0.0} and 0.0 not in set(objects.cls.tolist())
-        assert persons.conf.min() >= settings.box_thres and objects.conf.min() >= settings.object_thres
-        assert np.all(np.diff(objects.conf) <= 0), "objects must come best first"
+        assert persons.det_score.min() >= settings.box_thres and objects.det_score.min() >= settings.object_thres
+        assert np.all(np.diff(objects.det_score) <= 0), "objects must come best first"
         tracked = stage.update(Frame(index, index * 1000.0, image))
         h, w = image.shape[:2]
-        for boxes in (tracked.person_boxes, tracked.object_boxes):
+        for boxes in (tracked.persons.boxes.xyxy, tracked.objects.boxes.xyxy):
             assert boxes.dtype == np.float32 and boxes.shape[1] == 4
             assert boxes[:, [0, 2]].min() >= 0 and boxes[:, [0, 2]].max() <= w
             assert boxes[:, [1, 3]].min() >= 0 and boxes[:, [1, 3]].max() <= h
-        assert tracked.track_ids.dtype == np.int64 and len(set(tracked.track_ids.tolist())) == len(tracked.track_ids)
-        assert len(tracked.track_ids) > 0
+        ids = tracked.persons.track_ids
+        assert ids.dtype == np.int64 and len(set(ids.tolist())) == len(ids)
+        assert len(ids) > 0
     # a stricter object threshold than the cars' 0.6 leaves no objects; persons are untouched
     strict = confident_random_yolo(DetectorSettings(weights="yolo11n.yaml", imgsz=320, object_thres=0.7))
     persons, objects = strict.detector.detect(real_frames(count=1)[0])
@@ -203,9 +205,9 @@ def test_any_frame_size(kind, size, no_network):
     stage = confident_random_yolo(settings) if kind == "yolo" else build_tracker(settings)
     image = cv2.resize(real_frames(count=1)[0], (size[1], size[0]))
     tracked = stage.update(Frame(0, 0.0, image))
-    assert tracked.person_boxes.shape[1] == 4
-    assert tracked.person_boxes[:, [0, 2]].max(initial=0) <= size[1]
-    assert tracked.person_boxes[:, [1, 3]].max(initial=0) <= size[0]
+    assert tracked.persons.boxes.xyxy.shape[1] == 4
+    assert tracked.persons.boxes.xyxy[:, [0, 2]].max(initial=0) <= size[1]
+    assert tracked.persons.boxes.xyxy[:, [1, 3]].max(initial=0) <= size[0]
 
 
 def test_hog_finds_people_in_real_frames():
@@ -214,10 +216,10 @@ def test_hog_finds_people_in_real_frames():
     counts = []
     for index, image in enumerate(real_frames(count=4, step=10)):
         tracked = stage.update(Frame(index, index * 400.0, image))
-        counts.append(len(tracked.track_ids))
-        assert len(tracked.object_boxes) == 0
+        counts.append(len(tracked.persons))
+        assert len(tracked.objects) == 0
         # people are taller than wide
-        sizes = tracked.person_boxes[:, 2:] - tracked.person_boxes[:, :2]
+        sizes = tracked.persons.boxes.xyxy[:, 2:] - tracked.persons.boxes.xyxy[:, :2]
         assert np.all(sizes[:, 1] > sizes[:, 0])
     assert max(counts) >= 2, counts
 

@@ -5,7 +5,7 @@ import pytest
 
 from alphaction_demo.errors import UsageError
 from alphaction_demo.pipeline.events import EventEngine, EventRules, Moment, moment_from_result
-from alphaction_demo.records import ActionResult
+from alphaction_demo.records import ActionResult, Persons
 
 LABELS = ("stand", "sit", "talk", "phone")
 POSE = (True, True, False, False)
@@ -17,7 +17,7 @@ def moment(t, rows):
     ids = np.array(sorted(rows), np.int64)
     boxes = np.array([[10 * t, 10, 10 * t + 20, 50] for _ in ids], np.float32).reshape(-1, 4)
     scores = np.array([rows[i] for i in sorted(rows)], np.float32).reshape(-1, len(LABELS))
-    return Moment(t, ids, boxes, SIZE, scores)
+    return Moment(t, Persons.of(ids, boxes, action_scores=scores), SIZE)
 
 
 def run(rules, sequence):
@@ -106,10 +106,14 @@ def test_bad_rules_are_one_line_usage_errors(kwargs, word):
 
 
 def test_moment_from_an_action_result():
-    result = ActionResult(1500.0, np.array([3], np.int64), np.array([[0, 0, 10, 10]], np.float32),
-                          np.array([[0.1, 0.2, 0.3, 0.4]], np.float32), LABELS)
+    result = ActionResult(1500.0, Persons.of([3], [[0, 0, 10, 10]], [0.8], [[0.1, 0.2, 0.3, 0.4]]), LABELS)
     m = moment_from_result(result, SIZE)
-    assert m.time_s == 1.5 and m.frame_size == SIZE and m.scores.shape == (1, 4)
+    assert m.time_s == 1.5 and m.frame_size == SIZE and m.persons is result.persons
+
+
+def test_a_moment_needs_scored_persons():
+    with pytest.raises(ValueError, match="action scores"):
+        Moment(1.0, Persons.of([3], [[0, 0, 10, 10]]), SIZE)
 
 
 def test_events_are_on_disk_as_they_close_and_open_ones_close_at_the_end(tmp_path):
@@ -126,7 +130,7 @@ def test_events_are_on_disk_as_they_close_and_open_ones_close_at_the_end(tmp_pat
         for t, rows in [(0.0, {1: [0, 0, 0.9, 0], 2: [0, 0, 0, 0.9]}), (1.0, {1: [0, 0, 0.1, 0], 2: [0, 0, 0, 0.9]}),
                         (2.5, {1: [0, 0, 0.1, 0], 2: [0, 0, 0, 0.9]})]:
             m = moment(t, rows)
-            recorder.write(ActionResult(t * 1000.0, m.track_ids, m.boxes, m.scores, LABELS), SIZE)
+            recorder.write(ActionResult(t * 1000.0, m.persons, LABELS), SIZE)
         text = path.read_text()  # not closed yet: track 1's talk has closed, track 2's phone is open
         if suffix == ".csv":
             rows = list(csv_module.DictReader(text.splitlines()[1:]))

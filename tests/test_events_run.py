@@ -15,6 +15,7 @@ from alphaction_demo.action.categories import categories_for
 from alphaction_demo.app.cli import main
 from alphaction_demo.pipeline.event_log import EVENT_COLUMNS
 from alphaction_demo.pipeline.events import EventEngine, EventRules, Moment
+from alphaction_demo.records import Persons
 from tests.browser_support import chromium, needs_browser, served
 from tests.test_end_to_end import BASELINE_CONFIG, baseline_checkpoint, boxes_csv, demo, model_args  # noqa: F401
 
@@ -84,7 +85,7 @@ def test_events_agree_with_the_tracks_file(event_run):
         for k, row in zip(tracks, engine.effective_scores(scores)):
             effective[t, k] = row
         pixels = np.array([boxes[t, k] for k in tracks], np.float32) * [640, 360, 640, 360]
-        replayed += engine.update(Moment(t, np.array(tracks), pixels.astype(np.float32), (360, 640), scores))
+        replayed += engine.update(Moment(t, Persons.of(tracks, pixels, action_scores=scores), (360, 640)))
     replayed += engine.finish()
     # the run's events, replayed from the file by the same engine
     key = lambda e: (int(e["track_id"]), int(e["action_id"]), float(e["start_s"]))  # noqa: E731

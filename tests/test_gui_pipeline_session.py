@@ -98,7 +98,7 @@ def overlay_mask(frame, path=LONG_VIDEO) -> np.ndarray:
 
 
 def box_pixels(frame, k: int):
-    x1, y1, x2, y2 = (int(round(v)) for v in frame.boxes[k])
+    x1, y1, x2, y2 = (int(round(v)) for v in frame.persons.boxes.xyxy[k])
     return x1, y1, x2, y2
 
 
@@ -106,7 +106,7 @@ def test_window_plays_a_real_video_with_the_model(window, qtbot):
     session = open_video(window, qtbot)
     assert session.ready and window.frame.image.shape == (432, 768, 3)
     # live, the display does not wait for detection: the first frames may show before the first boxes
-    qtbot.waitUntil(lambda: list(window.frame.track_ids) == [1, 2], timeout=5000)
+    qtbot.waitUntil(lambda: list(window.frame.persons.track_ids) == [1, 2], timeout=5000)
     assert set(session.category_groups) == {"pose", "object", "person"}
     assert len(window.panel.categories.labels) == len(session.labels) > 15
     qtbot.waitUntil(lambda: window.status.text("detector") != "detector –", timeout=3000)
@@ -169,7 +169,7 @@ def test_threshold_and_category_filter_decide_the_labels(window, qtbot):
     window.panel.threshold.setValue(100)
     assert session.pipeline.view.visual_threshold == 1.0 and labels() == []
 
-    window.selection.select_at((x1 + x2) / 2, frame.boxes[0][3] - 5)  # click person 1
+    window.selection.select_at((x1 + x2) / 2, frame.persons.boxes.xyxy[0][3] - 5)  # click person 1
     assert window.selection.track_id == 1
     qtbot.waitUntil(lambda: len(window.selection.history.points(1)) >= 1, timeout=5000)
 
@@ -404,10 +404,10 @@ def test_a_new_model_goes_on_from_the_place_on_screen(qtbot, run, tmp_path, mode
     window.show()
     try:
         window.open_source(replace(source_for_path(str(LONG_VIDEO)), start_ms=58_000))
-        qtbot.waitUntil(lambda: window.frame is not None and len(window.frame.track_ids) == 2, timeout=20_000)
+        qtbot.waitUntil(lambda: window.frame is not None and len(window.frame.persons) == 2, timeout=20_000)
         session = window.session
         first = session.pipeline
-        window.selection.select_at(*window.frame.boxes[0][:2] + 5)  # a click on person 1
+        window.selection.select_at(*window.frame.persons.boxes.xyxy[0][:2] + 5)  # a click on person 1
         assert window.selection.track_id == 1
         qtbot.waitUntil(lambda: len(window.selection.history.points(1)) >= 1, timeout=15_000)
         qtbot.waitUntil(lambda: window.frame.timestamp_ms >= 60_000, timeout=10_000)
@@ -438,7 +438,7 @@ def test_a_new_model_goes_on_from_the_place_on_screen(qtbot, run, tmp_path, mode
         qtbot.waitUntil(lambda: window.selection.history.labels == second.predictor.labels, timeout=15_000)
         kept = window.selection.history.points(1)
         assert kept[0].timestamp_ms == earlier[0].timestamp_ms, "the plot keeps its earlier points"
-        assert np.isfinite(kept[0].scores).all()  # the 15 categories are all among the 80: all kept
+        assert np.isfinite(kept[0].action_scores).all()  # the 15 categories are all among the 80: all kept
         assert window.panel.plot.shown_classes
         qtbot.wait(800)
         assert session.pipeline is second, "one switch for several quick choices"

@@ -26,7 +26,7 @@ from alphaction_demo.gui.selection import box_of, track_at  # noqa: E402
 from alphaction_demo.app import validation  # noqa: E402
 from alphaction_demo.app.validation import run_settings, source_from_args  # noqa: E402
 from alphaction_demo.gui.session import is_seekable, source_title  # noqa: E402
-from alphaction_demo.records import RenderedFrame  # noqa: E402
+from alphaction_demo.records import Persons, RenderedFrame  # noqa: E402
 from alphaction_demo.gui.gui_prefs import GuiPrefs, load_settings, save_settings  # noqa: E402
 from alphaction_demo.gui.signals import SignalWatcher  # noqa: E402
 from alphaction_demo.gui.video_view import VideoView, bgr_to_qimage, fit_rect  # noqa: E402
@@ -147,8 +147,7 @@ def test_bgr_to_qimage_keeps_colour_order():
 
 
 def test_click_picks_the_smallest_box():
-    frame = RenderedFrame(np.zeros((10, 10, 3), np.uint8), 0, 0.0, np.array([4, 7], np.int64),
-                          np.array([[0, 0, 10, 10], [2, 2, 5, 5]], np.float32))
+    frame = RenderedFrame(np.zeros((10, 10, 3), np.uint8), 0, 0.0, Persons.of([4, 7], [[0, 0, 10, 10], [2, 2, 5, 5]]))
     assert track_at(frame, 3, 3) == 7 and track_at(frame, 8, 8) == 4 and track_at(frame, 11, 1) is None
     assert box_of(frame, 4) == (0, 0, 10, 10) and box_of(frame, 9) is None
 
@@ -174,7 +173,7 @@ def test_score_history_keeps_the_shared_categories_across_a_model_change(qtbot):
     history.add(2000, [1], np.array([[0.2, 0.3, 0.4, 0.8]], np.float32), ("stand", "sit", "walk", "talk"))
     points = history.points(1)
     assert len(points) == 9 and history.labels == ("stand", "sit", "walk", "talk")
-    assert np.allclose(points[0].scores[:2], [0.9, 0.1]) and np.isnan(points[0].scores[2:]).all()
+    assert np.allclose(points[0].action_scores[:2], [0.9, 0.1]) and np.isnan(points[0].action_scores[2:]).all()
     assert top_classes(points, 4) == [0, 3, 2, 1]  # stand 0.9 (before), talk, walk, sit
     assert top_classes(points[:-1], 4) == [0, 1]  # no score yet: not plotted
     plot = ScorePlot(top_k=3)

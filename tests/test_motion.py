@@ -9,15 +9,14 @@ from alphaction_demo.detection.detections import Detections
 from alphaction_demo.run_settings import DetectorSettings
 from alphaction_demo.detection.tracking import PersonIds
 from alphaction_demo.detection.motion import TrackMotion
-from alphaction_demo.records import Frame, TrackedFrame
+from alphaction_demo.records import Frame, Persons, TrackedFrame
 
 FRAME_MS = 40.0  # a 25 fps camera
 IRREGULAR_MS = np.cumsum([0, 80, 120, 160, 40, 200, 120, 80, 160, 120, 80, 120, 40, 160, 120, 80, 200, 120])
 
 
 def tracked(ms, boxes, ids):
-    return TrackedFrame(Frame(0, ms, np.zeros((4, 4, 3), np.uint8)), np.asarray(boxes, np.float32).reshape(-1, 4),
-                        np.ones(len(ids), np.float32), np.asarray(ids, np.int64))
+    return TrackedFrame(Frame(0, ms, np.zeros((4, 4, 3), np.uint8)), Persons.of(ids, boxes))
 
 
 def walking(ms, speed=0.1):
@@ -26,7 +25,8 @@ def walking(ms, speed=0.1):
 
 
 def test_no_detection_yet_means_no_boxes():
-    boxes, ids = TrackMotion().at(123.0)
+    moved = TrackMotion().at(123.0)
+    boxes, ids = moved.boxes.xyxy, moved.track_ids
     assert boxes.shape == (0, 4) and ids.shape == (0,)
 
 
@@ -35,7 +35,8 @@ def test_a_steady_walker_moves_at_their_speed_until_max_ahead_whatever_the_inter
     motion = TrackMotion(max_ahead_ms=600.0)
     for ms in IRREGULAR_MS:
         motion.update(tracked(ms, [walking(ms)], [3]))
-    boxes, ids = motion.at(IRREGULAR_MS[-1] + ahead_ms)
+    moved = motion.at(IRREGULAR_MS[-1] + ahead_ms)
+    boxes, ids = moved.boxes.xyxy, moved.track_ids
     assert list(ids) == [3]
     np.testing.assert_allclose(boxes[0], np.add(walking(IRREGULAR_MS[-1]), [shift, 0, shift, 0]), atol=0.5)
 
@@ -47,7 +48,8 @@ def test_new_tracks_stand_still_gone_tracks_disappear_and_a_missed_track_keeps_i
     last = IRREGULAR_MS[-1]
     motion.update(tracked(IRREGULAR_MS[-2], [[300, 0, 320, 50]], [2]))  # 1 missed once
     motion.update(tracked(last, [walking(last), [100, 0, 110, 10]], [1, 5]))  # 1 is back, 2 left, 5 appeared
-    boxes, ids = motion.at(last + 100.0)
+    moved = motion.at(last + 100.0)
+    boxes, ids = moved.boxes.xyxy, moved.track_ids
     assert list(ids) == [1, 5]
     np.testing.assert_allclose(boxes[0], np.add(walking(last), [10, 0, 10, 0]), atol=0.5)
     np.testing.assert_allclose(boxes[1], [100, 0, 110, 10])
@@ -59,7 +61,7 @@ def test_only_the_centre_moves_the_size_is_the_detectors():
     for k, ms in enumerate(IRREGULAR_MS):
         grow = 2.0 * k
         motion.update(tracked(ms, [[100 - grow, 100 - grow, 120 + grow, 150 + grow]], [1]))
-    boxes, _ = motion.at(IRREGULAR_MS[-1] + 300.0)
+    boxes = motion.at(IRREGULAR_MS[-1] + 300.0).boxes.xyxy
     np.testing.assert_allclose(boxes[0], [100 - grow, 100 - grow, 120 + grow, 150 + grow], atol=0.5)
 
 
@@ -68,11 +70,11 @@ def test_reset_and_time_going_back_start_afresh():
     for ms in IRREGULAR_MS:
         motion.update(tracked(ms, [walking(ms)], [1]))
     motion.reset()
-    assert motion.at(0.0)[0].shape == (0, 4)
+    assert motion.at(0.0).boxes.xyxy.shape == (0, 4)
     for ms in IRREGULAR_MS:
         motion.update(tracked(ms, [walking(ms)], [1]))
     motion.update(tracked(0.0, [[0, 0, 20, 50]], [1]))  # a source that starts over
-    np.testing.assert_allclose(motion.at(200.0)[0][0], [0, 0, 20, 50])
+    np.testing.assert_allclose(motion.at(200.0).boxes.xyxy[0], [0, 0, 20, 50])
 
 
 def live_errors(path, noise_px, gaps, seed=0, frames=250):
@@ -97,9 +99,9 @@ def live_errors(path, noise_px, gaps, seed=0, frames=250):
         interval = float(np.mean(np.diff(passes[:k + 1]))) * FRAME_MS
         for shown in range(passes[k + 1], passes[k + 2]):
             truth, shown_ms = centre(path(shown * FRAME_MS)), shown * FRAME_MS
-            errors["motion"].append(np.linalg.norm(centre(motion.at(shown_ms)[0][0]) - truth))
+            errors["motion"].append(np.linalg.norm(centre(motion.at(shown_ms).boxes.xyxy[0]) - truth))
             errors["hold"].append(np.linalg.norm(centre(box) - truth))
-            kalman, _ = tracker.kalman_boxes((shown_ms - at) / interval)
+            kalman = tracker.kalman_boxes((shown_ms - at) / interval).boxes.xyxy
             errors["kalman"].append(np.linalg.norm(centre(kalman[0]) - truth))
     return {name: float(np.mean(values)) for name, values in errors.items()}
 

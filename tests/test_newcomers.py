@@ -4,15 +4,16 @@ model calls until it is labelled."""
 import numpy as np
 
 from alphaction_demo.app.newcomers import AWAY_S, CYCLE_S, FIRST_NEW_ID, NewcomerWatch
-from alphaction_demo.records import ActionResult
+from alphaction_demo.records import ActionResult, Persons
 
 FPS = 25.0
 BOXES = np.array([[0, 0, 10, 20], [20, 0, 30, 20], [40, 0, 50, 20]], np.float32)
 
 
 def result(ms, ids):
-    ids = np.asarray(ids, np.int64)
-    return ActionResult(ms, ids, np.zeros((len(ids), 4), np.float32), np.zeros((len(ids), 2), np.float32), ("a", "b"))
+    n = len(ids)
+    persons = Persons.of(ids, np.zeros((n, 4), np.float32), action_scores=np.zeros((n, 2), np.float32))
+    return ActionResult(ms, persons, ("a", "b"))
 
 
 def test_the_wanderer_leaves_and_comes_back_with_a_new_id():

@@ -112,9 +112,9 @@ class WalkingTracker:
 
     def update(self, frame):
         time.sleep(self.delay)
-        from alphaction_demo.records import TrackedFrame
+        from alphaction_demo.records import Persons, TrackedFrame
 
-        return TrackedFrame(frame, self.box_at(frame.timestamp_ms), np.ones(1, np.float32), np.array([7], np.int64))
+        return TrackedFrame(frame, Persons.of([7], self.box_at(frame.timestamp_ms), [1.0]))
 
 
 def test_live_boxes_follow_a_walking_person_between_detector_passes(tmp_path):
@@ -126,12 +126,12 @@ def test_live_boxes_follow_a_walking_person_between_detector_passes(tmp_path):
     time.sleep(3.0)
     pipeline.stop()
     assert pipeline.join(2.0)
-    later = [f for f in shown if f.timestamp_ms > 1000 and len(f.track_ids)]  # after two detector passes
-    assert len(later) > 30 and all(list(f.track_ids) == [7] for f in later)
-    errors = [abs(float(f.boxes[0, 0] - WalkingTracker.box_at(f.timestamp_ms)[0, 0])) for f in later]
+    later = [f for f in shown if f.timestamp_ms > 1000 and len(f.persons)]  # after two detector passes
+    assert len(later) > 30 and all(list(f.persons.track_ids) == [7] for f in later)
+    errors = [abs(float(f.persons.boxes.xyxy[0, 0] - WalkingTracker.box_at(f.timestamp_ms)[0, 0])) for f in later]
     # a box held until the next pass would be up to 20-40 px behind; predicted, it stays with the person
     assert np.median(errors) < 6.0, errors
-    assert len({round(float(f.boxes[0, 0])) for f in later}) > 0.8 * len(later)  # it moves every frame
+    assert len({round(float(f.persons.boxes.xyxy[0, 0])) for f in later}) > 0.8 * len(later)  # it moves every frame
 
 
 def test_a_failing_stage_stops_everything_with_one_line(tmp_path, capsys):
@@ -197,8 +197,7 @@ class ArrivingTracker(BoxTracker):
             return tracked
         from dataclasses import replace
 
-        return replace(tracked, person_boxes=tracked.person_boxes[:1], person_scores=tracked.person_scores[:1],
-                       track_ids=tracked.track_ids[:1])
+        return replace(tracked, persons=tracked.persons[:1])
 
 
 def test_a_person_who_appears_is_labelled_within_two_model_calls(tmp_path):
@@ -216,7 +215,7 @@ def test_a_person_who_appears_is_labelled_within_two_model_calls(tmp_path):
     settings = settings_for(tmp_path, SourceSpec(SYNTHETIC, fps=25, size=(96, 128)), output_path=None)
     arrives_ms = 3000.0
     pipeline = build_pipeline(settings, loaded=loaded(model), tracker=ArrivingTracker(arrives_ms),
-                              on_result=lambda r: labelled.append(len(starts)) if 2 in r.track_ids else None)
+                              on_result=lambda r: labelled.append(len(starts)) if 2 in r.persons.track_ids else None)
     pipeline.start()
     deadline = time.monotonic() + 15.0
     while not labelled and time.monotonic() < deadline:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import json
 
-import numpy as np
 import pytest
 
 from alphaction_demo.action import cpu_support
@@ -15,7 +14,7 @@ from alphaction_demo.app.cli import build_parser
 from alphaction_demo.app.commands import announce_precision
 from alphaction_demo.app.validation import benchmark_settings
 from alphaction_demo.media.sinks import ResultsFile
-from alphaction_demo.records import ActionResult
+from alphaction_demo.records import ActionResult, Persons
 
 AVX2 = frozenset({"sse4_2", "avx", "avx2", "fma"})
 AVX512 = AVX2 | {"avx512f", "avx512bw", "avx512vl", "avx512dq"}
@@ -107,8 +106,7 @@ def test_auto_is_the_default_and_resolved_in_the_settings(cpu_kind, kind, expect
 
 
 def test_every_results_file_says_its_precision_and_the_ava_csv_stays_strict(tmp_path):
-    result = ActionResult(2000.0, np.array([3]), np.array([[10, 20, 110, 220]], np.float32),
-                          np.array([[0.9, 0.2]], np.float32), ("stand", "sit"))
+    result = ActionResult(2000.0, Persons.of([3], [[10, 20, 110, 220]], action_scores=[[0.9, 0.2]]), ("stand", "sit"))
     for name in ("r.csv", "r.jsonl"):
         results = ResultsFile(str(tmp_path / name), "v", (480, 640), (12, 11), precision="bf16")
         results.write(result)

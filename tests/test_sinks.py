@@ -4,15 +4,14 @@ import csv
 import dataclasses
 import json
 
-import numpy as np
 import pytest
 
-from alphaction_demo.records import ActionResult
+from alphaction_demo.records import ActionResult, Persons
 from alphaction_demo.media.sinks import TRACKS_HEADER, TRACKS_MIN_SCORE, ResultsFile
 
 
-RESULT = ActionResult(1500.0, np.array([4, 9], np.int64), np.array([[10, 20, 110, 220], [0, 0, 640, 480]], np.float32),
-                      np.array([[0.9, 0.005, 0.5], [0.02, 0.7, 0.001]], np.float32), ("stand", "sit", "talk"))
+RESULT = ActionResult(1500.0, Persons.of([4, 9], [[10, 20, 110, 220], [0, 0, 640, 480]],
+                                         action_scores=[[0.9, 0.005, 0.5], [0.02, 0.7, 0.001]]), ("stand", "sit", "talk"))
 KEYFRAME = dataclasses.replace(RESULT, timestamp_ms=2000.0)
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from alphaction_demo.records import ActionResult
+from alphaction_demo.records import ActionResult, Persons
 from alphaction_demo.pipeline.track_labels import LabelPolicy, LabelSet, TrackLabels
 
 SET = LabelSet(("stand", "sit", "walk", "carry", "ride", "talk"), ("pose", "pose", "pose", "object", "object", "person"))
@@ -30,7 +30,7 @@ def result(ts, ids, value=0.9):
     n = len(ids)
     scores = np.full((n, 6), 0.1, np.float32)
     scores[:, 0] = value
-    return ActionResult(ts, np.array(ids, np.int64), np.zeros((n, 4), np.float32), scores, SET.names)
+    return ActionResult(ts, Persons.of(ids, np.zeros((n, 4)), action_scores=scores), SET.names)
 
 
 def test_a_track_keeps_its_labels_until_replaced_and_loses_them_when_gone():
@@ -60,6 +60,6 @@ def test_labels_go_on_under_another_model_by_category_name():
     carried = labels.for_label_set(other)
     assert labels.for_label_set(SET) is labels  # the same classes: the same labels (a new detect rate)
     assert [s.text for s in carried.shown(1, LabelPolicy(0.5))] == ["stand"]
-    assert np.allclose(carried.scores(1), [0.1, 0.9, 0.0, 0.1])
+    assert np.allclose(carried.action_scores(1), [0.1, 0.9, 0.0, 0.1])
     carried.seen([], 3500)  # it still forgets a person gone for too long
-    assert carried.scores(1) is None and labels.scores(1) is not None
+    assert carried.action_scores(1) is None and labels.action_scores(1) is not None

@@ -20,6 +20,7 @@ import numpy as np
 from alphaction_demo.app.exit_status import INTERRUPTED
 from alphaction_demo.app.live_benchmark import LiveReport, measure_live, standalone_clip_seconds
 from alphaction_demo.app.newcomers import NewcomerWatch
+from alphaction_demo.records import Persons
 from alphaction_demo.run_settings import PROG, OutputSettings, RunSettings
 
 
@@ -43,7 +44,7 @@ class KnownFigures:
         ids = np.arange(1, len(boxes) + 1, dtype=np.int64)
         if self.newcomers is not None:
             boxes, ids = self.newcomers.persons(frame.index, frame.timestamp_ms, boxes)
-        return replace(tracked, person_boxes=boxes, person_scores=np.ones(len(boxes), np.float32), track_ids=ids)
+        return replace(tracked, persons=Persons.of(ids, boxes))
 
 
 @dataclass(frozen=True)

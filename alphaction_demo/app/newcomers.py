@@ -53,7 +53,7 @@ class NewcomerWatch:
 
     def on_result(self, result) -> None:
         """Each model call's result: one more call for every newcomer it could have labelled."""
-        present = {int(t) for t in np.asarray(result.track_ids).tolist()}
+        present = {int(t) for t in result.persons.track_ids.tolist()}
         with self._lock:
             for newcomer, entry_ms in self._entry_ms.items():
                 if newcomer in self._labelled_after or result.timestamp_ms < entry_ms:

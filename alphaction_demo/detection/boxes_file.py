@@ -26,11 +26,10 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from alphaction_demo.errors import BoxesFileError, InputNotFoundError
-from alphaction_demo.records import Frame, TrackedFrame, clamp_boxes
+from alphaction_demo.records import Boxes, Frame, Persons, TrackedFrame
 
 _KEY_COLUMNS = {"frame": "frame", "frame_index": "frame", "timestamp_ms": "ms", "timestamp": "s",
                 "timestamp_s": "s", "time": "s"}
-_Boxes = Tuple[np.ndarray, np.ndarray, np.ndarray]  # xyxy N x 4, scores N, ids N
 
 
 @dataclass(frozen=True)
@@ -38,25 +37,26 @@ class PrecomputedBoxes:
     """Boxes keyed by frame index (`by_frame`) or by moment in ms (`times_ms` with `boxes_at`)."""
 
     path: str
-    by_frame: Dict[int, _Boxes]
+    by_frame: Dict[int, Persons]
     times_ms: Tuple[float, ...]
-    boxes_at: Tuple[_Boxes, ...]
+    boxes_at: Tuple[Persons, ...]
     normalised: bool
     tolerance_ms: float
 
-    def for_frame(self, index: int, timestamp_ms: float, width: int, height: int) -> _Boxes:
+    def for_frame(self, index: int, timestamp_ms: float, width: int, height: int) -> Persons:
+        """The persons of this frame (by index or nearest moment), in its pixels, inside it."""
         if self.by_frame:
             found = self.by_frame.get(index)
         else:
             found = self._nearest(timestamp_ms)
         if found is None:
-            return np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64)
-        boxes, scores, ids = found
-        boxes = boxes * np.array([width, height, width, height], np.float32) if self.normalised else boxes
-        boxes = clamp_boxes(boxes, width, height)
-        return boxes, scores.copy(), ids.copy()
+            return Persons.empty()
+        boxes = found.boxes
+        if self.normalised:
+            boxes = Boxes(boxes.xyxy * np.array([width, height, width, height], np.float32))
+        return Persons(found.track_ids.copy(), boxes.clamped(width, height), found.det_score.copy())
 
-    def _nearest(self, ms: float) -> Optional[_Boxes]:
+    def _nearest(self, ms: float) -> Optional[Persons]:
         at = bisect.bisect_left(self.times_ms, ms)
         best = min((i for i in (at - 1, at) if 0 <= i < len(self.times_ms)),
                    key=lambda i: abs(self.times_ms[i] - ms), default=None)
@@ -76,8 +76,7 @@ class BoxesFileTracker:
         pass  # nothing is learnt while running: the file decides every box and id
 
     def update(self, frame: Frame) -> TrackedFrame:
-        boxes, scores, ids = self.boxes.for_frame(frame.index, frame.timestamp_ms, frame.width, frame.height)
-        return TrackedFrame(frame, boxes, scores, ids)
+        return TrackedFrame(frame, self.boxes.for_frame(frame.index, frame.timestamp_ms, frame.width, frame.height))
 
 
 def _number(text: str, what: str, where: str) -> float:
@@ -190,9 +189,8 @@ def _index(path: str, records: List[_Record], unit: str) -> PrecomputedBoxes:
         key = record[0] * (1000.0 if unit == "s" else 1.0)
         grouped.setdefault(key, []).append(record)
 
-    def pack(group: List[_Record]) -> _Boxes:
-        return (np.array([r[2] for r in group], np.float32).reshape(-1, 4),
-                np.array([r[3] for r in group], np.float32), np.array([r[1] for r in group], np.int64))
+    def pack(group: List[_Record]) -> Persons:
+        return Persons.of([r[1] for r in group], [r[2] for r in group], [r[3] for r in group])
 
     if unit == "frame":
         return PrecomputedBoxes(path, {int(k): pack(g) for k, g in grouped.items()}, (), (), normalised, 0.0)

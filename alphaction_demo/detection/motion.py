@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Dict, Tuple
+from typing import Dict
 
 import numpy as np
 
-from alphaction_demo.records import TrackedFrame
+from alphaction_demo.records import Persons, TrackedFrame
 
 MAX_AHEAD_MS = 600.0
 MEASUREMENT_NOISE = 0.2  # a detector box's centre is off by about this many box heights
@@ -67,13 +67,12 @@ class _Filter:
 @dataclass(frozen=True)
 class _Snapshot:
     timestamp_ms: float
-    boxes: np.ndarray  # N x 4 float32, the detector's
+    persons: Persons  # the detector's boxes
     velocities: np.ndarray  # N x 2 float32, of the centres, pixels per ms
-    track_ids: np.ndarray  # N int64
 
 
 def _empty() -> _Snapshot:
-    return _Snapshot(-np.inf, np.zeros((0, 4), np.float32), np.zeros((0, 2), np.float32), np.zeros(0, np.int64))
+    return _Snapshot(-np.inf, Persons.empty(), np.zeros((0, 2), np.float32))
 
 
 class TrackMotion:
@@ -91,31 +90,30 @@ class TrackMotion:
     def update(self, tracked: TrackedFrame) -> None:
         """A detector pass: its boxes become the tracks' positions; their velocities follow."""
         now = tracked.timestamp_ms
-        boxes = tracked.person_boxes.astype(np.float32)
-        centres = (boxes[:, 0:2].astype(np.float64) + boxes[:, 2:4]) / 2.0
-        heights = np.maximum(boxes[:, 3] - boxes[:, 1], 1.0).astype(np.float64)
+        persons = tracked.persons
+        centres = persons.boxes.centres
+        heights = np.maximum(persons.boxes.heights, 1.0).astype(np.float64)
         filters = {t: f for t, f in self._filters.items() if 0.0 <= now - f.seen_ms <= FORGET_MS}
-        for track_id, centre, height in zip(tracked.track_ids.tolist(), centres, heights):
+        for track_id, centre, height in zip(persons.track_ids.tolist(), centres, heights):
             variance = float((self.measurement_noise * height) ** 2)
             known = filters.get(track_id)
             if known is None or not now > known.seen_ms:
                 filters[track_id] = _Filter.start(now, centre, variance, height)
             else:
                 filters[track_id] = known.follow(now, centre, variance, height, self.acceleration_noise)
-        velocities = np.asarray([filters[t].velocity for t in tracked.track_ids.tolist()], np.float32).reshape(-1, 2)
+        velocities = np.asarray([filters[t].velocity for t in persons.track_ids.tolist()], np.float32).reshape(-1, 2)
         with self._lock:
             self._filters = filters
-            self._latest = _Snapshot(now, boxes, velocities, tracked.track_ids.copy())
+            self._latest = _Snapshot(now, persons, velocities)
 
-    def at(self, timestamp_ms: float) -> Tuple[np.ndarray, np.ndarray]:
-        """(boxes N x 4 float32, track ids N) of the latest tracks, moved to `timestamp_ms`."""
+    def at(self, timestamp_ms: float) -> Persons:
+        """The latest tracks with their boxes moved to `timestamp_ms` (ids and detector scores kept)."""
         with self._lock:
             latest = self._latest
-        if not len(latest.track_ids):
-            return latest.boxes, latest.track_ids
+        if not len(latest.persons):
+            return latest.persons
         ahead = float(np.clip(timestamp_ms - latest.timestamp_ms, -self.max_ahead_ms, self.max_ahead_ms))
-        shift = np.tile(latest.velocities * ahead, 2)
-        return (latest.boxes + shift).astype(np.float32), latest.track_ids
+        return latest.persons.with_boxes(latest.persons.boxes.shifted(latest.velocities * ahead))
 
     def reset(self) -> None:
         with self._lock:

@@ -19,7 +19,7 @@ import numpy as np
 
 from alphaction_demo.detection.detections import DetectorOutput, Detections
 from alphaction_demo.run_settings import DetectorSettings
-from alphaction_demo.records import Frame, TrackedFrame
+from alphaction_demo.records import Boxes, Frame, Persons, TrackedFrame
 
 KEEP_LOST_S = 1.5
 
@@ -77,14 +77,14 @@ class PersonIds:
         tracks = np.asarray(tracks, np.float32).reshape(len(tracks), -1)
         return tracks[:, -1].astype(np.int64), tracks[:, 4].astype(np.int64)
 
-    def assign(self, persons: Detections, image: np.ndarray):
-        """(boxes, scores, ids) of the tracked persons among `persons`."""
+    def assign(self, persons: Detections, image: np.ndarray) -> Persons:
+        """The tracked persons among `persons`: the detector's boxes and scores with their track ids."""
         index, ids = self.match(persons, image)
-        return persons.xyxy[index].copy(), persons.conf[index].copy(), ids
+        return Persons(ids, Boxes(persons.boxes.xyxy[index].copy()), persons.det_score[index].copy())
 
-    def kalman_boxes(self, updates_ahead: float = 0.0) -> Tuple[np.ndarray, np.ndarray]:
-        """(boxes N x 4 float32 xyxy, ids N) of the latest update's tracks as the tracker's Kalman filter
-        sees them, moved `updates_ahead` tracker updates along its velocity.
+    def kalman_boxes(self, updates_ahead: float = 0.0) -> Persons:
+        """The latest update's tracks with their boxes as the tracker's Kalman filter sees them, moved
+        `updates_ahead` tracker updates along its velocity.
 
         The filter's velocity is per update, not per unit of time (ultralytics steps it once per
         `update`), which is why live boxes move with `detection.motion` instead; this is here so that
@@ -97,7 +97,8 @@ class PersonIds:
             ahead.mean = track.mean.copy()
             ahead.mean[:4] += updates_ahead * track.mean[4:8]
             boxes[row] = ahead.xyxy
-        return boxes, np.asarray([t.track_id for t in tracks], np.int64)
+        return Persons(np.asarray([t.track_id for t in tracks], np.int64), Boxes(boxes),
+                       np.asarray([t.score for t in tracks], np.float32).reshape(-1))
 
 
 class DetectAndTrack:
@@ -113,8 +114,7 @@ class DetectAndTrack:
 
     def update(self, frame: Frame) -> TrackedFrame:
         persons, objects = self.detector.detect(frame.image)
-        boxes, scores, ids = self.ids.assign(persons, frame.image)
-        return TrackedFrame(frame, boxes, scores, ids, objects.xyxy, objects.conf)
+        return TrackedFrame(frame, self.ids.assign(persons, frame.image), objects.as_objects())
 
 
 def build_tracker(settings: DetectorSettings) -> PersonTracker:

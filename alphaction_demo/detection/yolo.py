@@ -46,8 +46,8 @@ class YoloDetector:
         found = Detections.of(boxes.xyxy.cpu().numpy(), boxes.conf.cpu().numpy(), boxes.cls.cpu().numpy())
         found = found.clipped(image.shape[1], image.shape[0])
         is_person = found.cls == PERSON_CLASS
-        persons = found[is_person & (found.conf >= s.box_thres)]
-        objects = found[~is_person & (found.conf >= s.object_thres)]
+        persons = found[is_person & (found.det_score >= s.box_thres)]
+        objects = found[~is_person & (found.det_score >= s.object_thres)]
         return DetectorOutput(persons.sorted_by_score(), objects.sorted_by_score())
 
 

@@ -238,8 +238,7 @@ class PipelineSession:
             view, labels = self._view, self._labels
         if frame.source_image is None or labels is None:
             return None
-        image = draw_overlay(frame.source_image, frame.boxes, frame.track_ids, labels, view, frame.timestamp_ms,
-                             self._excluded)
+        image = draw_overlay(frame.source_image, frame.persons, labels, view, frame.timestamp_ms, self._excluded)
         return replace(frame, image=image)
 
     # the supervisor thread --------------------------------------------------------------------

@@ -28,7 +28,7 @@ PALETTE = ((230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30
 @dataclass(frozen=True)
 class ScorePoint:
     timestamp_ms: float
-    scores: np.ndarray  # C float32
+    action_scores: np.ndarray  # C float32
 
 
 class ScoreHistory:
@@ -39,11 +39,11 @@ class ScoreHistory:
         self._tracks: Dict[int, Deque[ScorePoint]] = {}
         self.labels: Tuple[str, ...] = ()
 
-    def add(self, timestamp_ms: float, track_ids: Iterable[int], scores: np.ndarray,
+    def add(self, timestamp_ms: float, track_ids: Iterable[int], action_scores: np.ndarray,
             labels: Sequence[str]) -> None:
         if tuple(labels) != self.labels:
             self._carry_to(tuple(labels))
-        for track_id, row in zip(track_ids, scores):
+        for track_id, row in zip(track_ids, action_scores):
             points = self._tracks.setdefault(int(track_id), deque())
             if points and timestamp_ms < points[-1].timestamp_ms:
                 points.clear()  # time went back: the source restarted or seeked
@@ -59,7 +59,7 @@ class ScoreHistory:
         if self.labels:
             for track_id, points in self._tracks.items():
                 self._tracks[track_id] = deque(
-                    ScorePoint(p.timestamp_ms, rescored(p.scores, self.labels, labels, np.nan)) for p in points)
+                    ScorePoint(p.timestamp_ms, rescored(p.action_scores, self.labels, labels, np.nan)) for p in points)
         self.labels = labels
 
     def _expire(self, now_ms: float) -> None:
@@ -82,7 +82,7 @@ def top_classes(points: Sequence[ScorePoint], k: int) -> List[int]:
     score yet, NaN since a model change, are never among them)."""
     if not points:
         return []
-    stacked = np.stack([p.scores for p in points])
+    stacked = np.stack([p.action_scores for p in points])
     peaks = np.max(np.where(np.isnan(stacked), -np.inf, stacked), axis=0)
     return [int(i) for i in np.argsort(-peaks, kind="stable")[:k] if np.isfinite(peaks[i])]
 
@@ -132,10 +132,10 @@ class ScorePlot(QWidget):
         for rank, cls in enumerate(classes):
             colour = QColor(*PALETTE[rank % len(PALETTE)])
             path = QPainterPath()
-            known = [p for p in self._points if np.isfinite(p.scores[cls])]
+            known = [p for p in self._points if np.isfinite(p.action_scores[cls])]
             for i, p in enumerate(known):
                 x = plot.right() - (now - p.timestamp_ms) / WINDOW_MS * plot.width()
-                y = plot.bottom() - float(np.clip(p.scores[cls], 0, 1)) * plot.height()
+                y = plot.bottom() - float(np.clip(p.action_scores[cls], 0, 1)) * plot.height()
                 path.moveTo(x, y) if i == 0 else path.lineTo(x, y)
             painter.setPen(QPen(colour, 2))
             painter.drawPath(path)
@@ -157,7 +157,7 @@ class ScorePlot(QWidget):
     def _legend_entry(self, painter: QPainter, rect: QRectF, colour: QColor, cls: int) -> None:
         painter.fillRect(QRectF(rect.left(), rect.center().y() - 1.5, 10, 3), colour)
         name = self._labels[cls] if cls < len(self._labels) else str(cls)
-        latest = float(self._points[-1].scores[cls])
+        latest = float(self._points[-1].action_scores[cls])
         text = f"{name} {latest:.2f}" if np.isfinite(latest) else name
         metrics = painter.fontMetrics()
         painter.setPen(QColor(230, 230, 230))

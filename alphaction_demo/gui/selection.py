@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Optional, Tuple
 
-import numpy as np
-
 from alphaction_demo.gui.score_plot import ScoreHistory, ScorePlot
 from alphaction_demo.gui.video_view import VideoView
 from alphaction_demo.records import RenderedFrame
@@ -22,7 +20,7 @@ PROMPT = "Click a person to plot their action scores"
 def track_at(frame: RenderedFrame, x: float, y: float) -> Optional[int]:
     """The track whose box contains the point; the smallest box wins where boxes overlap."""
     best, best_area = None, float("inf")
-    for track_id, (x1, y1, x2, y2) in zip(frame.track_ids, frame.boxes):
+    for track_id, (x1, y1, x2, y2) in zip(frame.persons.track_ids, frame.persons.boxes.xyxy):
         area = float((x2 - x1) * (y2 - y1))
         if x1 <= x <= x2 and y1 <= y <= y2 and area < best_area:
             best, best_area = int(track_id), area
@@ -30,8 +28,8 @@ def track_at(frame: RenderedFrame, x: float, y: float) -> Optional[int]:
 
 
 def box_of(frame: RenderedFrame, track_id: int) -> Optional[Tuple[float, float, float, float]]:
-    hits = np.nonzero(frame.track_ids == track_id)[0]
-    return tuple(float(v) for v in frame.boxes[hits[0]]) if len(hits) else None
+    box = frame.persons.box_of(track_id)
+    return None if box is None else tuple(float(v) for v in box)
 
 
 class TrackSelection:
@@ -70,8 +68,9 @@ class TrackSelection:
         self._highlight()
 
     def on_result(self, result) -> None:
-        self.history.add(result.timestamp_ms, result.track_ids, result.scores, result.labels)
-        if self.track_id is not None and self.track_id in {int(t) for t in result.track_ids}:
+        persons = result.persons
+        self.history.add(result.timestamp_ms, persons.track_ids, persons.action_scores, result.labels)
+        if self.track_id is not None and self.track_id in {int(t) for t in persons.track_ids}:
             self.refresh()
 
     def refresh(self) -> None:

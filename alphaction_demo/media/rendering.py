@@ -12,6 +12,7 @@ from typing import FrozenSet, List, Optional, Protocol, Sequence, Tuple
 import cv2
 import numpy as np
 
+from alphaction_demo.records import Persons
 from alphaction_demo.run_settings import LabelPolicy, ViewOptions
 
 BOX_COLOR = (41, 40, 191)  # BGR of the official (191, 40, 41)
@@ -140,17 +141,17 @@ def _panel(image: np.ndarray, text: _PanelText, rect: PanelRect, style: _Style) 
         y += text.row_h + text.gap
 
 
-def panel_rects(image_shape, boxes: np.ndarray, track_ids: np.ndarray, labels: "LabelLookup",
-                options: ViewOptions, excluded: FrozenSet[str] = frozenset()) -> List[PanelRect]:
+def panel_rects(image_shape, persons: Persons, labels: "LabelLookup", options: ViewOptions,
+                excluded: FrozenSet[str] = frozenset()) -> List[PanelRect]:
     """Where `draw_overlay` puts the label panels of these people (one per person with a panel)."""
-    return [rect for _, rect in _panels(image_shape, boxes, track_ids, labels, options, excluded)]
+    return [rect for _, rect in _panels(image_shape, persons, labels, options, excluded)]
 
 
-def _panels(image_shape, boxes, track_ids, labels, options, excluded):
+def _panels(image_shape, persons: Persons, labels, options, excluded):
     style = _Style.for_size(*image_shape[:2])
     policy = options.policy(excluded)
     texts, wanted = [], []
-    for (x1, y1, _, _), track_id in zip(boxes, track_ids):
+    for (x1, y1, _, _), track_id in zip(persons.boxes.xyxy, persons.track_ids):
         lines = []
         if options.show_labels:
             shown: Sequence[ShownLabel] = labels.shown(int(track_id), policy)
@@ -164,15 +165,15 @@ def _panels(image_shape, boxes, track_ids, labels, options, excluded):
     return list(zip(texts, layout_panels(wanted, image_shape[:2], gap=max(style.pad // 2, 1))))
 
 
-def draw_overlay(image: np.ndarray, boxes: np.ndarray, track_ids: np.ndarray, labels: LabelLookup,
-                 options: ViewOptions, timestamp_ms: float, excluded: FrozenSet[str] = frozenset()) -> np.ndarray:
-    """A copy of `image` (H x W x 3 BGR) with the overlay."""
+def draw_overlay(image: np.ndarray, persons: Persons, labels: LabelLookup, options: ViewOptions,
+                 timestamp_ms: float, excluded: FrozenSet[str] = frozenset()) -> np.ndarray:
+    """A copy of `image` (H x W x 3 BGR) with the overlay of `persons` (boxes in its pixels)."""
     out = image.copy()
     style = _Style.for_size(*out.shape[:2])
     if options.show_boxes:
-        for x1, y1, x2, y2 in np.round(boxes).astype(int):
+        for x1, y1, x2, y2 in np.round(persons.boxes.xyxy).astype(int):
             cv2.rectangle(out, (x1, y1), (x2, y2), BOX_COLOR, style.box_width)
-    for text, rect in _panels(out.shape, boxes, track_ids, labels, options, excluded):
+    for text, rect in _panels(out.shape, persons, labels, options, excluded):
         _panel(out, text, rect, style)
     if options.show_time:
         text = format_time(timestamp_ms)

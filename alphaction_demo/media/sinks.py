@@ -91,9 +91,10 @@ the strict AVA CSV stays the 8 columns AVA's evaluator reads.
         scale = np.array([w, h, w, h], np.float64)
         keyframe = self.keyframe(result.timestamp_ms)
         seconds = f"{result.timestamp_ms / 1000.0:.3f}"
-        for track_id, box, scores in zip(result.track_ids, result.boxes, result.scores):
+        persons = result.persons
+        for track_id, box, action_scores in zip(persons.track_ids, persons.boxes.xyxy, persons.action_scores):
             corners = [f"{v:.6f}" for v in np.clip(box / scale, 0.0, 1.0).tolist()]
-            for class_index, score in enumerate(scores.tolist()):
+            for class_index, score in enumerate(action_scores.tolist()):
                 action, value = self.ava_ids[class_index], f"{score:.6f}"
                 if keyframe is not None and score >= AVA_MIN_SCORE:
                     self._ava.writerow([self.video_id, f"{keyframe:04d}", *corners, action, value])
@@ -104,14 +105,15 @@ the strict AVA CSV stays the 8 columns AVA's evaluator reads.
 
     def _write_jsonl(self, result: ActionResult) -> None:
         keyframe = self.keyframe(result.timestamp_ms)
-        for track_id, box, scores in zip(result.track_ids, result.boxes, result.scores):
+        persons = result.persons
+        for track_id, box, action_scores in zip(persons.track_ids, persons.boxes.xyxy, persons.action_scores):
             record: Dict[str, object] = {
                 "video_id": self.video_id,
                 "timestamp_s": round(result.timestamp_ms / 1000.0, 3),
                 "keyframe": keyframe,
                 "track_id": int(track_id),
                 "box": [round(float(v), 2) for v in box],
-                "scores": {label: round(float(s), 6) for label, s in zip(result.labels, scores)},
+                "scores": {label: round(float(s), 6) for label, s in zip(result.labels, action_scores)},
             }
             if self.precision:
                 record["precision"] = self.precision

@@ -30,7 +30,7 @@ import numpy as np
 
 from alphaction_demo.pipeline.clip import ClipGeometry, ClipSettings, build_clips
 from alphaction_demo.pipeline.clip_schedule import Moment, ScheduleSettings, make_schedule
-from alphaction_demo.records import ActionResult, Frame, TrackedFrame, clamp_boxes
+from alphaction_demo.records import ActionResult, Frame, Persons, TrackedFrame
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ class ActionPredictor:
         self._lock = threading.Condition()
         self._buffer: List[_Buffered] = []
         self._open: List[_Centre] = []  # centres waiting for their clip
-        self._extracted: List[Tuple[_Centre, object]] = []  # features waiting for stage 1
+        self._extracted: List[Tuple[_Centre, object, Persons]] = []  # features waiting for stage 1
         self._memory: Dict[int, object] = {}
         self._geometry: Optional[ClipGeometry] = None
         self._ended = False
@@ -243,8 +243,8 @@ class ActionPredictor:
 
     def _extract(self, centre: _Centre, tracked: Optional[TrackedFrame], images: List[np.ndarray]) -> None:
         # live, no detection near the centre: a moment without persons
-        person_boxes = tracked.person_boxes if tracked is not None else np.zeros((0, 4), np.float32)
-        persons, keep = self._geometry.boxes_to_clip(person_boxes)
+        found = tracked.persons if tracked is not None else Persons.empty()
+        in_clip, keep = self._geometry.boxes_to_clip(found.boxes.xyxy)
         if len(keep) or self.schedule.counts_empty_moments:
             self._newest_slot = max(self._newest_slot, centre.t_index)
         if len(keep) == 0:
@@ -252,36 +252,35 @@ class ActionPredictor:
             return
         objects = None
         if self.model.uses_objects:
-            order = np.argsort(-tracked.object_scores, kind="stable")[: self.model.max_objects]
-            objects, _ = self._geometry.boxes_to_clip(tracked.object_boxes[order])
+            objects, _ = self._geometry.boxes_to_clip(tracked.objects.best(self.model.max_objects).boxes.xyxy)
         slow, fast = build_clips(images, self.clip_settings)
         started = time.perf_counter()
-        feats = self.model.extract_features(slow, fast, persons, objects, image_size=self._geometry.clip_size)
+        feats = self.model.extract_features(slow, fast, in_clip, objects, image_size=self._geometry.clip_size)
         self.stats.extract_seconds += time.perf_counter() - started
         self.stats.clips += 1
         h, w = self._geometry.source_size
-        boxes = clamp_boxes(tracked.person_boxes[keep], w - 1, h - 1)
+        persons = found[keep]
+        persons = persons.with_boxes(persons.boxes.clamped(w - 1, h - 1))
         self._memory[centre.t_index] = replace(feats, object_features=None) if feats.object_features is not None else feats
-        self._extracted.append((centre, (feats, tracked.track_ids[keep], boxes)))
+        self._extracted.append((centre, feats, persons))
 
     def _predict_ready(self) -> None:
         with self._lock:
             ended = self._ended and not self._open
         while self._extracted:
-            centre, (feats, ids, boxes) = self._extracted[0]
+            centre, feats, persons = self._extracted[0]
             if not self._may_predict(centre.t_index, ended):
                 break
             self._extracted.pop(0)
             started = time.perf_counter()
             # seeded by the moment: a crowd's scores are the same on every run, live or offline
-            scores = self.model.predict(feats, self._memory, centre.t_index, seed=centre.t_index,
-                                        memory_rate=self.memory_spacing)
+            action_scores = self.model.predict(feats, self._memory, centre.t_index, seed=centre.t_index,
+                                               memory_rate=self.memory_spacing)
             self.stats.predict_seconds += time.perf_counter() - started
             self.stats.predictions += 1
             if self.live and self._now_ms is not None:
                 self.stats.latencies_ms.append(self._now_ms() - centre.frame.timestamp_ms)
-            self._results_out.append(ActionResult(centre.moment.timestamp_ms, ids.astype(np.int64),
-                                                  boxes.astype(np.float32), scores.astype(np.float32),
+            self._results_out.append(ActionResult(centre.moment.timestamp_ms, persons.with_action_scores(action_scores),
                                                   self.labels))
             self._release_memory(centre.t_index)
         self.stats.memory_entries = len(self._memory)
@@ -308,7 +307,8 @@ class ActionPredictor:
         """Time of the oldest centre still waiting for its clip or its prediction (inf when none):
         offline, frames before it have final labels."""
         with self._lock:
-            pending = [c.moment.timestamp_ms for c in self._open] + [c.moment.timestamp_ms for c, _ in self._extracted]
+            pending = [c.moment.timestamp_ms for c in self._open]
+            pending += [c.moment.timestamp_ms for c, _, _ in self._extracted]
         return min(pending) if pending else float("inf")
 
     def finish(self) -> List[ActionResult]:

@@ -23,7 +23,7 @@ from alphaction_demo.pipeline.action_predictor import ActionPredictor
 from alphaction_demo.pipeline.recording import Recorder
 from alphaction_demo.pipeline.stage_threads import RateMeter, StageThread
 from alphaction_demo.pipeline.track_labels import TrackLabels
-from alphaction_demo.records import ActionResult, Frame, RenderedFrame, TrackedFrame
+from alphaction_demo.records import ActionResult, Frame, Persons, RenderedFrame, TrackedFrame
 from alphaction_demo.run_settings import ViewOptions
 
 @dataclass(frozen=True)
@@ -177,8 +177,8 @@ class PipelineBase:
         tracked = self.tracker.update(frame)
         self._busy["detect"] += time.perf_counter() - started
         self._detect_rate.tick()
-        self._people = len(tracked.track_ids)
-        self._ids_seen.update(int(i) for i in tracked.track_ids)
+        self._people = len(tracked.persons)
+        self._ids_seen.update(int(i) for i in tracked.persons.track_ids)
         return tracked
 
     def _close_recording(self) -> None:
@@ -187,19 +187,18 @@ class PipelineBase:
         if recorder is not None:
             self.video_path = recorder.close()
 
-    def _draw_and_emit(self, image: np.ndarray, index: int, timestamp_ms: float, boxes: np.ndarray,
-                       track_ids: np.ndarray) -> None:
+    def _draw_and_emit(self, image: np.ndarray, index: int, timestamp_ms: float, persons: Persons) -> None:
         started = time.perf_counter()
         self.source_size = (image.shape[0], image.shape[1])
-        self.labels.seen(track_ids, timestamp_ms)
-        annotated = draw_overlay(image, boxes, track_ids, self.labels, self._view, timestamp_ms, self._excluded)
+        self.labels.seen(persons.track_ids, timestamp_ms)
+        annotated = draw_overlay(image, persons, self.labels, self._view, timestamp_ms, self._excluded)
         self._record(annotated, timestamp_ms)
         self._busy["render"] += time.perf_counter() - started
         self._position_ms = timestamp_ms
         self.frames_written += 1
         self._display_rate.tick()
         if self._on_frame is not None:
-            self._on_frame(RenderedFrame(annotated, index, timestamp_ms, track_ids, boxes, source_image=image))
+            self._on_frame(RenderedFrame(annotated, index, timestamp_ms, persons, source_image=image))
 
     def _record(self, image: np.ndarray, timestamp_ms: float) -> None:
         with self._record_lock:

@@ -32,6 +32,8 @@ from typing import Tuple
 
 import numpy as np
 
+from alphaction_demo.records import Persons
+
 SHOWN_IOU = 0.85  # the goal: boxes shown overlap a detection on the same frame at least this much (mean)
 TARGET_IOU = 0.80  # predictions worse than this at the end of an interval: the next one is shorter
 RELAX_IOU = 0.88  # predictions this good at the end of an interval: the next interval may be longer
@@ -56,16 +58,15 @@ class DetectorPass:
     new_tracks: int  # tracks of this pass that the previous pass did not have
 
 
-def prediction_ious(predicted: np.ndarray, predicted_ids: np.ndarray, detected: np.ndarray,
-                    detected_ids: np.ndarray) -> Tuple[np.ndarray, int]:
+def prediction_ious(predicted: Persons, detected: Persons) -> Tuple[np.ndarray, int]:
     """(IoU per track id present in both, number of detected ids the prediction did not have)."""
-    where = {int(t): i for i, t in enumerate(predicted_ids.tolist())}
-    pairs = [(where[int(t)], j) for j, t in enumerate(detected_ids.tolist()) if int(t) in where]
-    new = len(detected_ids) - len(pairs)
+    where = {int(t): i for i, t in enumerate(predicted.track_ids.tolist())}
+    pairs = [(where[int(t)], j) for j, t in enumerate(detected.track_ids.tolist()) if int(t) in where]
+    new = len(detected) - len(pairs)
     if not pairs:
         return np.zeros(0, np.float64), new
-    a = np.asarray(predicted, np.float64)[[p for p, _ in pairs]]
-    b = np.asarray(detected, np.float64)[[d for _, d in pairs]]
+    a = predicted.boxes.xyxy.astype(np.float64)[[p for p, _ in pairs]]
+    b = detected.boxes.xyxy.astype(np.float64)[[d for _, d in pairs]]
     width = np.clip(np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0]), 0.0, None)
     height = np.clip(np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1]), 0.0, None)
     inter = width * height

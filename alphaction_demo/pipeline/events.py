@@ -20,7 +20,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from alphaction_demo.errors import UsageError
-from alphaction_demo.records import ActionResult
+from alphaction_demo.records import ActionResult, Persons
 
 
 @dataclass(frozen=True)
@@ -53,13 +53,15 @@ class EventRules:
 
 @dataclass(frozen=True)
 class Moment:
-    """The scores of the persons of one scored moment."""
+    """The persons of one scored moment, as the action model scored them."""
 
     time_s: float
-    track_ids: np.ndarray  # N int
-    boxes: np.ndarray  # N x 4 xyxy pixels
+    persons: Persons  # boxes in pixels of the source frame, action scores present (N x C)
     frame_size: Tuple[int, int]  # (height, width), to normalise boxes
-    scores: np.ndarray  # N x C
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.persons, Persons) or self.persons.action_scores is None:
+            raise ValueError("Moment.persons must be Persons with action scores")
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ class ActionEvent:
 
 def moment_from_result(result: ActionResult, frame_size: Tuple[int, int]) -> Moment:
     """The engine's input from the pipeline's record."""
-    return Moment(result.timestamp_ms / 1000.0, result.track_ids, result.boxes, frame_size, result.scores)
+    return Moment(result.timestamp_ms / 1000.0, result.persons, frame_size)
 
 
 @dataclass
@@ -130,11 +132,12 @@ class EventEngine:
     def update(self, moment: Moment) -> List[ActionEvent]:
         rules, t = self.rules, float(moment.time_s)
         closed: List[ActionEvent] = []
-        scores = self.effective_scores(moment.scores)
+        persons = moment.persons
+        scores = self.effective_scores(persons.action_scores)
         h, w = moment.frame_size
         scale = np.array([w, h, w, h], np.float64)
         present = set()
-        for row, track in enumerate(np.asarray(moment.track_ids).tolist()):
+        for row, track in enumerate(persons.track_ids.tolist()):
             track = int(track)
             present.add(track)
             self._seen[track] = t
@@ -147,7 +150,7 @@ class EventEngine:
                 event = events.get(c)
                 if event is None:
                     if box is None:
-                        box = tuple(np.clip(np.asarray(moment.boxes[row], np.float64) / scale, 0, 1).tolist())
+                        box = tuple(np.clip(persons.boxes.xyxy[row].astype(np.float64) / scale, 0, 1).tolist())
                     events[c] = _Open(t, t, s, t, box, s, 1)
                     continue
                 if s >= rules.off:
@@ -157,7 +160,7 @@ class EventEngine:
                     event.last_held_s = t
                     if s > event.peak_score:
                         if box is None:
-                            box = tuple(np.clip(np.asarray(moment.boxes[row], np.float64) / scale, 0, 1).tolist())
+                            box = tuple(np.clip(persons.boxes.xyxy[row].astype(np.float64) / scale, 0, 1).tolist())
                         event.peak_score, event.peak_time_s, event.box = s, t, box
                 elif t - event.last_held_s > rules.gap_s:
                     closed.extend(self._close(track, c, events.pop(c)))

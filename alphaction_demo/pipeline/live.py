@@ -102,12 +102,12 @@ class LivePipeline(PipelineBase):
                 if frame is None:
                     break
                 started = time.monotonic()
-                predicted, predicted_ids = self.motion.at(frame.timestamp_ms)  # before this pass moves them
+                predicted = self.motion.at(frame.timestamp_ms)  # before this pass moves them
                 tracked = self._detect_one(frame)
                 self.motion.update(tracked)
                 self.predictor.attach(tracked)
                 if budget is not None:
-                    ious, new = prediction_ious(predicted, predicted_ids, tracked.person_boxes, tracked.track_ids)
+                    ious, new = prediction_ious(predicted, tracked.persons)
                     wait = budget.after_pass(DetectorPass(started, time.monotonic() - started, ious, new))
                     self.stop_event.wait(max(0.0, started + wait - time.monotonic()))  # the scene needs no more
         finally:
@@ -148,7 +148,7 @@ class LivePipeline(PipelineBase):
         self.labels.update(result)
         now = time.monotonic()
         with self._label_lock:
-            if self._first_label_at is None and len(result.track_ids):
+            if self._first_label_at is None and len(result.persons):
                 self._first_label_at = now
             self._label_times.append(now)
         if self._results is not None:
@@ -162,8 +162,7 @@ class LivePipeline(PipelineBase):
                 frame = self._display_slot.get(self.stop_event)
                 if frame is None:
                     return
-                boxes, track_ids = self.motion.at(frame.timestamp_ms)
-                self._draw_and_emit(frame.image, frame.index, frame.timestamp_ms, boxes, track_ids)
+                self._draw_and_emit(frame.image, frame.index, frame.timestamp_ms, self.motion.at(frame.timestamp_ms))
         finally:
             self._close_recording()
 

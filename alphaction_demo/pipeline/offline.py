@@ -1,7 +1,7 @@
 """The offline pipeline (files): nothing is dropped; every frame gets boxes; predictions wait for the
 future half of the memory window (the official video mode); the renderer decodes the file a second
 time and draws each frame once its labels are final, so frames are never held while predictions
-wait: only boxes and ids are (`offline_order`).
+wait: only their persons are (`offline_order`).
 
 capture --queue--> detect --queue--> action (predictor + order) --queue--> render
 """
@@ -104,7 +104,7 @@ class OfflinePipeline(PipelineBase):
                     frame = reader.read()
                 if frame is None or frame.index != item.index:
                     raise RuntimeError(f"the rendering pass lost frame {item.index} (the file changed while it was read?)")
-                self._draw_and_emit(frame.image, item.index, item.timestamp_ms, item.boxes, item.track_ids)
+                self._draw_and_emit(frame.image, item.index, item.timestamp_ms, item.persons)
         finally:
             reader.close()
             self._close_recording()

@@ -1,7 +1,7 @@
 """Offline output order: each frame leaves once its labels are final, each result just before the
 first frame at or after its centre (as the official video writer applies them).
 
-The predictor only predicts; this keeps the frames' boxes (never their images: the renderer
+The predictor only predicts; this keeps the frames' persons (never their images: the renderer
 decodes the file a second time) until no clip centre at or before them still waits.
 One thread uses it (the offline action stage), so it has no lock.
 """
@@ -9,43 +9,25 @@ One thread uses it (the offline action stage), so it has no lock.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
 from typing import Deque, List, Union
 
-import numpy as np
-
 from alphaction_demo.pipeline.action_predictor import ActionPredictor
-from alphaction_demo.records import ActionResult, TrackedFrame
+from alphaction_demo.records import ActionResult, FramePersons, TrackedFrame
 
-
-@dataclass(frozen=True)
-class FrameBoxes:
-    """What rendering needs of a tracked frame once its image is gone: boxes and ids."""
-
-    index: int
-    timestamp_ms: float
-    boxes: np.ndarray
-    track_ids: np.ndarray
-
-    @classmethod
-    def of(cls, tracked: TrackedFrame) -> "FrameBoxes":
-        return cls(tracked.index, tracked.timestamp_ms, tracked.person_boxes, tracked.track_ids)
-
-
-OrderedItem = Union[ActionResult, FrameBoxes]
+OrderedItem = Union[ActionResult, FramePersons]
 
 
 class OfflineOrder:
     """The offline predictor with its output in video order: `push`, `step` and `finish` as the
-    predictor's, but `step` and `finish` return results and `FrameBoxes` interleaved."""
+    predictor's, but `step` and `finish` return results and `FramePersons` interleaved."""
 
     def __init__(self, predictor: ActionPredictor) -> None:
         self.predictor = predictor
-        self._frames: Deque[FrameBoxes] = deque()
+        self._frames: Deque[FramePersons] = deque()
         self._results: Deque[ActionResult] = deque()
 
     def push(self, tracked: TrackedFrame) -> None:
-        self._frames.append(FrameBoxes.of(tracked))
+        self._frames.append(FramePersons.of(tracked))
         self.predictor.push(tracked)
 
     def step(self) -> List[OrderedItem]:

@@ -78,7 +78,7 @@ class LabelSet:
 
 @dataclass
 class _TrackState:
-    scores: np.ndarray
+    action_scores: np.ndarray
     result_ms: float
     seen_ms: float
 
@@ -94,8 +94,10 @@ class TrackLabels:
 
     def update(self, result: ActionResult) -> None:
         with self._lock:
-            for track_id, scores in zip(result.track_ids, result.scores):
-                self._tracks[int(track_id)] = _TrackState(scores.copy(), result.timestamp_ms, result.timestamp_ms)
+            persons = result.persons
+            for track_id, action_scores in zip(persons.track_ids, persons.action_scores):
+                self._tracks[int(track_id)] = _TrackState(action_scores.copy(), result.timestamp_ms,
+                                                          result.timestamp_ms)
 
     def seen(self, track_ids: Sequence[int], timestamp_ms: float) -> None:
         """Mark tracks present at `timestamp_ms` and forget those gone for too long."""
@@ -111,13 +113,14 @@ class TrackLabels:
     def shown(self, track_id: int, policy: LabelPolicy) -> List[ShownLabel]:
         with self._lock:
             state = self._tracks.get(int(track_id))
-            scores = None if state is None else state.scores
-        return [] if scores is None else self.label_set.select(scores, policy)
+            action_scores = None if state is None else state.action_scores
+        return [] if action_scores is None else self.label_set.select(action_scores, policy)
 
-    def scores(self, track_id: int):
+    def action_scores(self, track_id: int):
+        """A copy of the track's latest action scores (C float32), or None when it has none."""
         with self._lock:
             state = self._tracks.get(int(track_id))
-            return None if state is None else state.scores.copy()
+            return None if state is None else state.action_scores.copy()
 
     def for_label_set(self, label_set: LabelSet) -> "TrackLabels":
         """These labels for another model's classes: itself when the classes are the same; else a
@@ -126,7 +129,7 @@ class TrackLabels:
         if label_set == self.label_set:
             return self
         with self._lock:
-            tracks = {t: _TrackState(rescored(s.scores, self.label_set.names, label_set.names, 0.0), s.result_ms,
+            tracks = {t: _TrackState(rescored(s.action_scores, self.label_set.names, label_set.names, 0.0), s.result_ms,
                                      s.seen_ms) for t, s in self._tracks.items()}
         return TrackLabels(label_set, self.forget_after_ms, tracks)
 
