@@ -32,7 +32,6 @@ from alphaction_demo.errors import DemoError, InputNotFoundError, OutputError
 from alphaction_demo.gui.model_cache import ModelCache, label_groups
 from alphaction_demo.gui.session import resumed_at
 from alphaction_demo.gui.session_state import SessionState, StateMachine
-from alphaction_demo.media.rendering import draw_overlay
 from alphaction_demo.pipeline.build import LoadedModel
 from alphaction_demo.pipeline.base import PipelineStats
 from alphaction_demo.run_settings import FILE, FOLDER, ModelSettings, OutputSettings, RunSettings, SourceSpec, ViewOptions
@@ -117,8 +116,7 @@ class PipelineSession:
         self._saved: Optional[Path] = None
         self._lingering: list = []  # stopped pipelines whose stages had not ended yet
         self._carried: Optional[PipelineStats] = None  # the counters of the pipelines before this one
-        self._labels = None  # the running pipeline's TrackLabels
-        self._excluded: frozenset = frozenset()
+        self._drawer = None  # the pipeline whose labels the window shows; it outlives a restart
         self._thread = threading.Thread(target=self._supervise, name="gui-session", daemon=True)
         self._machine = StateMachine(SessionState.LOADING)
         loaded = self._models.cached(run.model)
@@ -232,14 +230,11 @@ class PipelineSession:
         return carried_stats(carried, pipeline.stats() if pipeline is not None else None)
 
     def redraw(self, frame):
-        """`frame` drawn again from its source image with the current view options and labels
-        (None when it has no source image); for a paused window."""
+        """`frame` drawn again with the current view options and labels by the pipeline that
+        draws every frame (None when it has no source image); for a paused window."""
         with self._lock:
-            view, labels = self._view, self._labels
-        if frame.source_image is None or labels is None:
-            return None
-        image = draw_overlay(frame.source_image, frame.persons, labels, view, frame.timestamp_ms, self._excluded)
-        return replace(frame, image=image)
+            view, drawer = self._view, self._drawer
+        return None if drawer is None else drawer.redraw(frame, view)
 
     # the supervisor thread --------------------------------------------------------------------
     def _supervise(self) -> None:
@@ -303,7 +298,7 @@ class PipelineSession:
             if self._stopping:
                 pipeline.source.close()
                 return None
-            self._labels, self._excluded = pipeline.labels, loaded.excluded
+            self._drawer = pipeline
             pipeline.set_view_options(self._view)
             pipeline.set_paused(self._paused)
             if self._record_path is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, FrozenSet, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -199,6 +199,16 @@ class PipelineBase:
         self._display_rate.tick()
         if self._on_frame is not None:
             self._on_frame(RenderedFrame(annotated, index, timestamp_ms, persons, source_image=image))
+
+    def redraw(self, frame: RenderedFrame, view: Optional[ViewOptions] = None) -> Optional[RenderedFrame]:
+        """`frame` drawn again from its source image with this run's labels and `view` (default:
+        the current options), by the same code that drew it; None without a source image. A
+        paused window redraws this way when an option changes."""
+        if frame.source_image is None:
+            return None
+        image = draw_overlay(frame.source_image, frame.persons, self.labels, view or self._view, frame.timestamp_ms,
+                             self._excluded)
+        return replace(frame, image=image)
 
     def _record(self, image: np.ndarray, timestamp_ms: float) -> None:
         with self._record_lock:
