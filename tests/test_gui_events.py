@@ -222,3 +222,18 @@ def test_export_to_a_missing_folder_says_so(window, qtbot, tmp_path):
     assert window.events.export(str(tmp_path / "no" / "events.csv")) is None
     boxes = [w for w in window.findChildren(QMessageBox) if w.isVisible()]
     assert boxes and "cannot write events" in boxes[0].text()
+
+
+def test_moving_the_threshold_remakes_the_list(window, qtbot, tmp_path):
+    """Fake scores: "stand" 0.9 (the best pose), "carry" 0.3: at 0.8 one event per person, at 0.25
+    two; the list follows the slider once it settles, with the new `on` in the export."""
+    video = tmp_path / "a.mp4"
+    video.write_bytes(b"x")
+    window.panel.set_threshold(0.8)
+    window.open_source(SourceSpec(FILE, str(video)))
+    model = window.events.model
+    qtbot.waitUntil(lambda: model.rowCount() == 2, timeout=5000)
+    window.panel.threshold.setValue(25)
+    qtbot.waitUntil(lambda: model.rowCount() == 4, timeout=3000)
+    assert {model.entry(r).action for r in range(4)} == {"stand", "carry/hold (an object)"}
+    assert window.events.feed.rules.on == 0.25 and window.events.feed.rules.off == pytest.approx(0.2)

@@ -159,6 +159,7 @@ def shortcut_table(actions: WindowActions) -> List[Tuple[str, str]]:
         if keys:
             rows.append((keys, action.statusTip() or action.text().replace("&", "")))
     rows.append(("Click", "Select a person: plot their action scores"))
+    rows.append(("Click an event", "Select its person and play a file from the event's start"))
     return rows
 
 

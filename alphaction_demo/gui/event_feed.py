@@ -158,7 +158,7 @@ class EventFeed:
         order, then the open ones closed where they were last held (the engine is not touched)."""
         rows = []
         for entry in self._closed:
-            rows.append(event_row(entry.event, video_id, self._ava_ids_of(entry)))
+            rows.append(event_row(entry.event, video_id, {entry.action_index: entry.ava_id}))
         if self._segments:
             segment = self._segments[-1]
             for event in copy.deepcopy(segment.engine).finish():
@@ -177,11 +177,6 @@ class EventFeed:
         return len(rows)
 
     # internals --------------------------------------------------------------------------------
-    def _ava_ids_of(self, entry: EventEntry) -> Sequence[int]:
-        ids = [0] * (entry.action_index + 1)
-        ids[entry.action_index] = entry.ava_id
-        return ids
-
     def _new_segment(self, labels: Tuple[str, ...]) -> _Segment:
         pose, ava_ids = classes_of(labels)
         segment = _Segment(labels, EventEngine(self.rules, labels, pose), ava_ids)
