@@ -19,7 +19,7 @@ from typing import Callable, Optional, Sequence
 
 import cv2
 from PyQt5.QtCore import QSettings, Qt, QTimer
-from PyQt5.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
+from PyQt5.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter
 
 from alphaction_demo.gui import dialogs
 from alphaction_demo.gui.actions import add_menus, add_toolbar, build_actions, shortcut_table, show_paused
@@ -76,7 +76,7 @@ class MainWindow(QMainWindow):
         self.selection = TrackSelection(self.view, self.panel.plot)
         self.events = WindowEvents(self)
         self.splitter = QSplitter(Qt.Horizontal, self)
-        self.splitter.addWidget(self._video_column())
+        self.splitter.addWidget(self.events.video_column(self.view))
         self.splitter.addWidget(self.panel)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 0)
@@ -102,23 +102,6 @@ class MainWindow(QMainWindow):
         self._update_source_actions()
 
     # construction ---------------------------------------------------------------------------
-    def _video_column(self) -> QSplitter:
-        """The video with the selected person's timeline strip under it, then the events list."""
-        video = QWidget(self)
-        layout = QVBoxLayout(video)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self.view, 1)
-        layout.addWidget(self.events.strip)
-        column = QSplitter(Qt.Vertical, self)
-        column.setObjectName("videoColumn")
-        column.addWidget(video)
-        column.addWidget(self.events.panel)
-        column.setStretchFactor(0, 1)
-        column.setStretchFactor(1, 0)
-        column.setSizes([560, 150])
-        return column
-
     def _apply_settings(self, models: Sequence[str]) -> None:
         s = self.settings
         self.panel.set_threshold(s.visual_threshold)

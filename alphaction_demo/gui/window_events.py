@@ -17,8 +17,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Optional, Tuple
 
-from PyQt5.QtCore import QObject, QTimer
-from PyQt5.QtWidgets import QFileDialog
+from PyQt5.QtCore import QObject, Qt, QTimer
+from PyQt5.QtWidgets import QFileDialog, QSplitter, QVBoxLayout, QWidget
 
 from alphaction_demo.gui import dialogs
 from alphaction_demo.gui.event_feed import EventEntry, EventFeed, frame_size_of
@@ -66,6 +66,24 @@ class WindowEvents(QObject):
         """The run's event rules with the window's threshold as the default `on`."""
         run = self.window.run
         return event_rules(replace(run, view=replace(run.view, visual_threshold=threshold)))
+
+    def video_column(self, view: QWidget) -> QSplitter:
+        """The video with the selected person's timeline strip under it, then the events list."""
+        window = self.window
+        video = QWidget(window)
+        layout = QVBoxLayout(video)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(view, 1)
+        layout.addWidget(self.strip)
+        column = QSplitter(Qt.Vertical, window)
+        column.setObjectName("videoColumn")
+        column.addWidget(video)
+        column.addWidget(self.panel)
+        column.setStretchFactor(0, 1)
+        column.setStretchFactor(1, 0)
+        column.setSizes([560, 150])
+        return column
 
     # the run ----------------------------------------------------------------------------------
     def source_opened(self, spec: SourceSpec) -> None:
