@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 from typing import Dict, List, Optional, Set
 
-from PyQt5.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PyQt5.QtCore import QAbstractTableModel, QModelIndex, Qt, pyqtSignal
 from PyQt5.QtGui import QFont
 
 from alphaction_demo.gui.event_feed import Changes, EventEntry, EventFeed, sort_key
@@ -32,6 +32,8 @@ def clock(seconds: float) -> str:
 
 
 class EventsModel(QAbstractTableModel):
+    applied = pyqtSignal()  # once per `apply`, after every row change: the count line follows
+
     def __init__(self, feed: EventFeed, parent=None) -> None:
         super().__init__(parent)
         self.feed = feed
@@ -118,6 +120,7 @@ class EventsModel(QAbstractTableModel):
             self._open = {e.serial for e in self._rows if e.is_open}
             self._asked.clear()
             self.endResetModel()
+            self.applied.emit()
             return
         for serial in changes.removed:
             row = self.row_of(serial)
@@ -138,14 +141,14 @@ class EventsModel(QAbstractTableModel):
         for entry in changes.added:
             self._insert(entry)
         self.tick()
+        self.applied.emit()
 
     def tick(self) -> None:
-        """The open events' live durations moved on."""
-        for serial in self._open:
-            row = self.row_of(serial)
-            if row >= 0:
-                cell = self.index(row, DURATION_COLUMN)
-                self.dataChanged.emit(cell, cell)
+        """The open events' live durations moved on: one signal for the rows between the first
+        and the last open one (the view repaints only what it shows of them)."""
+        rows = [r for r in (self.row_of(s) for s in self._open) if r >= 0]
+        if rows:
+            self.dataChanged.emit(self.index(min(rows), DURATION_COLUMN), self.index(max(rows), DURATION_COLUMN))
 
     def _insert(self, entry: EventEntry) -> None:
         key = sort_key(entry)

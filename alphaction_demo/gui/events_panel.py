@@ -50,8 +50,7 @@ class EventsPanel(QWidget):
         layout.addWidget(self.count)
         layout.addWidget(self.table, 1)
         self.table.clicked.connect(self._clicked)
-        for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset, model.dataChanged):
-            signal.connect(self._update_count)
+        model.applied.connect(self._update_count)
 
     def row_rect(self, row: int):
         """Where row `row` is drawn, in the table's viewport (for clicks)."""

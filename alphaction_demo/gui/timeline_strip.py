@@ -73,6 +73,8 @@ class TimelineStrip(QWidget):
     def set_position(self, seconds: Optional[float]) -> None:
         if seconds != self.position_s:
             self.position_s = seconds
+            if seconds is not None and seconds > self.length_s:  # frames run ahead of the results
+                self.length_s = seconds
             self.update()
 
     # geometry ---------------------------------------------------------------------------------
