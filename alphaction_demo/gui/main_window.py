@@ -5,9 +5,10 @@ passes in, so the window neither knows how the pipeline is wired nor blocks on m
 `Session.start()` returns at once and frames arrive through the bridge. Switching the source or
 a file's place (restart, the seek keys) stops the run (stop + join with a timeout, never terminate)
 and starts a new one; a jump to an event (`seek_to`) goes on in place when the session can seek,
-so the ids the events list names stay the same people. A new detect rate or model is the same run going on from the moment on screen:
-the selected person, the score plot's history and the counters carry on (the session restarts its
-pipeline underneath), and quick successive choices settle into one change.
+so the ids the events list names stay the same people. A new detect rate or model is the same run
+going on from the moment on screen: the selected person, the score plot's history and the
+counters carry on (the session restarts its pipeline underneath), and quick successive choices
+settle into one change.
 """
 
 from __future__ import annotations
