@@ -90,10 +90,11 @@ BOX_BGR = np.array([41, 40, 191])  # media.rendering.BOX_COLOR
 
 
 def video_area(image: np.ndarray) -> np.ndarray:
-    """The part of a window screenshot that only the video paints (left of the side panel, between
-    the tool bar and the status bar): the status bar's numbers and the plot change on their own."""
+    """The part of a window screenshot that only the video paints (left of the side panel, below
+    the tool bar, above the timeline strip and the events list): the status bar's numbers, the
+    plot and the events list change on their own."""
     h, w = image.shape[:2]
-    return image[int(h * 0.12):int(h * 0.9), : int(w * 0.7)]
+    return image[int(h * 0.12):int(h * 0.68), : int(w * 0.7)]
 
 
 def person_centre(image: np.ndarray) -> tuple:

@@ -23,6 +23,7 @@ class WindowActions:
     seek_forward: QAction
     record: QAction
     screenshot: QAction
+    export_events: QAction
     show_boxes: QAction
     show_ids: QAction
     show_labels: QAction
@@ -137,6 +138,7 @@ def _build_actions(window: QMainWindow) -> WindowActions:
                        QStyle.SP_DialogSaveButton, checkable=True),
         screenshot=_action(window, "&Screenshot", ["S"], "Save the current frame as PNG",
                            QStyle.SP_DesktopIcon),
+        export_events=_action(window, "Export &events...", tip="Save the events of the run so far as CSV or JSON"),
         show_boxes=_action(window, "Boxes", ["B"], "Show person boxes", checkable=True, checked=True),
         show_ids=_action(window, "Track ids", ["I"], "Show track ids", checkable=True, checked=True),
         show_labels=_action(window, "Labels", ["L"], "Show action labels", checkable=True, checked=True),
@@ -157,13 +159,15 @@ def shortcut_table(actions: WindowActions) -> List[Tuple[str, str]]:
         if keys:
             rows.append((keys, action.statusTip() or action.text().replace("&", "")))
     rows.append(("Click", "Select a person: plot their action scores"))
+    rows.append(("Click an event", "Select its person and play a file from the event's start"))
     return rows
 
 
 def add_menus(window: QMainWindow, a: WindowActions) -> None:
     bar = window.menuBar()
     for title, items in (
-        ("&File", [a.open_file, a.open_webcam, a.open_url, None, a.screenshot, a.record, None, a.quit]),
+        ("&File", [a.open_file, a.open_webcam, a.open_url, None, a.screenshot, a.record, a.export_events, None,
+                    a.quit]),
         ("&Playback", [a.play_pause, a.restart, a.seek_back, a.seek_forward]),
         ("&View", [a.show_boxes, a.show_ids, a.show_labels, a.show_time, None, a.full_screen]),
         ("&Help", [a.help]),

@@ -3,10 +3,12 @@
 Everything here runs on the GUI thread. A run (a `Session`) is created by a factory the caller
 passes in, so the window neither knows how the pipeline is wired nor blocks on model loading:
 `Session.start()` returns at once and frames arrive through the bridge. Switching the source or
-a file's place (restart, seek) stops the run (stop + join with a timeout, never terminate) and
-starts a new one. A new detect rate or model is the same run going on from the moment on screen:
-the selected person, the score plot's history and the counters carry on (the session restarts its
-pipeline underneath), and quick successive choices settle into one change.
+a file's place (restart, the seek keys) stops the run (stop + join with a timeout, never terminate)
+and starts a new one; a jump to an event (`seek_to`) goes on in place when the session can seek,
+so the ids the events list names stay the same people. A new detect rate or model is the same run
+going on from the moment on screen: the selected person, the score plot's history and the
+counters carry on (the session restarts its pipeline underneath), and quick successive choices
+settle into one change.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from alphaction_demo.gui.session import (FILE, URL, WEBCAM, Session, SourceSpec,
 from alphaction_demo.gui.gui_prefs import GuiPrefs, load_geometry, save_geometry, save_settings
 from alphaction_demo.gui.status import StatusBar
 from alphaction_demo.gui.video_view import VideoView
+from alphaction_demo.gui.window_events import WindowEvents
 from alphaction_demo.records import RenderedFrame
 from alphaction_demo.run_settings import RunSettings
 
@@ -73,8 +76,9 @@ class MainWindow(QMainWindow):
         self.panel = SidePanel(self.actions, self)
         self.view = VideoView(self)
         self.selection = TrackSelection(self.view, self.panel.plot)
+        self.events = WindowEvents(self)
         self.splitter = QSplitter(Qt.Horizontal, self)
-        self.splitter.addWidget(self.view)
+        self.splitter.addWidget(self.events.video_column(self.view))
         self.splitter.addWidget(self.panel)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 0)
@@ -122,6 +126,7 @@ class MainWindow(QMainWindow):
         a.seek_forward.triggered.connect(lambda: self.seek(SEEK_STEP_MS))
         a.record.toggled.connect(self.set_recording)
         a.screenshot.triggered.connect(self.save_screenshot)
+        a.export_events.triggered.connect(self.events.ask_export)
         for toggle in (a.show_boxes, a.show_ids, a.show_labels, a.show_time):
             toggle.toggled.connect(self._options_changed)
         a.full_screen.toggled.connect(self.set_full_screen)
@@ -152,6 +157,7 @@ class MainWindow(QMainWindow):
             self.view.clear("Could not start: choose another source (File menu)")
             return
         self.bridge, self.session = bridge, session
+        self.events.source_opened(spec)
         bridge.frame_ready.connect(self._on_frame)
         bridge.result_ready.connect(self._on_result)
         bridge.failed.connect(self._on_failed)
@@ -202,6 +208,20 @@ class MainWindow(QMainWindow):
             first = self.run.source
             start = first.start_ms if spec.kind == FILE and first is not None and first.value == spec.value else 0.0
             self.open_source(replace(spec, start_ms=start))
+
+    def seek_to(self, position_ms: float) -> bool:
+        """Play a file from `position_ms`: the run goes on there (same ids, the selection and the
+        events list stay) when the session can seek, else a new run starts there. False for a
+        source that cannot seek."""
+        spec = self._current_source()
+        if not is_seekable(spec):
+            return False
+        target = max(0.0, float(position_ms))
+        seek = getattr(self.session, "seek", None)
+        if seek is not None and seek(target):
+            return True
+        self.open_source(replace(spec, start_ms=target, duration_ms=-1.0))
+        return True
 
     def seek(self, delta_ms: int) -> None:
         spec = self._current_source()
@@ -308,7 +328,8 @@ class MainWindow(QMainWindow):
         return path
 
     def set_full_screen(self, on: bool) -> None:
-        for widget in (self.menuBar(), self.toolbar, self.panel, self.statusBar()):
+        for widget in (self.menuBar(), self.toolbar, self.panel, self.statusBar(), self.events.strip,
+                       self.events.panel):
             widget.setVisible(not on)
         self.showFullScreen() if on else self.showNormal()
 
@@ -331,9 +352,11 @@ class MainWindow(QMainWindow):
         self._frames_counted += 1
         self.view.set_frame(frame.image)
         self.selection.on_frame(frame)
+        self.events.on_frame(frame)
 
     def _on_result(self, result) -> None:
         self.selection.on_result(result)
+        self.events.on_result(result)
 
     def _on_failed(self, exc: BaseException) -> None:
         self.stop_session()
@@ -365,6 +388,7 @@ class MainWindow(QMainWindow):
             self.session.set_view_options(options)
             self._redraw_paused()
         self.selection.threshold = options.visual_threshold
+        self.events.threshold_changed(options.visual_threshold)
         self.selection.refresh()
 
     def _redraw_paused(self) -> None:

@@ -31,7 +31,7 @@ from typing import Callable, Mapping, Optional, Sequence, Tuple
 from alphaction_demo.errors import DemoError, InputNotFoundError, OutputError
 from alphaction_demo.gui.model_cache import ModelCache, label_groups
 from alphaction_demo.gui.session import resumed_at
-from alphaction_demo.gui.session_state import SessionState, StateMachine
+from alphaction_demo.gui.session_state import TERMINAL, SessionState, StateMachine
 from alphaction_demo.pipeline.build import LoadedModel
 from alphaction_demo.pipeline.base import PipelineStats
 from alphaction_demo.run_settings import FILE, FOLDER, ModelSettings, OutputSettings, RunSettings, SourceSpec, ViewOptions
@@ -105,6 +105,7 @@ class PipelineSession:
         self._wake = threading.Event()  # stop or restart requested
         self._stopping = False
         self._restart = False
+        self._seek_ms: Optional[float] = None  # a jump asked for: the next pipeline starts there
         self._pipeline = None
         self._view = run.view
         self._paused = False
@@ -189,6 +190,17 @@ class PipelineSession:
                 return
             self._model, self._model_chosen = model, True
         self._changed()
+
+    def seek(self, position_ms: float) -> bool:
+        """Play a file from `position_ms`, as a restart (the tracker, the labels, the counters and
+        a recording go on; the ids stay unique); even after the file's end, while the session
+        lives. False for a source that cannot seek, or a session that has stopped."""
+        with self._lock:
+            if self.source.kind != FILE or self._stopping or self._machine.state in TERMINAL:
+                return False
+            self._seek_ms = max(0.0, float(position_ms))
+        self._changed()
+        return True
 
     def _changed(self) -> None:
         """A setting of the run changed: the supervisor rebuilds once, with whatever is wanted then
@@ -289,7 +301,11 @@ class PipelineSession:
         else:
             tracker = previous.tracker if isinstance(previous.tracker, _ContinuingTracker) else \
                 _ContinuingTracker(previous.tracker)
-            run = replace(run, source=resumed_at(run.source, previous.stats().position_ms))
+            with self._lock:
+                position, self._seek_ms = self._seek_ms, None
+            if position is None:
+                position = previous.stats().position_ms
+            run = replace(run, source=resumed_at(run.source, position))
         pipeline = build_pipeline(run, loaded=loaded, tracker=tracker, live=True,
                                   on_frame=self.bridge.push_frame, on_result=self.bridge.push_result, record=False)
         if previous is not None:  # same ids, same place: the labels stay until new ones come
@@ -319,7 +335,8 @@ class PipelineSession:
         if switching and not pipeline.finished.is_set():
             self._models.load(model)  # the slow part, while the old model keeps playing
         with self._lock:
-            restart = self._restart and not self._stopping and not pipeline.finished.is_set()
+            restart = self._restart and not self._stopping and (
+                not pipeline.finished.is_set() or self._seek_ms is not None)
             if restart and self._record_path is not None:
                 self._record_part += 1
             if restart:

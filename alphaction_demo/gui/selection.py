@@ -14,6 +14,7 @@ from alphaction_demo.gui.video_view import VideoView
 from alphaction_demo.records import RenderedFrame
 
 TRACK_GONE_MS = 2_000
+JUMP_TOLERANCE_MS = 1_000
 PROMPT = "Click a person to plot their action scores"
 
 
@@ -40,6 +41,7 @@ class TrackSelection:
         self.threshold: Optional[float] = None
         self._frame: Optional[RenderedFrame] = None
         self._seen_ms = 0.0
+        self._jump_ms: Optional[float] = None  # the video is jumping there: older frames may still come
 
     def reset(self) -> None:
         """A new run: ids and times start over."""
@@ -51,14 +53,24 @@ class TrackSelection:
         if self._frame is not None:
             self.select(track_at(self._frame, x, y))
 
-    def select(self, track_id: Optional[int]) -> None:
+    def select(self, track_id: Optional[int], seen_ms: Optional[float] = None) -> None:
+        """`seen_ms`: where the person was seen, when not on the frame shown (an event's start
+        the video is jumping to): the selection lasts from there."""
         self.track_id = track_id
-        if self._frame is not None:
+        self._jump_ms = seen_ms
+        if seen_ms is not None:
+            self._seen_ms = seen_ms
+        elif self._frame is not None:
             self._seen_ms = self._frame.timestamp_ms
         self.refresh()
 
     def on_frame(self, frame: RenderedFrame) -> None:
         self._frame = frame
+        if self._jump_ms is not None:
+            if abs(frame.timestamp_ms - self._jump_ms) > JUMP_TOLERANCE_MS:
+                self._highlight()
+                return  # a frame from before the jump
+            self._jump_ms = None
         if self.track_id is not None:
             if box_of(frame, self.track_id) is not None:
                 self._seen_ms = frame.timestamp_ms

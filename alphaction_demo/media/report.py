@@ -61,7 +61,8 @@ def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _colours(actions: Sequence[str]) -> Dict[str, str]:
+def action_colours(actions: Sequence[str]) -> Dict[str, str]:
+    """One colour per action of a run (by name order), shared with the window's timeline strip."""
     return {a: PALETTE[i % len(PALETTE)] for i, a in enumerate(sorted(set(actions)))}
 
 
@@ -104,7 +105,7 @@ def render_report(rows: Sequence[Mapping[str, object]], video_href: str, header:
     rows = sorted(rows, key=lambda r: (float(r["start_s"]), int(r["track_id"])))
     row_of, rows_in = _pack(rows, scale)
     tracks = sorted(rows_in)
-    colours = _colours([str(r["action"]) for r in rows])
+    colours = action_colours([str(r["action"]) for r in rows])
     top, y = {}, 0
     for t in tracks:
         top[t] = y
