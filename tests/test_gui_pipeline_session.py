@@ -462,3 +462,17 @@ def test_a_paused_frame_redraws_with_the_toggles(window, qtbot):
     x1, y1, x2, _ = box_pixels(window.frame, 0)
     assert np.all(window.frame.image[y1, x1 + 5:x2 - 5] == BOX_COLOR)
     assert window.frame.index == paused.index
+
+
+def test_arrow_keys_and_home_go_on_in_place_in_a_file(window, qtbot):
+    """Left/Right and Home seek within the run: the same session, the tracker and its ids go on
+    (so the events list's ids stay true)."""
+    session = open_video(window, qtbot)
+    qtbot.waitUntil(lambda: window.frame.timestamp_ms > 500, timeout=10_000)
+    before = window.frame.timestamp_ms
+    window.seek(10_000)  # what Right does
+    qtbot.waitUntil(lambda: window.frame is not None and window.frame.timestamp_ms >= before + 9_000, timeout=15_000)
+    assert window.session is session and session.state in (SessionState.RUNNING, SessionState.RESTARTING)
+    window.restart()  # Home
+    qtbot.waitUntil(lambda: window.frame is not None and window.frame.timestamp_ms < before + 3_000, timeout=15_000)
+    assert window.session is session

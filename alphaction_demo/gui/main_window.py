@@ -142,8 +142,9 @@ class MainWindow(QMainWindow):
         focus_returns_on(self.panel.model.activated, self.keys, self.panel)
 
     # runs -------------------------------------------------------------------------------------
-    def open_source(self, spec: SourceSpec) -> None:
-        """Stop the current run (if any) and start one on `spec`; errors go to a dialog."""
+    def open_source(self, spec: SourceSpec, keep_events: bool = False) -> None:
+        """Stop the current run (if any) and start one on `spec`; errors go to a dialog.
+        `keep_events`: a jump within the same file that could not go on in place keeps the list."""
         self.stop_session()
         self.selection.reset()
         self.frame = None
@@ -157,7 +158,7 @@ class MainWindow(QMainWindow):
             self.view.clear("Could not start: choose another source (File menu)")
             return
         self.bridge, self.session = bridge, session
-        self.events.source_opened(spec)
+        self.events.source_opened(spec, keep=keep_events)
         bridge.frame_ready.connect(self._on_frame)
         bridge.result_ready.connect(self._on_result)
         bridge.failed.connect(self._on_failed)
@@ -203,11 +204,14 @@ class MainWindow(QMainWindow):
         return joined
 
     def restart(self) -> None:
+        """Home: a file plays again from its start, in place (the ids stay unique, so the events
+        list stays true); other sources start a new run."""
         spec = self._current_source()
         if spec is not None:
             first = self.run.source
             start = first.start_ms if spec.kind == FILE and first is not None and first.value == spec.value else 0.0
-            self.open_source(replace(spec, start_ms=start))
+            if not self.seek_to(start):
+                self.open_source(replace(spec, start_ms=start))
 
     def seek_to(self, position_ms: float) -> bool:
         """Play a file from `position_ms`: the run goes on there (same ids, the selection and the
@@ -220,15 +224,14 @@ class MainWindow(QMainWindow):
         seek = getattr(self.session, "seek", None)
         if seek is not None and seek(target):
             return True
-        self.open_source(replace(spec, start_ms=target, duration_ms=-1.0))
+        self.open_source(replace(spec, start_ms=target, duration_ms=-1.0), keep_events=True)
         return True
 
     def seek(self, delta_ms: int) -> None:
         spec = self._current_source()
         if not is_seekable(spec) or self.frame is None:
             return
-        target = max(0.0, float(self.frame.timestamp_ms + delta_ms))
-        self.open_source(replace(spec, start_ms=target, duration_ms=-1.0))
+        self.seek_to(self.frame.timestamp_ms + delta_ms)
 
     def choose_model(self, name: str) -> None:
         if self._settings_for_model is None or name == self.run.model.display_name:

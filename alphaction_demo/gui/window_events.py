@@ -86,15 +86,18 @@ class WindowEvents(QObject):
         return column
 
     # the run ----------------------------------------------------------------------------------
-    def source_opened(self, spec: SourceSpec) -> None:
-        """A run starts: the same source (seek, Home) keeps the list, another starts a new one."""
-        key = (spec.kind, spec.value)
-        if key != self.source:
-            self.source = key
-            self._frame_size = None
-            self._waiting.clear()
-            self.model.apply(self.feed.clear())
-            self._show_strip()
+    def source_opened(self, spec: SourceSpec, keep: bool = False) -> None:
+        """A new run starts a new list: its tracker gives ids anew, and an old event's id could
+        name another person. (Seeks, Home in a file and new rates or models go on in place, in
+        the same run, and keep the list.) `keep`: a jump to an event of this same source that had
+        to start a new run (the old one had stopped) keeps the list the user clicked in."""
+        if keep and self.source == (spec.kind, spec.value):
+            return
+        self.source = (spec.kind, spec.value)
+        self._frame_size = None
+        self._waiting.clear()
+        self.model.apply(self.feed.clear())
+        self._show_strip()
 
     def on_frame(self, frame) -> None:
         self._frame_size = frame_size_of(frame.source_image if frame.source_image is not None else frame.image)
