@@ -192,3 +192,23 @@ def test_a_headless_run_on_openvino_says_so_everywhere(tmp_path, r50_checkpoint)
     assert records and {r["track_id"] for r in records} == {0, 1}
     assert {(r["precision"], r["backend"]) for r in records} == {(precision, "openvino")}
     assert all(0.0 <= s <= 1.0 for r in records for s in r["scores"].values())
+
+
+@pytest.mark.parametrize("installed, precision, chosen, bf16_here, expected", [
+    (False, "bf16", "torch", True, "pip install .[openvino]"),
+    (True, "bf16", "torch", True, "--backend auto"),  # installed but turned off
+    (True, "bf16", "openvino", True, ""),  # already on it
+    (True, "fp32", "torch", True, ""),  # --precision auto is the advice there
+    (False, "fp32", "torch", False, ""),  # no native bf16: OpenVINO would not help
+])
+def test_the_benchmark_advises_openvino_only_where_it_would_help(monkeypatch, installed, precision, chosen,
+                                                                 bf16_here, expected):
+    from alphaction_demo.app.benchmark import advice, backend_advice
+    from alphaction_demo.run_settings import ModelSettings
+
+    monkeypatch.setattr(backend, "openvino_installed", lambda: installed)
+    model = ModelSettings(config=R50_CONFIG, weights="", precision=precision, backend=chosen)
+    hint = backend_advice(model, bf16_native=bf16_here)
+    assert hint.startswith(expected) and bool(hint) == bool(expected)
+    hints = advice("r50", precision, "cpu", bf16_here, cuda_available=False, detector_share=0.0, backend_hint=hint)
+    assert (hint in hints) == bool(hint)
