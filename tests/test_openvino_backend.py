@@ -204,11 +204,9 @@ def test_a_headless_run_on_openvino_says_so_everywhere(tmp_path, r50_checkpoint)
 def test_the_benchmark_advises_openvino_only_where_it_would_help(monkeypatch, installed, precision, chosen,
                                                                  bf16_here, expected):
     from alphaction_demo.app.benchmark import advice, backend_advice
-    from alphaction_demo.run_settings import ModelSettings
 
     monkeypatch.setattr(backend, "openvino_installed", lambda: installed)
-    model = ModelSettings(config=R50_CONFIG, weights="", precision=precision, backend=chosen)
-    hint = backend_advice(model, bf16_native=bf16_here)
+    hint = backend_advice("cpu", precision, chosen, bf16_native=bf16_here)
     assert hint.startswith(expected) and bool(hint) == bool(expected)
     hints = advice("r50", precision, "cpu", bf16_here, cuda_available=False, detector_share=0.0, backend_hint=hint)
     assert (hint in hints) == bool(hint)

@@ -19,7 +19,7 @@ import numpy as np
 
 from alphaction_demo.app.exit_status import INTERRUPTED
 from alphaction_demo.app.live_benchmark import LiveReport, measure_live, standalone_clip_seconds
-from alphaction_demo.run_settings import PROG, ModelSettings, OutputSettings, RunSettings
+from alphaction_demo.run_settings import PROG, OutputSettings, RunSettings
 
 
 
@@ -91,17 +91,17 @@ class BenchmarkReport:
 DETECTOR_SHARE_WORTH_CUTTING = 0.25  # of the machine's time: above it a smaller detector input frees CPU
 
 
-def backend_advice(model: ModelSettings, bf16_native: bool) -> str:
+def backend_advice(device: str, precision: str, backend: str, bf16_native: bool) -> str:
     """OpenVINO where it would run stage 0 faster (bf16, native here) and does not yet: install it,
     or stop turning it off. Empty where it would not help."""
-    from alphaction_demo.action.backend import TORCH, openvino_installed
+    from alphaction_demo.action import backend as backends
 
-    if not (model.device == "cpu" and bf16_native and model.backend == TORCH):
+    if not (device == "cpu" and bf16_native and backend == backends.TORCH):
         return ""
     gain = "OpenVINO runs stage 0 about 1.6x faster in bf16 on this CPU"
-    if not openvino_installed():
+    if not backends.openvino_installed():
         return f"pip install .[openvino] ({gain})"
-    return f"--backend auto ({gain})" if model.precision == "bf16" else ""
+    return f"--backend auto ({gain})" if precision == "bf16" else ""
 
 
 def advice(model: str, precision: str, device: str, bf16_native: bool, cuda_available: bool,
@@ -162,7 +162,7 @@ def measure(settings: RunSettings, live_limits: Optional[dict] = None) -> Benchm
     detector_fps = _rate(offline.frames_tracked, offline.detect_seconds)  # with every core, every frame
     live = replace(live, advice=advice(cfg_name(model), loaded.model.precision, model.device, bf16_native(),
                                        torch.cuda.is_available(), live.detector_fps / max(detector_fps, 1e-9),
-                                       backend_advice(model, bf16_native())))
+                                       backend_advice(model.device, model.precision, model.backend, bf16_native())))
     return BenchmarkReport(
         model=model.display_name, detector=detector_name, device=model.device, precision=model.precision,
         frame_size=offline_spec.size, fps=fps, detect_rate=settings.schedule.detect_rate,
