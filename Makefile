@@ -16,10 +16,11 @@ $(RUNTIME): requirements.txt constraints.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(RUNTIME)
 
-# What `make test` needs on top: the test tools and the optional Ray extra. Both install the exact versions
-# the suite passed with (constraints.txt; scripts/freeze_constraints.sh rewrites it).
-$(STAMP): $(RUNTIME) requirements-test.txt requirements-ray.txt
-	$(PY) -m pip install --quiet -r requirements.txt -r requirements-test.txt -r requirements-ray.txt -c constraints.txt
+# What `make test` needs on top: the test tools and the optional Ray and OpenVINO extras. All install the
+# exact versions the suite passed with (constraints.txt; scripts/freeze_constraints.sh rewrites it).
+$(STAMP): $(RUNTIME) requirements-test.txt requirements-ray.txt requirements-openvino.txt
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-test.txt -r requirements-ray.txt \
+		-r requirements-openvino.txt -c constraints.txt
 	touch $(STAMP)
 
 install: $(STAMP)

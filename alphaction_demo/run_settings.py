@@ -25,6 +25,7 @@ TIME, FRAMES = "time", "frames"
 DETECTOR_KINDS = ("yolo", "hog", "boxes")
 TRACKER_KINDS = ("bytetrack", "botsort")
 PRECISIONS = ("fp32", "bf16", "fp16")
+BACKENDS = ("torch", "openvino")  # what runs stage 0's backbone (action/backend.py chooses)
 
 
 def _check_unit_interval(name: str, value: float) -> None:
@@ -109,10 +110,15 @@ class ModelSettings:
     precision: str = "fp32"  # what the model runs at: `--precision auto` is resolved before (app.validation)
     auto_precision: bool = False  # chosen by `--precision auto` for this machine
     precision_reason: str = ""  # why, for the start line and the status bar ("native on this CPU")
+    backend: str = "torch"  # what runs stage 0's backbone: `--backend auto` is resolved before (app.validation)
+    auto_backend: bool = False  # chosen by `--backend auto` for this machine
+    backend_reason: str = ""  # why, for the start line
 
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
             raise UsageError(f"unknown precision {self.precision!r}; choose one of {', '.join(PRECISIONS)}")
+        if self.backend not in BACKENDS:
+            raise UsageError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
 
     @property
     def display_name(self) -> str:
@@ -124,9 +130,14 @@ class ModelSettings:
         return f"{self.precision} (auto)" if self.auto_precision else self.precision
 
     @property
+    def backend_label(self) -> str:
+        """The backend as the status bar shows it, e.g. "openvino (auto)"."""
+        return f"{self.backend} (auto)" if self.auto_backend else self.backend
+
+    @property
     def key(self) -> Tuple:
         """What picks the weights and how they run (the detect rate is applied per run)."""
-        return (self.config, self.weights, self.common_cate, self.device, self.precision)
+        return (self.config, self.weights, self.common_cate, self.device, self.precision, self.backend)
 
 
 @dataclass(frozen=True)

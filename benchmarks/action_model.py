@@ -3,15 +3,20 @@
     python benchmarks/action_model.py [--size 256x352] [--repeats 3] [--models r50,r101]
 
 Rows: "fp32 reference" runs batch norm as a separate step, as the official code does;
-"fp32" folds it into the convolutions (the default); "bf16" adds CPU bfloat16 autocast. The
-error columns compare with the reference on the same random weights and inputs: the largest
-probability difference, and the share of (person, class) labels shown at the default threshold
-0.5 that differ.
+"fp32" folds it into the convolutions (the default); "bf16" adds CPU bfloat16 autocast;
+"openvino fp32" and "openvino bf16" run the backbone on OpenVINO (`--backend openvino`; rows only
+where openvino is installed, bf16 only where it is native). The error columns compare with the
+reference on the same random weights and inputs: the largest probability difference, and the share
+of (person, class) labels shown at the default threshold 0.5 that differ. "load" is building the
+model from its weights (for OpenVINO: tracing and converting the backbone), "first call" the first
+stage 0 (for OpenVINO: compiling for the clip size). The modes are timed in turn, repeat by repeat,
+so a machine shared with other work slows them alike: read the ratios.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import sys
@@ -24,12 +29,30 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from alphaction_demo.action import ActionModel, load_config  # noqa: E402
+from alphaction_demo.action.backend import openvino_installed  # noqa: E402
+from alphaction_demo.action.cpu_support import bf16_native, bf16_supported  # noqa: E402
 
 MODELS = {
     "r50": ("resnet50_4x16f_denseserial", False),
     "r101": ("resnet101_8x8f_denseserial", True),
 }
-MODES = (("fp32 reference", "fp32", False), ("fp32", "fp32", True), ("bf16", "bf16", True))
+# (label, precision, fold batch norm, backend)
+MODES = (("fp32 reference", "fp32", False, "torch"), ("fp32", "fp32", True, "torch"), ("bf16", "bf16", True, "torch"),
+         ("openvino fp32", "fp32", True, "openvino"), ("openvino bf16", "bf16", True, "openvino"))
+
+
+def available_modes():
+    """The modes this machine runs: bf16 where the CPU has it, OpenVINO where it is installed (its
+    bf16 only where native: elsewhere OpenVINO would emulate it)."""
+    for mode in MODES:
+        label, precision, _, backend = mode
+        if precision == "bf16" and not bf16_supported():
+            continue
+        if backend == "openvino" and (not openvino_installed() or (precision == "bf16" and not bf16_native())):
+            print(f"skipped {label}: " + ("openvino is not installed" if not openvino_installed()
+                                          else "no native bf16 on this CPU"))
+            continue
+        yield mode
 
 
 def shown_labels(probs: np.ndarray, num_pose: int, threshold: float = 0.5) -> np.ndarray:
@@ -55,14 +78,10 @@ def make_inputs(cfg, size, persons=3, objects=5, seed=0):
     return slow, fast, person_boxes, object_boxes
 
 
-def timed(fn, repeats):
-    fn()  # warm-up: allocations and oneDNN kernel selection
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+def clock(fn):
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
 
 
 def bench_model(key, size, repeats):
@@ -70,25 +89,40 @@ def bench_model(key, size, repeats):
     cfg = load_config(name, common_cate=common)
     state = ActionModel.random_state_dict(cfg, seed=0)
     slow, fast, person_boxes, object_boxes = make_inputs(cfg, size)
-    rows, reference = [], None
-    for label, precision, fold in MODES:
-        model = ActionModel.from_state_dict(state, cfg, precision=precision, fold_bn=fold)
-        stage0, feats = timed(lambda: model.extract_features(slow, fast, person_boxes, object_boxes), repeats)
+    modes = list(available_modes())
+    built = []  # (label, model, load s, first call s, stage-1 function)
+    for label, precision, fold, backend in modes:
+        load_s, model = clock(lambda: ActionModel.from_state_dict(state, cfg, precision=precision, fold_bn=fold,
+                                                                  backend=backend))
+        first_s, feats = clock(lambda: model.extract_features(slow, fast, person_boxes, object_boxes))
         memory = {t: feats for t in range(-8 * model.memory_rate, 9 * model.memory_rate, model.memory_rate) if t}
 
-        def stage1():
+        def stage1(model=model, feats=feats, memory=memory):
             torch.manual_seed(0)
             return model.predict(feats, memory, 0)
 
-        stage1_s, probs = timed(stage1, repeats)
-        if reference is None:
-            reference = (stage0, stage1_s, probs)
-        num_pose = cfg.MODEL.ROI_ACTION_HEAD.NUM_PERSON_MOVEMENT_CLASSES
-        error = float(np.abs(probs - reference[2]).max())
-        differ = float((shown_labels(probs, num_pose) != shown_labels(reference[2], num_pose)).mean())
-        rows.append((f"{key} ({cfg.MODEL.ROI_ACTION_HEAD.NUM_CLASSES} classes)", label, stage0, reference[0] / stage0,
-                     stage1_s, reference[1] / stage1_s, error, differ))
-        del model
+        stage1()  # warm-up
+        built.append((label, model, load_s, first_s, stage1))
+    stage0_times = {label: [] for label, *_ in built}
+    stage1_times = {label: [] for label, *_ in built}
+    probs = {}
+    for r in range(repeats):  # interleaved, the starting mode rotated
+        for i in range(len(built)):
+            label, model, _, _, stage1 = built[(i + r) % len(built)]
+            stage0_times[label].append(clock(lambda: model.extract_features(slow, fast, person_boxes,
+                                                                            object_boxes))[0])
+            seconds, probs[label] = clock(stage1)
+            stage1_times[label].append(seconds)
+    num_pose = cfg.MODEL.ROI_ACTION_HEAD.NUM_PERSON_MOVEMENT_CLASSES
+    ref = built[0][0]
+    rows = []
+    for label, _, load_s, first_s, _ in built:
+        stage0, stage1_s = statistics.median(stage0_times[label]), statistics.median(stage1_times[label])
+        error = float(np.abs(probs[label] - probs[ref]).max())
+        differ = float((shown_labels(probs[label], num_pose) != shown_labels(probs[ref], num_pose)).mean())
+        rows.append((f"{key} ({cfg.MODEL.ROI_ACTION_HEAD.NUM_CLASSES} classes)", label, load_s, first_s, stage0,
+                     statistics.median(stage0_times[ref]) / stage0, stage1_s,
+                     statistics.median(stage1_times[ref]) / stage1_s, error, differ))
     return rows
 
 
@@ -104,12 +138,15 @@ def main() -> int:
     size = tuple(int(v) for v in args.size.lower().split("x"))
     print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
           f"torch {torch.__version__}; input {size[0]}x{size[1]}, 3 persons, 5 objects, 16 memory entries\n")
-    print("| model | mode | stage 0 (s) | speed-up | stage 1 (s) | speed-up | max prob error | labels differing |")
-    print("|---|---|---|---|---|---|---|---|")
-    for key in args.models.split(","):
-        for row in bench_model(key.strip(), size, args.repeats):
-            model, mode, s0, up0, s1, up1, err, differ = row
-            print(f"| {model} | {mode} | {s0:.2f} | {up0:.2f}x | {s1:.3f} | {up1:.2f}x | {err:.1e} | {differ:.1%} |")
+    print(f"load average at start: {os.getloadavg()[0]:.2f}")
+    rows = [row for key in args.models.split(",") for row in bench_model(key.strip(), size, args.repeats)]
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}\n")
+    print(f"| model | mode | load (s) | first call (s) | stage 0 (s, median of {args.repeats}) | speed-up "
+          "| stage 1 (s) | speed-up | max prob error | labels differing |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for model, mode, load_s, first_s, s0, up0, s1, up1, err, differ in rows:
+        print(f"| {model} | {mode} | {load_s:.1f} | {first_s:.2f} | {s0:.2f} | {up0:.2f}x | {s1:.3f} | {up1:.2f}x "
+              f"| {err:.1e} | {differ:.1%} |")
     return 0
 
 

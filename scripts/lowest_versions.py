@@ -32,15 +32,15 @@ except ImportError:  # a bare venv: pip carries its own copy
     from pip._vendor.packaging.requirements import Requirement  # type: ignore[no-redef]
 
 ROOT = Path(__file__).resolve().parents[1]
-REQUIREMENT_FILES = ("requirements.txt", "requirements-test.txt", "requirements-ray.txt")
+REQUIREMENT_FILES = ("requirements.txt", "requirements-test.txt", "requirements-ray.txt", "requirements-openvino.txt")
 # ray's floor is the version the suite's Ray tests ran with: a cluster takes too long to start here
 NOT_INSTALLED = ("ray",)
 LINKED = ("torch", "torchvision")  # reused from this interpreter when it holds exactly their floors
 # What the smoke subset touches, dependency by dependency: torch/torchvision (the action model equal to
 # the official one, checkpoints), ultralytics/lap (YOLO detection, both trackers), opencv/numpy/av
 # (sources, sinks, the video writer, rendering), PyQt5/pytest-qt (widgets), PyYAML (configs),
-# tqdm/Pillow (a headless run), gdown (the call it gets), matplotlib (evaluate --plot). About a
-# minute and a half on 2 cores.
+# tqdm/Pillow (a headless run), gdown (the call it gets), matplotlib (evaluate --plot), openvino (the
+# backend's numbers against torch, a headless run on it). About two minutes on 2 cores.
 SMOKE = (
     "tests/test_lowest_versions.py",
     "tests/test_action_config.py",
@@ -57,6 +57,8 @@ SMOKE = (
     "tests/test_cli.py::test_bad_arguments_give_one_line_and_status_2",
     "tests/test_cli.py::test_a_quiet_headless_run_writes_its_outputs_and_nothing_on_stderr",
     "tests/test_end_to_end.py::test_offline_run_on_a_real_video",
+    "tests/test_openvino_backend.py::test_openvino_keeps_torch_fp32_probabilities_and_labels",
+    "tests/test_openvino_backend.py::test_a_headless_run_on_openvino_says_so_everywhere",
 )
 
 

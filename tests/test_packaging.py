@@ -112,7 +112,7 @@ def test_the_constraints_pin_every_requirement_inside_its_range():
         if line:
             name, version = line.split("==")
             pins[canonicalize_name(name)] = version
-    for file in ("requirements.txt", "requirements-test.txt", "requirements-ray.txt"):
+    for file in ("requirements.txt", "requirements-test.txt", "requirements-ray.txt", "requirements-openvino.txt"):
         for line in (ROOT / file).read_text().splitlines():
             line = line.split("#")[0].strip()
             if not line:

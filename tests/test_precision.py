@@ -98,7 +98,7 @@ def test_auto_is_the_default_and_resolved_in_the_settings(cpu_kind, kind, expect
     assert (settings.model.precision, settings.model.auto_precision) == (expected, True)
     assert settings.model.precision_label == f"{expected} (auto)"
     announce_precision(settings.model)
-    assert capsys.readouterr().err.strip() == \
+    assert capsys.readouterr().err.splitlines()[0] == \
         f"alphaction-demo: {choose_precision('auto', 'cpu').announcement()}"
     official = benchmark_settings(build_parser().parse_args(["--benchmark", "--cpu", "--precision", "fp32"]))
     assert (official.model.precision, official.model.auto_precision, official.model.precision_label) == \

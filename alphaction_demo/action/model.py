@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from alphaction_demo.action.backbone import fold_batch_norm, to_cpu_fast_layout
+from alphaction_demo.action.backend import BACKENDS, OPENVINO, TORCH, check_backend
 from alphaction_demo.action.checkpoint import load_matching, read_state_dict, save_checkpoint
 from alphaction_demo.action.config import Config
 from alphaction_demo.action.cpu_support import bf16_supported, bf16_unavailable_message
@@ -73,12 +74,15 @@ def content_size(clip: torch.Tensor) -> Tuple[int, int]:
 
 
 class ActionModel:
-    """An AlphAction model ready for inference on one device at one precision."""
+    """An AlphAction model ready for inference on one device at one precision, its backbone run by
+    one backend: "torch", or "openvino" (CPU only; see action/openvino_backbone.py)."""
 
     def __init__(self, network: ActionNetwork, cfg: Config, device: Union[str, torch.device] = "cpu",
-                 precision: str = "fp32", fold_bn: bool = True) -> None:
+                 precision: str = "fp32", fold_bn: bool = True, backend: str = TORCH) -> None:
         if precision not in PRECISIONS:
             raise UsageError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+        if backend not in BACKENDS:
+            raise UsageError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
         self.device = torch.device(device)
         if self.device.type == "cuda" and not torch.cuda.is_available():
             raise UsageError("CUDA was requested but no CUDA device is available; use device='cpu'")
@@ -86,15 +90,22 @@ class ActionModel:
             raise UsageError("precision fp16 needs a CUDA device; use fp32 or bf16 on the CPU")
         if precision == "bf16" and self.device.type == "cpu" and not bf16_supported():
             raise NotAvailableError(bf16_unavailable_message())  # not a crash in the first clip
+        check_backend(backend, self.device.type)
         self.cfg = cfg
         self.precision = precision
+        self.backend = backend
         self.network = network.eval().to(self.device)
         for parameter in self.network.parameters():
             parameter.requires_grad_(False)
+        if backend == OPENVINO:  # converted unfolded and in fp32: OpenVINO folds and casts it itself
+            from alphaction_demo.action.openvino_backbone import OpenVinoBackbone
+
+            self.network.backbone = OpenVinoBackbone(self.network.backbone, cfg, precision)
         if fold_bn:
             fold_batch_norm(self.network)
-        self._clip_dtype = torch.bfloat16 if precision == "bf16" and self.device.type == "cpu" else torch.float32
-        self._channels_last = self.device.type == "cpu" and (fold_bn or precision == "bf16")
+        on_torch_cpu = self.device.type == "cpu" and backend == TORCH
+        self._clip_dtype = torch.bfloat16 if precision == "bf16" and on_torch_cpu else torch.float32
+        self._channels_last = on_torch_cpu and (fold_bn or precision == "bf16")
         if self._channels_last:
             to_cpu_fast_layout(self.network.backbone, self._clip_dtype)
         ia = cfg.MODEL.IA_STRUCTURE
@@ -105,10 +116,10 @@ class ActionModel:
     # construction -------------------------------------------------------------------------
     @classmethod
     def from_checkpoint(cls, path: Union[str, Path], cfg: Config, device: Union[str, torch.device] = "cpu",
-                        precision: str = "fp32", fold_bn: bool = True) -> "ActionModel":
+                        precision: str = "fp32", fold_bn: bool = True, backend: str = TORCH) -> "ActionModel":
         network = ActionNetwork(cfg)
         load_matching(network, read_state_dict(path), cfg.name or "configured", str(path))
-        return cls(network, cfg, device=device, precision=precision, fold_bn=fold_bn)
+        return cls(network, cfg, device=device, precision=precision, fold_bn=fold_bn, backend=backend)
 
     @classmethod
     def from_state_dict(cls, state: Mapping[str, torch.Tensor], cfg: Config, **kwargs) -> "ActionModel":

@@ -13,13 +13,16 @@ from alphaction_demo.run_settings import PROG, ModelSettings, RunSettings
 
 
 def announce_precision(model: ModelSettings) -> None:
-    """The one line at start that says which precision runs and why (`--precision auto` chose it)."""
+    """The lines at start that say which precision and which backend run, and why (`auto` chose
+    them, or they were asked for)."""
     import sys
 
+    from alphaction_demo.action.backend import BackendChoice
     from alphaction_demo.action.precision import PrecisionChoice
 
     choice = PrecisionChoice(model.precision, model.precision_reason or "as asked", model.auto_precision)
-    sys.stderr.write(f"{PROG}: {choice.announcement()}\n")
+    backend = BackendChoice(model.backend, model.backend_reason or "as asked", model.auto_backend)
+    sys.stderr.write(f"{PROG}: {choice.announcement()}\n{PROG}: {backend.announcement()}\n")
 
 
 def list_models() -> int:

@@ -212,12 +212,28 @@ def _precision(args: argparse.Namespace, device: str):
     return choose_precision(args.precision, device)
 
 
+def _check_backend(args: argparse.Namespace, device: str) -> None:
+    """A named backend that cannot run here (openvino not installed, or a GPU): said at once."""
+    from alphaction_demo.action.backend import check_backend
+
+    check_backend(getattr(args, "backend", "auto"), device)
+
+
+def _precision_and_backend(args: argparse.Namespace, device: str) -> dict:
+    """ModelSettings' precision and backend fields: `auto` of either resolved for this machine."""
+    from alphaction_demo.action.backend import choose_backend
+
+    choice = _precision(args, device)
+    backend = choose_backend(getattr(args, "backend", "auto"), choice.precision, device)
+    return dict(precision=choice.precision, auto_precision=choice.automatic, precision_reason=choice.reason,
+                backend=backend.backend, auto_backend=backend.automatic, backend_reason=backend.reason)
+
+
 def _model(args: argparse.Namespace, device: str, need_weights: bool = True) -> ModelSettings:
     """--model / --cfg-path / --weight-path as a configuration and (for a run) an existing checkpoint."""
     from alphaction_demo.action import zoo
 
-    choice = _precision(args, device)
-    precision = dict(precision=choice.precision, auto_precision=choice.automatic, precision_reason=choice.reason)
+    precision = _precision_and_backend(args, device)
     if args.model is not None and (args.cfg_path or args.weight_path):
         raise UsageError("give either --model or --cfg-path/--weight-path, not both")
     if args.cfg_path is None and (args.weight_path is None or not need_weights):
@@ -290,6 +306,7 @@ def run_settings(args: argparse.Namespace) -> RunSettings:
     check_numbers(args)
     device = resolve_device(args.device, args.cpu)
     _check_precision(args.precision, device)  # before the input is opened: a wrong flag is said at once
+    _check_backend(args, device)
     source = source_from_args(args)
     gui = _gui(args, source)
     outputs = _outputs(args, source, gui)
@@ -304,6 +321,7 @@ def benchmark_settings(args: argparse.Namespace) -> RunSettings:
     check_numbers(args)
     device = resolve_device(args.device, args.cpu)
     _check_precision(args.precision, device)
+    _check_backend(args, device)
     fps = float(args.fps or 25.0)
     seconds = args.duration / 1000.0 if args.duration > 0 else BENCHMARK_SECONDS
     source = SourceSpec(SYNTHETIC, fps=fps, size=BENCHMARK_FRAME_SIZE, frames=int(seconds * fps))
@@ -333,6 +351,7 @@ def shared_settings(args: argparse.Namespace) -> RunSettings:
     check_numbers(args)
     device = resolve_device(args.device, args.cpu)
     _check_precision(args.precision, device)
+    _check_backend(args, device)
     source = SourceSpec(FILE, "", float(args.start), float(args.duration))
     model = _model(args, device)
     return RunSettings(source=source, model=model, detector=_detector(args, device, model.precision),

@@ -27,7 +27,8 @@ from alphaction_demo.gui import dialogs
 from alphaction_demo.gui.actions import add_menus, add_toolbar, build_actions, shortcut_table, show_paused
 from alphaction_demo.gui.bridge import PipelineBridge
 from alphaction_demo.gui.keys import WindowKeys, focus_returns_on
-from alphaction_demo.gui.models import current_precision, precision_choices, settings_for_precision
+from alphaction_demo.gui.models import (backend_choices, current_backend, current_precision, precision_choices,
+                                        settings_for_backend, settings_for_precision)
 from alphaction_demo.gui.panel import SidePanel
 from alphaction_demo.gui.selection import TrackSelection
 from alphaction_demo.gui.session import (FILE, URL, WEBCAM, Session, SourceSpec, ViewOptions, is_seekable,
@@ -110,6 +111,7 @@ class MainWindow(QMainWindow):
         self.panel.set_detect_rate(s.detect_rate)
         self.panel.set_models(models, self.run.model.display_name)
         self.panel.set_precisions(precision_choices(self.run), current_precision(self.run))
+        self.panel.set_backends(backend_choices(self.run), current_backend(self.run))
         for action, on in ((self.actions.show_boxes, s.show_boxes), (self.actions.show_ids, s.show_ids),
                            (self.actions.show_labels, s.show_labels), (self.actions.show_time, s.show_time)):
             action.setChecked(on)
@@ -137,6 +139,7 @@ class MainWindow(QMainWindow):
         self.panel.detect_rate_changed.connect(self._detect_rate_changed)
         self.panel.model_chosen.connect(self.choose_model)
         self.panel.precision_chosen.connect(self.choose_precision)
+        self.panel.backend_chosen.connect(self.choose_backend)
         self.view.clicked.connect(self.selection.select_at)
         focus_returns_on(self.panel.detect_rate.editingFinished, self.keys, self.panel.detect_rate)
         focus_returns_on(self.panel.model.activated, self.keys, self.panel)
@@ -254,10 +257,17 @@ class MainWindow(QMainWindow):
 
     def choose_precision(self, value: str) -> None:
         """Another precision goes on like another model: from the moment on screen."""
-        run = settings_for_precision(self.run, value)
+        self._go_on_with(settings_for_precision(self.run, value))
+
+    def choose_backend(self, value: str) -> None:
+        """Another backend, likewise."""
+        self._go_on_with(settings_for_backend(self.run, value))
+
+    def _go_on_with(self, run: RunSettings) -> None:
         if run.model == self.run.model:
             return
         self.run = run
+        self.panel.set_backends(backend_choices(run), current_backend(run))  # auto's pick follows the precision
         if self.session is not None:  # see _apply_run_changes
             self._settle_timer.start()
             return
@@ -417,8 +427,10 @@ class MainWindow(QMainWindow):
         model = self.run.model
         if model.display_name != self.session.model:  # cleared by `ready` with the new model
             self.status.showMessage(f"Loading the action model ({model.display_name}) ...")
-        elif model.precision_label != getattr(self.session, "precision", model.precision_label):
-            self.status.showMessage(f"Loading the action model ({model.display_name}, {model.precision}) ...")
+        elif (model.precision_label, model.backend_label) != (getattr(self.session, "precision", model.precision_label),
+                                                              getattr(self.session, "backend", model.backend_label)):
+            self.status.showMessage(f"Loading the action model ({model.display_name}, {model.precision} on "
+                                    f"{model.backend}) ...")
 
     def _update_stats(self) -> None:
         now = time.monotonic()
@@ -429,7 +441,8 @@ class MainWindow(QMainWindow):
         self.status.show_stats(fps if self.session is not None else None, stats, dropped,
                                getattr(self.session, "device", self.run.model.device),
                                getattr(self.session, "model", self.run.model.display_name) or "",
-                               getattr(self.session, "precision", None) or self.run.model.precision_label)
+                               getattr(self.session, "precision", None) or self.run.model.precision_label,
+                               getattr(self.session, "backend", None) or self.run.model.backend_label)
 
     def _update_source_actions(self) -> None:
         spec = self.session.source if self.session is not None else None

@@ -10,6 +10,8 @@ from dataclasses import replace
 from typing import List, Tuple
 
 from alphaction_demo.action import zoo
+from alphaction_demo.action import backend as backends
+from alphaction_demo.action.backend import OPENVINO, TORCH, choose_backend
 from alphaction_demo.action.cpu_support import working_precisions
 from alphaction_demo.action.precision import AUTO, choose_precision
 from alphaction_demo.errors import WeightsError
@@ -49,8 +51,33 @@ def current_precision(run: RunSettings) -> str:
 
 
 def settings_for_precision(run: RunSettings, value: str) -> RunSettings:
-    """The run's settings at precision `value` ("auto" resolved for this machine)."""
+    """The run's settings at precision `value` ("auto" resolved for this machine); an automatic
+    backend is chosen again for it (OpenVINO wins in bf16 only)."""
     choice = choose_precision(value, run.model.device)
     model = replace(run.model, precision=choice.precision, auto_precision=choice.automatic,
                     precision_reason=choice.reason)
+    return _with_backend(replace(run, model=model), AUTO if run.model.auto_backend else run.model.backend)
+
+
+def backend_choices(run: RunSettings) -> List[Tuple[str, str]]:
+    """(value, text) of the backends the window offers: "auto" first, showing what it picks for the
+    run's precision, then torch, and OpenVINO where it is installed and the model runs on the CPU."""
+    device = run.model.device
+    auto = choose_backend(AUTO, run.model.precision, device).backend
+    offered = [TORCH] + ([OPENVINO] if backends.openvino_installed() and device.startswith("cpu") else [])
+    return [(AUTO, f"auto ({auto})")] + [(b, b) for b in offered]
+
+
+def current_backend(run: RunSettings) -> str:
+    return AUTO if run.model.auto_backend else run.model.backend
+
+
+def settings_for_backend(run: RunSettings, value: str) -> RunSettings:
+    """The run's settings on backend `value` ("auto" resolved for this machine and precision)."""
+    return _with_backend(run, value)
+
+
+def _with_backend(run: RunSettings, value: str) -> RunSettings:
+    choice = choose_backend(value, run.model.precision, run.model.device)
+    model = replace(run.model, backend=choice.backend, auto_backend=choice.automatic, backend_reason=choice.reason)
     return replace(run, model=model)

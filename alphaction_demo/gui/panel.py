@@ -29,6 +29,7 @@ class SidePanel(QWidget):
     detect_rate_changed = pyqtSignal(int)
     model_chosen = pyqtSignal(str)
     precision_chosen = pyqtSignal(str)
+    backend_chosen = pyqtSignal(str)
 
     def __init__(self, actions: WindowActions, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
@@ -52,6 +53,10 @@ class SidePanel(QWidget):
         self.precision.setFocusPolicy(Qt.NoFocus)
         self.precision.setToolTip("The action model's precision: auto picks the fastest exact-enough one for this "
                                   "machine; fp32 gives the official numbers")
+        self.backend = QComboBox(self)
+        self.backend.setFocusPolicy(Qt.NoFocus)
+        self.backend.setToolTip("What runs the action model's backbone: auto takes OpenVINO where it is installed "
+                                "and faster (bf16 on a CPU that runs it natively), torch elsewhere")
         self.plot = ScorePlot(self)
         self.categories = CategoryFilter(self)
 
@@ -68,6 +73,11 @@ class SidePanel(QWidget):
         model_row.addWidget(self.precision)
         form.addRow(model_row)
         form.addRow(self.model)  # the whole width: model names are long
+        backend_row = QHBoxLayout()
+        backend_row.addStretch(1)
+        backend_row.addWidget(QLabel("backend", self))
+        backend_row.addWidget(self.backend)
+        form.addRow(backend_row)  # under the precision: the two are chosen together
         toggles = QGridLayout()
         self.toggle_buttons = []
         for i, action in enumerate((actions.show_boxes, actions.show_ids, actions.show_labels, actions.show_time)):
@@ -99,6 +109,7 @@ class SidePanel(QWidget):
         self.detect_rate.valueChanged.connect(self.detect_rate_changed.emit)
         self.model.activated.connect(lambda i: self.model_chosen.emit(self.model.itemData(i)))
         self.precision.activated.connect(lambda i: self.precision_chosen.emit(self.precision.itemData(i)))
+        self.backend.activated.connect(lambda i: self.backend_chosen.emit(self.backend.itemData(i)))
 
     @property
     def threshold_value_float(self) -> float:
@@ -124,13 +135,11 @@ class SidePanel(QWidget):
 
     def set_precisions(self, choices: Sequence[Tuple[str, str]], current: str) -> None:
         """`choices`: (value, text) pairs, "auto" first."""
-        self.precision.blockSignals(True)
-        self.precision.clear()
-        for value, text in choices:
-            self.precision.addItem(text, value)
-        self.precision.setCurrentIndex(max(0, self.precision.findData(current)))
-        self.precision.setEnabled(self.precision.count() > 1)
-        self.precision.blockSignals(False)
+        _fill(self.precision, choices, current)
+
+    def set_backends(self, choices: Sequence[Tuple[str, str]], current: str) -> None:
+        """`choices`: (value, text) pairs, "auto" first."""
+        _fill(self.backend, choices, current)
 
     def set_detect_rate(self, rate: int) -> None:
         self.detect_rate.blockSignals(True)
@@ -147,3 +156,14 @@ class SidePanel(QWidget):
     def category_groups_changed(self, groups, hidden: Sequence[str]) -> None:
         labels = [name for names in groups.values() for name in names]
         self.categories.set_categories(groups, enabled=[n for n in labels if n not in set(hidden)])
+
+
+def _fill(combo: QComboBox, choices: Sequence[Tuple[str, str]], current: str) -> None:
+    """(value, text) pairs into `combo`, `current` selected, without emitting a choice."""
+    combo.blockSignals(True)
+    combo.clear()
+    for value, text in choices:
+        combo.addItem(text, value)
+    combo.setCurrentIndex(max(0, combo.findData(current)))
+    combo.setEnabled(combo.count() > 1)
+    combo.blockSignals(False)

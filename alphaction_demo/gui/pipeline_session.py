@@ -99,6 +99,7 @@ class PipelineSession:
         self.device = run.model.device
         self.model = run.model.display_name
         self.precision = run.model.precision_label
+        self.backend = run.model.backend_label
         self._models = models or ModelCache()
         self._tracker_factory = tracker_factory
         self._lock = threading.Lock()
@@ -270,6 +271,7 @@ class PipelineSession:
                 if announce:
                     self.labels, self.category_groups = label_groups(loaded)
                     self.model, self.device, self.precision = model.display_name, model.device, model.precision_label
+                    self.backend = model.backend_label
                     self.run = replace(self.run, model=model)
                 pipeline = self._build(loaded, rate, previous)
                 if pipeline is None:

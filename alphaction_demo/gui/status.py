@@ -38,19 +38,20 @@ class StatusBar(QStatusBar):
                           ("dropped", "Frames the display could not show in time"),
                           ("device", "Where the models run"), ("model", "The action model"),
                           ("precision", "The action model's precision (fp32 gives the official numbers)"),
+                          ("backend", "What runs the action model's backbone: torch or OpenVINO"),
                           ("recording", "Recording the annotated video")):
             label = QLabel(self)
             label.setToolTip(tip)
             self.fields[name] = label
             self.addPermanentWidget(label)
         self.fields["recording"].setStyleSheet("color: #e03030; font-weight: bold")
-        self.show_stats(None, None, 0, "", "", "")
+        self.show_stats(None, None, 0, "", "", "", "")
 
     def text(self, name: str) -> str:
         return self.fields[name].text()
 
     def show_stats(self, display_fps: Optional[float], stats, dropped: int,
-                   device: str, model: str, precision: str = "") -> None:
+                   device: str, model: str, precision: str = "", backend: str = "") -> None:
         """`stats`: a `pipeline.PipelineStats`, or None before a run has numbers."""
         f = self.fields
         f["display"].setText(f"display {_number(display_fps, '.1f', ' fps')}")
@@ -63,6 +64,7 @@ class StatusBar(QStatusBar):
         f["device"].setText(device or "")
         f["model"].setText(model or "")
         f["precision"].setText(precision or "")
+        f["backend"].setText(backend or "")
 
     def set_recording(self, path: Optional[Path]) -> None:
         self.fields["recording"].setText(f"● REC {path.name}" if path else "")

@@ -27,7 +27,7 @@ AVA_MIN_SCORE = 0.0
 TRACKS_MIN_SCORE = 0.01
 KEYFRAME_TOLERANCE_MS = 0.5  # a prediction within this of a whole second is that second's keyframe
 TRACKS_HEADER = ("video_id", "time_s", "keyframe", "track_id", "x1", "y1", "x2", "y2", "action_id", "score",
-                 "precision")
+                 "precision", "backend")
 
 
 class ResultsFile:
@@ -35,17 +35,20 @@ class ResultsFile:
     scores; `.csv` is strict AVA (`video_id,timestamp,x1,y1,x2,y2,action_id,score`, no header, keyframes
 only, what AVA's official evaluator reads) and comes with `FILE.tracks.csv`, every prediction with
 its track id, for the rest. The tracks CSV and the JSON lines say on each row at which precision
-the model ran (`--precision auto` differs between machines; only fp32 gives the official numbers);
-the strict AVA CSV stays the 8 columns AVA's evaluator reads.
+and on which backend the model ran (`--precision auto` and `--backend auto` differ between
+machines; only fp32 gives the official numbers); the strict AVA CSV stays the 8 columns AVA's
+evaluator reads.
 
     `timestamp_offset_s` numbers keyframes as AVA does: AVA's 15-minute clips start at second 900
     of their movie, so a clip cut there needs 900; a whole movie read with `--start` needs 0, as
     video times are the file's own whatever the start."""
 
     def __init__(self, path: str, video_id: str, frame_size: Optional[Tuple[int, int]],
-                 ava_ids: Sequence[int], timestamp_offset_s: int = 0, precision: str = "") -> None:
+                 ava_ids: Sequence[int], timestamp_offset_s: int = 0, precision: str = "",
+                 backend: str = "") -> None:
         self.path = Path(path)
         self.precision = precision
+        self.backend = backend
         self.video_id = video_id
         self.frame_size = frame_size  # (height, width) for normalised CSV boxes
         self.ava_ids = tuple(ava_ids)
@@ -101,7 +104,8 @@ the strict AVA CSV stays the 8 columns AVA's evaluator reads.
                     self.rows += 1
                 if score >= TRACKS_MIN_SCORE:
                     self._tracks.writerow([self.video_id, seconds, "" if keyframe is None else keyframe,
-                                           int(track_id), *corners, action, value, self.precision])
+                                           int(track_id), *corners, action, value, self.precision,
+                                           self.backend])
 
     def _write_jsonl(self, result: ActionResult) -> None:
         keyframe = self.keyframe(result.timestamp_ms)
@@ -117,6 +121,8 @@ the strict AVA CSV stays the 8 columns AVA's evaluator reads.
             }
             if self.precision:
                 record["precision"] = self.precision
+            if self.backend:
+                record["backend"] = self.backend
             self._files[0].write(json.dumps(record) + "\n")
             self.rows += 1
 

@@ -40,7 +40,8 @@ def load_action_model(model: ModelSettings, network: Optional["ActionModel"] = N
 
     cfg = load_config(model.config, common_cate=model.common_cate)
     if network is None:
-        network = ActionModel.from_checkpoint(model.weights, cfg, device=model.device, precision=model.precision)
+        network = ActionModel.from_checkpoint(model.weights, cfg, device=model.device, precision=model.precision,
+                                              backend=model.backend)
     num_classes = network.num_classes
     return LoadedModel(network, cfg, LabelSet.for_classes(num_classes), LabelSet.display_exclusions(num_classes),
                        tuple(c.ava_id for c in categories_for(num_classes)))
@@ -88,7 +89,8 @@ def build_pipeline(settings: RunSettings, *, loaded: LoadedModel, tracker: Optio
         results = None
         if outputs.results_path:
             results = ResultsFile(outputs.results_path, spec.video_id, None, loaded.ava_ids,
-                                  timestamp_offset_s=outputs.timestamp_offset_s, precision=settings.model.precision)
+                                  timestamp_offset_s=outputs.timestamp_offset_s, precision=settings.model.precision,
+                                  backend=settings.model.backend)
         results = _with_events(results, settings, loaded)
         parts = dict(source=source, tracker=tracker, predictor=predictor, labels=TrackLabels(loaded.label_set),
                      view=settings.view, excluded_labels=loaded.excluded,

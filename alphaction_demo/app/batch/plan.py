@@ -140,7 +140,8 @@ def options_record(settings: RunSettings, write_video: bool, results_suffix: str
     return {
         "version": __version__,
         "model": {"config": model.config, "weights": weights, "common_cate": model.common_cate,
-                  "device": model.device.split(":")[0], "precision": model.precision},
+                  "device": model.device.split(":")[0], "precision": model.precision,
+                  "backend": model.backend},
         "detector": {"kind": det.kind, "weights": det.weights, "imgsz": det.imgsz, "tracker": det.tracker,
                      "box_thres": det.box_thres, "nms_thres": det.nms_thres, "object_thres": det.object_thres},
         "schedule": {"detect_rate": sched.detect_rate, "sampling": sched.sampling},
