@@ -72,7 +72,7 @@ def main() -> int:
         for precision in precisions:
             model = replace(MODELS[name], precision=precision)
             cfg = load_config(model.config, common_cate=model.common_cate)
-            loaded = load_action_model(model, network=ActionModel.random(cfg, seed=0, precision=precision))
+            loaded = load_action_model(model, action_model=ActionModel.random(cfg, seed=0, precision=precision))
             for size in opts.sizes:
                 width, height = (int(v) for v in size.split("x"))
                 spec = SourceSpec(SYNTHETIC, fps=FPS, size=(height, width), frames=0)

@@ -136,7 +136,7 @@ def main() -> int:
     spec = SourceSpec(SYNTHETIC, fps=FPS, size=FRAME_SIZE, frames=frames)
     with tempfile.TemporaryDirectory() as folder:
         settings = run_settings(opts, spec, folder)
-        loaded = load_action_model(settings.model, network=ActionModel.random(cfg, seed=0, precision=opts.precision))
+        loaded = load_action_model(settings.model, action_model=ActionModel.random(cfg, seed=0, precision=opts.precision))
         kind = "hog" if opts.detector == "hog" else "yolo"
         tracker = KnownFigures(build_tracker(DetectorSettings(kind=kind, weights=opts.detector, imgsz=opts.imgsz,
                                                                fps=FPS)), SyntheticSource(spec))

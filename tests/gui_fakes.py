@@ -33,7 +33,7 @@ class FakeSession:
         self.ready = True
         self.labels = LABELS
         self.category_groups = GROUPS
-        self.device, self.model = "cpu", run.model.display_name
+        self.device, self.model_name = "cpu", run.model.display_name
         self.options = ViewOptions()
         self.detect_rate = 4
         self.paused = False
@@ -71,7 +71,7 @@ class FakeSession:
     def set_model(self, model: ModelSettings) -> None:
         """The same run goes on with another model, announced as the real session does."""
         self.model_changes.append(model.display_name)
-        self.model = model.display_name
+        self.model_name = model.display_name
         self.bridge.push_ready(self)
 
     def set_paused(self, paused: bool) -> None:

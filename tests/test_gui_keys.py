@@ -265,7 +265,7 @@ def test_the_model_name_is_not_cut_short(qtbot, tmp_path):
     win = MainWindow(run, FakeSession, GuiPrefs(), models=["resnet101_8x8f_denseserial_common"])
     qtbot.addWidget(win)
     win.show()
-    combo = win.panel.model
+    combo = win.panel.model_choice
     assert not combo.isEnabled()
     assert "resnet101_8x8f_denseserial_common" in combo.toolTip()
     assert combo.itemData(0, Qt.ToolTipRole) == "resnet101_8x8f_denseserial_common"
@@ -305,9 +305,9 @@ def test_a_new_model_goes_on_with_the_same_run(qtbot, tmp_path):
     click_person(qtbot, win)
     qtbot.waitUntil(lambda: len(win.selection.history.points(1)) >= 3, timeout=3000)
     earlier = win.selection.history.points(1)
-    choose_in_combo(qtbot, win.panel.model, "b")
-    choose_in_combo(qtbot, win.panel.model, "c")
-    assert win.panel.model.currentData() == "c" and win.run.model.name == "c"
+    choose_in_combo(qtbot, win.panel.model_choice, "b")
+    choose_in_combo(qtbot, win.panel.model_choice, "c")
+    assert win.panel.model_choice.currentData() == "c" and win.run.model.name == "c"
     qtbot.waitUntil(lambda: bool(session.model_changes), timeout=2000)
     qtbot.wait(300)
     assert session.model_changes == ["c"], "one change for two quick choices"

@@ -433,7 +433,7 @@ def test_a_new_model_goes_on_from_the_place_on_screen(qtbot, run, tmp_path, mode
         assert window.session is session and first.tracker.resets == 1  # the same run, the same ids
         assert window.selection.track_id == 1, "the selected person stays selected"
         assert session.stats().frames_rendered > counted, "the counters carry on"
-        assert len(window.panel.categories.labels) == 15 and session.model == "r50-common"
+        assert len(window.panel.categories.labels) == 15 and session.model_name == "r50-common"
         assert not window.status.currentMessage().startswith("Loading"), "ready clears the loading message"
         qtbot.waitUntil(lambda: window.selection.history.labels == second.predictor.labels, timeout=15_000)
         kept = window.selection.history.points(1)

@@ -146,7 +146,7 @@ def measure(settings: RunSettings, live_limits: Optional[dict] = None) -> Benchm
     cfg = load_config(model.config, common_cate=model.common_cate)
     detector_name = settings.detector.weights if settings.detector.kind == "yolo" else "HOG"
     sys.stderr.write(f"{PROG}: building a randomly initialised {model.display_name} and {detector_name} detector\n")
-    loaded = load_action_model(model, network=ActionModel.random(cfg, seed=0, device=model.device, precision=model.precision,
+    loaded = load_action_model(model, action_model=ActionModel.random(cfg, seed=0, device=model.device, precision=model.precision,
                                                              backend=model.backend))
     tracker = build_tracker(detector_for_source(settings, fps))
     with tempfile.TemporaryDirectory() as folder:

@@ -142,7 +142,7 @@ class MainWindow(QMainWindow):
         self.panel.backend_chosen.connect(self.choose_backend)
         self.view.clicked.connect(self.selection.select_at)
         focus_returns_on(self.panel.detect_rate.editingFinished, self.keys, self.panel.detect_rate)
-        focus_returns_on(self.panel.model.activated, self.keys, self.panel)
+        focus_returns_on(self.panel.model_choice.activated, self.keys, self.panel)
 
     # runs -------------------------------------------------------------------------------------
     def open_source(self, spec: SourceSpec, keep_events: bool = False) -> None:
@@ -177,7 +177,7 @@ class MainWindow(QMainWindow):
         session.set_detect_rate(self.panel.detect_rate.value())
         session.start()
         if not session.ready:
-            self.status.showMessage(f"Loading the action model ({session.model}) ...")
+            self.status.showMessage(f"Loading the action model ({session.model_name}) ...")
         if self._pending_output is not None:
             self.actions.record.setChecked(True)  # --output-path: record the first run into it
         self.actions.play_pause.setChecked(False)
@@ -243,7 +243,7 @@ class MainWindow(QMainWindow):
             run = self._settings_for_model(self.run, name)
         except Exception as exc:
             self._show_error(exc)
-            self.panel.set_models([self.panel.model.itemData(i) for i in range(self.panel.model.count())],
+            self.panel.set_models([self.panel.model_choice.itemData(i) for i in range(self.panel.model_choice.count())],
                                   self.run.model.display_name)
             return
         self.run = run
@@ -358,7 +358,7 @@ class MainWindow(QMainWindow):
         self.panel.category_groups_changed(session.category_groups, self.settings.hidden_labels)
         self._options_changed()  # the filter now knows the model's classes
         self.status.clearMessage()
-        self.status.flash(f"{session.model} ready on {session.device}")
+        self.status.flash(f"{session.model_name} ready on {session.device}")
 
     def _on_frame(self, frame: RenderedFrame) -> None:
         self.frame = frame
@@ -425,7 +425,7 @@ class MainWindow(QMainWindow):
         self.session.set_detect_rate(self.settings.detect_rate)
         self.session.set_model(self.run.model)
         model = self.run.model
-        if model.display_name != self.session.model:  # cleared by `ready` with the new model
+        if model.display_name != self.session.model_name:  # cleared by `ready` with the new model
             self.status.showMessage(f"Loading the action model ({model.display_name}) ...")
         elif (model.precision_label, model.backend_label) != (getattr(self.session, "precision", model.precision_label),
                                                               getattr(self.session, "backend", model.backend_label)):
@@ -440,7 +440,7 @@ class MainWindow(QMainWindow):
         dropped = (stats.dropped if stats else 0) + (self.bridge.coalesced if self.bridge else 0)
         self.status.show_stats(fps if self.session is not None else None, stats, dropped,
                                getattr(self.session, "device", self.run.model.device),
-                               getattr(self.session, "model", self.run.model.display_name) or "",
+                               getattr(self.session, "model_name", self.run.model.display_name) or "",
                                getattr(self.session, "precision", None) or self.run.model.precision_label,
                                getattr(self.session, "backend", None) or self.run.model.backend_label)
 

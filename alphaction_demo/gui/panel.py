@@ -45,10 +45,10 @@ class SidePanel(QWidget):
         self.detect_rate.setToolTip("How many times per second of video the labels are updated")
         self.detect_rate.setKeyboardTracking(False)  # typing "10" is one change, not "1" then "10"
         self.detect_rate.setFocusPolicy(Qt.ClickFocus)
-        self.model = QComboBox(self)
-        self.model.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.model.setMinimumContentsLength(12)
-        self.model.setFocusPolicy(Qt.NoFocus)
+        self.model_choice = QComboBox(self)
+        self.model_choice.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.model_choice.setMinimumContentsLength(12)
+        self.model_choice.setFocusPolicy(Qt.NoFocus)
         self.precision = QComboBox(self)
         self.precision.setFocusPolicy(Qt.NoFocus)
         self.precision.setToolTip("The action model's precision: auto picks the fastest exact-enough one for this "
@@ -72,7 +72,7 @@ class SidePanel(QWidget):
         model_row.addWidget(QLabel("precision", self))
         model_row.addWidget(self.precision)
         form.addRow(model_row)
-        form.addRow(self.model)  # the whole width: model names are long
+        form.addRow(self.model_choice)  # the whole width: model names are long
         backend_row = QHBoxLayout()
         backend_row.addStretch(1)
         backend_row.addWidget(QLabel("backend", self))
@@ -107,7 +107,7 @@ class SidePanel(QWidget):
 
         self.threshold.valueChanged.connect(self._on_threshold)
         self.detect_rate.valueChanged.connect(self.detect_rate_changed.emit)
-        self.model.activated.connect(lambda i: self.model_chosen.emit(self.model.itemData(i)))
+        self.model_choice.activated.connect(lambda i: self.model_chosen.emit(self.model_choice.itemData(i)))
         self.precision.activated.connect(lambda i: self.precision_chosen.emit(self.precision.itemData(i)))
         self.backend.activated.connect(lambda i: self.backend_chosen.emit(self.backend.itemData(i)))
 
@@ -120,18 +120,18 @@ class SidePanel(QWidget):
         self._show_threshold(self.threshold.value())
 
     def set_models(self, names: Iterable[str], current: str) -> None:
-        self.model.blockSignals(True)
-        self.model.clear()
+        self.model_choice.blockSignals(True)
+        self.model_choice.clear()
         for name in names:
-            self.model.addItem(name, name)
-        if self.model.findData(current) < 0 and current:
-            self.model.addItem(current, current)
-        for i in range(self.model.count()):
-            self.model.setItemData(i, self.model.itemData(i), Qt.ToolTipRole)
-        self.model.setCurrentIndex(max(0, self.model.findData(current)))
-        self.model.setToolTip(f"{self.model.currentText()}: action models whose weights are in weights/")
-        self.model.setEnabled(self.model.count() > 1)
-        self.model.blockSignals(False)
+            self.model_choice.addItem(name, name)
+        if self.model_choice.findData(current) < 0 and current:
+            self.model_choice.addItem(current, current)
+        for i in range(self.model_choice.count()):
+            self.model_choice.setItemData(i, self.model_choice.itemData(i), Qt.ToolTipRole)
+        self.model_choice.setCurrentIndex(max(0, self.model_choice.findData(current)))
+        self.model_choice.setToolTip(f"{self.model_choice.currentText()}: action models whose weights are in weights/")
+        self.model_choice.setEnabled(self.model_choice.count() > 1)
+        self.model_choice.blockSignals(False)
 
     def set_precisions(self, choices: Sequence[Tuple[str, str]], current: str) -> None:
         """`choices`: (value, text) pairs, "auto" first."""

@@ -97,7 +97,7 @@ class PipelineSession:
         self.source = source
         self.bridge = bridge
         self.device = run.model.device
-        self.model = run.model.display_name
+        self.model_name = run.model.display_name
         self.precision = run.model.precision_label
         self.backend = run.model.backend_label
         self._models = models or ModelCache()
@@ -270,7 +270,7 @@ class PipelineSession:
                 announce = not self.ready or chosen or model != self.run.model  # chosen: even back to the same
                 if announce:
                     self.labels, self.category_groups = label_groups(loaded)
-                    self.model, self.device, self.precision = model.display_name, model.device, model.precision_label
+                    self.model_name, self.device, self.precision = model.display_name, model.device, model.precision_label
                     self.backend = model.backend_label
                     self.run = replace(self.run, model=model)
                 pipeline = self._build(loaded, rate, previous)

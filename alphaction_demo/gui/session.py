@@ -59,7 +59,7 @@ class Session(Protocol):
     labels: Tuple[str, ...]
     category_groups: Mapping[str, Sequence[str]]  # pose / object / person -> label names
     device: str
-    model: str
+    model_name: str
 
     def start(self) -> None: ...
     def stop(self) -> None: ...

@@ -32,18 +32,18 @@ class LoadedModel:
     ava_ids: Tuple[int, ...]  # the AVA id of each output class, for results files
 
 
-def load_action_model(model: ModelSettings, network: Optional["ActionModel"] = None) -> LoadedModel:
-    """Read the checkpoint (or take `network`, e.g. random weights for the benchmark). The result
-    depends only on the model's settings: every detect rate runs on it."""
+def load_action_model(model: ModelSettings, action_model: Optional["ActionModel"] = None) -> LoadedModel:
+    """Read the checkpoint (or take `action_model`, e.g. random weights for the benchmark). The
+    result depends only on the model's settings: every detect rate runs on it."""
     from alphaction_demo.action import ActionModel, load_config
     from alphaction_demo.action.categories import categories_for
 
     cfg = load_config(model.config, common_cate=model.common_cate)
-    if network is None:
-        network = ActionModel.from_checkpoint(model.weights, cfg, device=model.device, precision=model.precision,
-                                              backend=model.backend)
-    num_classes = network.num_classes
-    return LoadedModel(network, cfg, LabelSet.for_classes(num_classes), LabelSet.display_exclusions(num_classes),
+    if action_model is None:
+        action_model = ActionModel.from_checkpoint(model.weights, cfg, device=model.device,
+                                                   precision=model.precision, backend=model.backend)
+    num_classes = action_model.num_classes
+    return LoadedModel(action_model, cfg, LabelSet.for_classes(num_classes), LabelSet.display_exclusions(num_classes),
                        tuple(c.ava_id for c in categories_for(num_classes)))
 
 
