@@ -53,8 +53,8 @@ benchmarks: $(STAMP)
 
 # The README's screenshot, on a virtual X server (Debian: xvfb), with random weights when none are present
 screenshot: $(STAMP)
-	YOLO_OFFLINE=1 $(PY) scripts/screenshot.py --xvfb --boxes docs/screenshot-boxes.csv --start 27000 --threshold 0.3
-	YOLO_OFFLINE=1 $(PY) scripts/screenshot.py --xvfb --boxes docs/screenshot-boxes.csv --start 27000 --threshold 0.3 --full-screen --out docs/screenshot-fullscreen.png
+	YOLO_OFFLINE=1 $(PY) scripts/screenshot.py --xvfb --boxes docs/screenshot-boxes.csv --start 27000 --threshold 0.3 --event-on 0.8
+	YOLO_OFFLINE=1 $(PY) scripts/screenshot.py --xvfb --boxes docs/screenshot-boxes.csv --start 27000 --threshold 0.3 --event-on 0.8 --full-screen --out docs/screenshot-fullscreen.png
 
 clean:
 	rm -rf $(VENV) .venv-lowest .pytest_cache

@@ -50,6 +50,8 @@ def parse(argv):
     parser.add_argument("--start", type=int, default=0, metavar="MS", help="start the video here (ms)")
     parser.add_argument("--full-screen", action="store_true", help="the presentation mode (F11) instead of the window")
     parser.add_argument("--threshold", type=float, default=0.5, help="visual threshold of the shot")
+    parser.add_argument("--event-on", type=float, default=None,
+                        help="the events list's start score (default: the visual threshold)")
     parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16"),
                         help="bf16 is faster on CPUs with bfloat16 support (and crashes on AVX2-only ones)")
     parser.add_argument("--settle", type=float, default=3.0, help="seconds of plot after the first labels")
@@ -69,6 +71,8 @@ def demo_settings(opts, workdir: Path):
 
     argv = ["--no-gui", "--output-path", str(workdir / "unused.mp4"), "--video-path", str(Path(opts.video).resolve()), "--cpu", "--precision", opts.precision,
             "--detector", opts.detector, "--visual-threshold", str(opts.threshold), "--start", str(opts.start)]
+    if opts.event_on is not None:
+        argv += ["--event-on", str(opts.event_on)]
     if opts.boxes:
         argv += ["--boxes", str(Path(opts.boxes).resolve())]
     if opts.model:
@@ -92,7 +96,8 @@ def demo_settings(opts, workdir: Path):
                         RANDOM_CONFIG, path)
             ActionModel.save_random_checkpoint(load_config(RANDOM_CONFIG), path)
             argv += ["--cfg-path", RANDOM_CONFIG, "--weight-path", str(path)]
-    return replace(run_settings(build_parser().parse_args(argv)), outputs=OutputSettings(gui=True))
+    settings = run_settings(build_parser().parse_args(argv))
+    return replace(settings, outputs=OutputSettings(gui=True, event_on=settings.outputs.event_on))
 
 
 def shoot(opts) -> int:
