@@ -227,11 +227,11 @@ class ActionModel:
         indices.insert(before, t_index)
         dim = feats.person_features.shape[1]
         out = torch.zeros(len(indices), self.max_per_sec, dim, device=self.device)
-        for slot, index in enumerate(indices):  # a dict lookup per slot; the maths is batched
+        for row, index in enumerate(indices):  # a dict lookup per row; the maths is batched
             entry = feats if index == t_index else memory.get(index)
             if entry is not None and entry.num_persons:
                 rows = sample_rows(entry.person_features.view(entry.num_persons, dim), self.max_per_sec, rng)
-                out[slot, : rows.shape[0]] = rows.to(self.device)
+                out[row, : rows.shape[0]] = rows.to(self.device)
         return out.view(-1, dim)
 
     def predict(self, feats: Features, memory: Mapping[int, Features], t_index: int,

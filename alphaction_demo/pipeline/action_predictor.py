@@ -3,8 +3,8 @@
 Offline, frames arrive with their tracked boxes (`push`). Live, every captured frame arrives as it
 is captured (`push_frame`) and the detector's boxes follow for the frames it took (`attach`): the
 detector runs slower than the camera, and a clip built only from detected frames would repeat each
-of them to fill its 64 instants, so the model would see a choppier video than it was trained on.
-A centre then takes the boxes of the detected frame nearest its instant. A frame that becomes a
+of them to fill its 64 sample times, so the model would see a choppier video than it was trained on.
+A moment then takes the boxes of the detected frame nearest its time. A frame that becomes a
 clip centre waits until the frames after it arrive; then its clip is built and stage 0 stores its
 features in the memory under the centre's index. Stage 1 runs when the memory window allows: at
 once (live, past memory only) or once the future half of the window is extracted or the stream has
@@ -201,15 +201,15 @@ class ActionPredictor:
         return n
 
     def _boxes_for(self, centre: _Centre) -> Optional[TrackedFrame]:
-        """The centre frame's boxes, or live those of the detected frame nearest its instant."""
+        """The centre frame's boxes, or live those of the detected frame nearest the moment."""
         if centre.frame.tracked is not None:
             return centre.frame.tracked
-        instant = centre.moment.timestamp_ms
+        moment_ms = centre.moment.timestamp_ms
         detected = [b for b in self._buffer if b.tracked is not None]
         if not detected:
             return None
-        nearest = min(detected, key=lambda b: abs(b.timestamp_ms - instant))
-        return nearest.tracked if abs(nearest.timestamp_ms - instant) <= NEAREST_BOXES_MS else None
+        nearest = min(detected, key=lambda b: abs(b.timestamp_ms - moment_ms))
+        return nearest.tracked if abs(nearest.timestamp_ms - moment_ms) <= NEAREST_BOXES_MS else None
 
     def _take_clips(self) -> List[Tuple[_Centre, Optional[TrackedFrame], List[np.ndarray]]]:
         with self._lock:
