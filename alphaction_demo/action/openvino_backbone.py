@@ -30,6 +30,9 @@ from alphaction_demo.errors import NotAvailableError
 log = logging.getLogger(__name__)
 
 INFERENCE_PRECISION = {"fp32": "f32", "bf16": "bf16"}  # our precision -> OpenVINO's hint
+# Backbone features are batch-normalised activations, in the tens at most; OpenVINO releases before
+# 2026.4 returned values near 1e36 (then NaN probabilities) in bf16 on one thread
+FEATURE_LIMIT = 1e6
 KEPT_COMPILED = 3  # compiled clip sizes (and thread counts) kept per loaded model
 EXAMPLE_SIZE = (64, 96)  # the traced example's height and width (free in the converted model)
 
@@ -99,9 +102,17 @@ class OpenVinoBackbone(nn.Module):
     def forward(self, slow: torch.Tensor, fast: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         slow = slow.detach().float().contiguous()
         fast = fast.detach().float().contiguous()
+        threads = max(1, torch.get_num_threads())
         with self._lock:
-            request = self._request(tuple(slow.shape), tuple(fast.shape), max(1, torch.get_num_threads()))
+            request = self._request(tuple(slow.shape), tuple(fast.shape), threads)
             request.infer([slow.numpy(), fast.numpy()])
             # copies: the request's output buffers are overwritten by the next clip
-            return (torch.from_numpy(request.get_output_tensor(0).data.copy()),
-                    torch.from_numpy(request.get_output_tensor(1).data.copy()))
+            features = (torch.from_numpy(request.get_output_tensor(0).data.copy()),
+                        torch.from_numpy(request.get_output_tensor(1).data.copy()))
+        if not all(f.numel() == 0 or float(f.abs().max()) < FEATURE_LIMIT for f in features):  # NaN fails too
+            # never labels from garbage: OpenVINO before 2026.4 did this in bf16 on one thread
+            version = self._ov.__version__.split("-")[0]
+            raise NotAvailableError(f"OpenVINO {version} returned broken features ({self.precision}, "
+                                    f"{threads} thread(s)); upgrade it (pip install -U 'openvino>=2026.4') "
+                                    "or use --backend torch")
+        return features
