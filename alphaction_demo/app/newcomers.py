@@ -22,6 +22,8 @@ class NewcomerWatch:
 
     def __init__(self, fps: float) -> None:
         self.frame_ms = 1000.0 / fps
+        self._cycle_frames = CYCLE_S * fps  # frames from one departure to the next
+        self._away_frames = AWAY_S * fps
         self._lock = threading.Lock()
         self._entry_ms: Dict[int, float] = {}  # newcomer id -> camera time it walked in
         self._calls: Dict[int, int] = {}  # newcomer id -> model calls since, while unlabelled
@@ -29,9 +31,8 @@ class NewcomerWatch:
 
     def _visit(self, index: int) -> Optional[int]:
         """The wanderer's id at frame `index`, or None while it is away."""
-        cycle_frames = CYCLE_S * 1000.0 / self.frame_ms
-        visit, offset = divmod(index, cycle_frames)
-        if visit >= 1 and offset < AWAY_S * 1000.0 / self.frame_ms:
+        visit, offset = divmod(index, self._cycle_frames)
+        if visit >= 1 and offset < self._away_frames:
             return None
         return FIRST_NEW_ID + int(visit) if visit >= 1 else WANDERER + 1
 
@@ -45,8 +46,7 @@ class NewcomerWatch:
         else:
             ids[WANDERER] = wanderer
             if wanderer > FIRST_NEW_ID:
-                cycle_frames = CYCLE_S * 1000.0 / self.frame_ms
-                entry_index = int(np.ceil((wanderer - FIRST_NEW_ID) * cycle_frames + AWAY_S * 1000.0 / self.frame_ms))
+                entry_index = int(np.ceil((wanderer - FIRST_NEW_ID) * self._cycle_frames + self._away_frames))
                 with self._lock:
                     self._entry_ms.setdefault(wanderer, timestamp_ms - (index - entry_index) * self.frame_ms)
         return boxes[keep], ids[keep]

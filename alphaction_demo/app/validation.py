@@ -216,7 +216,7 @@ def _check_backend(args: argparse.Namespace, device: str) -> None:
     """A named backend that cannot run here (openvino not installed, or a GPU): said at once."""
     from alphaction_demo.action.backend import check_backend
 
-    check_backend(getattr(args, "backend", "auto"), device)
+    check_backend(args.backend, device)
 
 
 def _precision_and_backend(args: argparse.Namespace, device: str) -> dict:
@@ -224,7 +224,7 @@ def _precision_and_backend(args: argparse.Namespace, device: str) -> dict:
     from alphaction_demo.action.backend import choose_backend
 
     choice = _precision(args, device)
-    backend = choose_backend(getattr(args, "backend", "auto"), choice.precision, device)
+    backend = choose_backend(args.backend, choice.precision, device)
     return dict(precision=choice.precision, auto_precision=choice.automatic, precision_reason=choice.reason,
                 backend=backend.backend, auto_backend=backend.automatic, backend_reason=backend.reason)
 

@@ -2,13 +2,13 @@
 
 Everything here runs on the GUI thread. A run (a `Session`) is created by a factory the caller
 passes in, so the window neither knows how the pipeline is wired nor blocks on model loading:
-`Session.start()` returns at once and frames arrive through the bridge. Switching the source or
-a file's place (restart, the seek keys) stops the run (stop + join with a timeout, never terminate)
-and starts a new one; a jump to an event (`seek_to`) goes on in place when the session can seek,
-so the ids the events list names stay the same people. A new detect rate or model is the same run
-going on from the moment on screen: the selected person, the score plot's history and the
-counters carry on (the session restarts its pipeline underneath), and quick successive choices
-settle into one change.
+`Session.start()` returns at once and frames arrive through the bridge. Switching the source
+stops the run (stop + join with a timeout, never terminate) and starts a new one. A file's place
+(Home, the seek keys, a jump to an event: `seek_to`) goes on in place when the session can seek,
+so the ids the events list names stay the same people; otherwise a new run starts there. A new
+detect rate or model is the same run going on from the moment on screen: the selected person, the
+score plot's history and the counters carry on (the session restarts its pipeline underneath),
+and quick successive choices settle into one change.
 """
 
 from __future__ import annotations
