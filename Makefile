@@ -7,18 +7,19 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test test-lowest install benchmarks screenshot clean
 
-# What `make demo` needs: the runtime requirements only. pip and setuptools are upgraded first:
-# an old venv's setuptools cannot install a pyproject-only project in editable mode.
-$(RUNTIME): requirements.txt constraints.txt pyproject.toml
+# What `make demo` needs: the runtime requirements and the OpenVINO extra (`--backend auto` runs both
+# networks on it where the CPU does bf16 natively). pip and setuptools are upgraded first: an old
+# venv's setuptools cannot install a pyproject-only project in editable mode.
+$(RUNTIME): requirements.txt requirements-openvino.txt constraints.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip setuptools
-	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-openvino.txt -c constraints.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(RUNTIME)
 
-# What `make test` needs on top: the test tools and the optional Ray and OpenVINO extras. All install the
+# What `make test` needs on top: the test tools and the optional Ray extra. All install the
 # exact versions the suite passed with (constraints.txt; scripts/freeze_constraints.sh rewrites it).
-$(STAMP): $(RUNTIME) requirements-test.txt requirements-ray.txt requirements-openvino.txt
+$(STAMP): $(RUNTIME) requirements-test.txt requirements-ray.txt
 	$(PY) -m pip install --quiet -r requirements.txt -r requirements-test.txt -r requirements-ray.txt \
 		-r requirements-openvino.txt -c constraints.txt
 	touch $(STAMP)

@@ -68,14 +68,17 @@ class SourceSpec:
 
 @dataclass(frozen=True)
 class DetectorSettings:
-    """The detection stage: which detector and tracker, and how strict they are. `device`, `half`
-    and `fps` follow the model and the opened source; the pipeline builder fills them in."""
+    """The detection stage: which detector and tracker, and how strict they are. `device`, `half`,
+    `backend`, `precision` and `fps` follow the model and the opened source; the pipeline builder
+    fills them in."""
 
     kind: str = "yolo"
     weights: str = "yolo11n.pt"  # ultralytics weights (.pt) or a model yaml (random weights)
     imgsz: int = 640
     device: str = "cpu"
     half: bool = False  # fp16 inference, CUDA only
+    backend: str = "torch"  # what runs YOLO's network: the action model's backend (detection/openvino_yolo.py)
+    precision: str = "fp32"  # the action model's, resolved; OpenVINO runs YOLO at it (torch stays fp32 on a CPU)
     tracker: str = "bytetrack"
     box_thres: float = 0.1  # the official demo's --tracker-box-thres: weakest person box the tracker sees
     nms_thres: float = 0.4  # the official demo's --tracker-nms-thres: IoU above which boxes merge

@@ -32,7 +32,13 @@ class YoloDetector:
         if names and not built_from_yaml and names.get(PERSON_CLASS) != "person":
             raise WeightsError(f"{settings.weights} does not detect COCO persons (class 0 is "
                                f"{names.get(PERSON_CLASS)!r}); use a COCO detection model such as yolo11n.pt")
-        self.name = f"{_stem(settings.weights)} ({settings.imgsz} px)"
+        self._openvino = None
+        if settings.backend == "openvino" and settings.device.startswith("cpu"):
+            from alphaction_demo.detection.openvino_yolo import OpenVinoYolo
+
+            self._openvino = OpenVinoYolo(self.model.model, settings.precision)
+        on = f", OpenVINO {settings.precision}" if self._openvino is not None else ""
+        self.name = f"{_stem(settings.weights)} ({settings.imgsz} px{on})"
 
     def detect(self, image: np.ndarray) -> DetectorOutput:
         """Persons (score at least box_thres) and other objects (at least object_thres), best first."""
@@ -41,7 +47,10 @@ class YoloDetector:
                        verbose=False)
         if s.half and s.device.startswith("cuda"):
             options["half"] = True
-        result = self.model.predict(image, **options)[0]
+        result = self.model.predict(image, **options)[0]  # the first call builds the predictor (in torch)
+        predictor = getattr(self.model, "predictor", None)
+        if self._openvino is not None and predictor is not None and predictor.inference != self._openvino.infer:
+            predictor.inference = self._openvino.infer  # from the next frame on: see detection/openvino_yolo.py
         boxes = result.boxes
         found = Detections.of(boxes.xyxy.cpu().numpy(), boxes.conf.cpu().numpy(), boxes.cls.cpu().numpy())
         found = found.clipped(image.shape[1], image.shape[0])

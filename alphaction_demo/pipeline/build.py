@@ -48,8 +48,9 @@ def load_action_model(model: ModelSettings, action_model: Optional["ActionModel"
 
 
 def detector_for_source(settings: RunSettings, fps: float) -> DetectorSettings:
-    """The detector's settings once the source's frame rate is known."""
-    return replace(settings.detector, fps=fps)
+    """The detector's settings once the source's frame rate is known; YOLO runs on the action
+    model's backend, so `--backend openvino` (or auto's choice of it) speeds up both networks."""
+    return replace(settings.detector, fps=fps, backend=settings.model.backend, precision=settings.model.precision)
 
 
 def build_pipeline(settings: RunSettings, *, loaded: LoadedModel, tracker: Optional[PersonTracker] = None,
