@@ -205,6 +205,7 @@ class TrackedFrame:
     frame: Frame
     persons: Persons = field(default_factory=Persons.empty)
     objects: Objects = field(default_factory=Objects)
+    unconfirmed: int = 0  # persons the tracker started following here and shows from their next detection on
 
     def __post_init__(self) -> None:
         if not isinstance(self.persons, Persons):

@@ -235,7 +235,8 @@ class Scores:
 
 def budget_frames(clip: Clip, settings: DetectorSettings, pass_s: float) -> List[int]:
     """The frames live mode's CPU budget detects: the budget hears, after each pass, how well
-    TrackMotion had predicted that pass's boxes and how many tracks are new, as it does live."""
+    TrackMotion had predicted that pass's boxes, how many tracks are new and how many wait to be
+    confirmed, as it does live."""
     budget = CpuBudget(cores=2, frame_interval_s=1.0 / clip.fps)
     tracker, motion = PersonIds(settings), TrackMotion()
     tiny = np.zeros((1, 1, 3), np.uint8)
@@ -250,7 +251,7 @@ def budget_frames(clip: Clip, settings: DetectorSettings, pass_s: float) -> List
         detected = Persons(ids, Boxes(persons.boxes.xyxy[index].copy()), persons.det_score[index].copy())
         ious, new = prediction_ious(motion.at(float(ms)), detected)
         motion.update(TrackedFrame(Frame(k, float(ms), tiny), detected))
-        next_s = now_s + budget.after_pass(DetectorPass(now_s, pass_s, ious, new))
+        next_s = now_s + budget.after_pass(DetectorPass(now_s, pass_s, ious, new, tracker.unconfirmed))
         frames.append(k)
     return frames
 

@@ -11,10 +11,15 @@ the scene asks:
   average passes come sooner; at `RELAX_IOU` or more they come later. On recorded motion of real
   videos (tests/test_cpu_budget.py) these end-of-interval thresholds keep the shown boxes at 0.87
   (a plaza crowd, 25 fps) and 0.94 (people walking to a table, 10 fps);
-- a person who walks in must be found within `NEW_PERSON_S`: the tracker shows a new track from
-  its `CONFIRMING_PASSES`-th detection on, so passes are never further apart than
-  (`NEW_PERSON_S` - one pass's time) / `CONFIRMING_PASSES`;
-- a new track has no velocity yet: the next pass comes within `START_INTERVAL_S`.
+- a person who walks in must be shown within `NEW_PERSON_S`: the tracker shows a new track from
+  its `CONFIRMING_PASSES`-th (second) detection on. A person who walks in just after a pass's
+  frame is found by the next pass and shown when the confirming pass after it ends. So passes are
+  never further apart than `NEW_PERSON_S` - 2 x one pass's time, and a pass that started a track
+  the tracker has not shown yet (`DetectorPass.unconfirmed`) brings the confirming pass early
+  enough for that: by `NEW_PERSON_S` - the gap before this pass - one pass's time (at once when
+  the pace is the slowest; at the usual pace when it is fast, as in a crowd, where someone new
+  is nearly always waiting);
+- a track just shown has no velocity yet: the next pass comes within `START_INTERVAL_S`.
 The action model gets the cores the detector and the display leave (`action_threads`): its torch
 threads are set to that number, the detector's to `DETECTOR_THREADS`, so that the two never ask
 for more threads than there are cores.
@@ -38,8 +43,9 @@ SHOWN_IOU = 0.85  # the goal: boxes shown overlap a detection on the same frame 
 TARGET_IOU = 0.80  # predictions worse than this at the end of an interval: the next one is shorter
 RELAX_IOU = 0.88  # predictions this good at the end of an interval: the next interval may be longer
 NEW_PERSON_S = 0.5  # a person who walks in is tracked within this
-CONFIRMING_PASSES = 2  # ultralytics' trackers show a new track from its second detection on
-START_INTERVAL_S = 0.2  # the first passes, and the pass after a new track appeared
+CONFIRMING_PASSES = 2  # ultralytics' trackers show a new track from its second detection on (the budget's
+# timing below is written for this value)
+START_INTERVAL_S = 0.2  # the first passes, and the pass after a new track was shown
 SHRINK = 0.6  # the interval after predictions that were not good enough
 GROW = 1.25  # the interval after predictions that were better than needed
 DETECTOR_THREADS = 1  # a few passes a second fit in one core; the rest of the cores are the action model's
@@ -56,6 +62,7 @@ class DetectorPass:
     seconds: float  # how long it took
     prediction_ious: np.ndarray  # IoU of the motion's prediction with the detection, per track in both
     new_tracks: int  # tracks of this pass that the previous pass did not have
+    unconfirmed: int = 0  # tracks this pass started that the tracker shows from their next detection on
 
 
 def prediction_ious(predicted: Persons, detected: Persons) -> Tuple[np.ndarray, int]:
@@ -104,7 +111,7 @@ class CpuBudget:
             return self._longest()
 
     def _longest(self) -> float:
-        return max(self.min_interval_s, (NEW_PERSON_S - self._pass_s) / CONFIRMING_PASSES)
+        return max(self.min_interval_s, NEW_PERSON_S - CONFIRMING_PASSES * self._pass_s)
 
     def after_pass(self, report: DetectorPass) -> float:
         """Seconds from this pass's start to the next pass's."""
@@ -114,6 +121,7 @@ class CpuBudget:
             if self._last_start_s is not None and report.started_s > self._last_start_s:
                 busy = min(1.0, report.seconds / (report.started_s - self._last_start_s)) * DETECTOR_THREADS
                 self._load = (1 - SMOOTHING) * self._load + SMOOTHING * busy
+            gap = report.started_s - self._last_start_s if self._last_start_s is not None else self._interval_s
             self._last_start_s = report.started_s
             interval = self._interval_s
             ious = np.asarray(report.prediction_ious, np.float64)
@@ -126,6 +134,9 @@ class CpuBudget:
             if report.new_tracks:
                 interval = min(interval, START_INTERVAL_S)
             self._interval_s = float(np.clip(interval, self.min_interval_s, self._longest()))
+            if report.unconfirmed:  # someone new to confirm in time; the pace itself is unchanged
+                deadline = NEW_PERSON_S - gap - self._pass_s
+                return float(max(self.min_interval_s, report.seconds, min(self._interval_s, deadline)))
             return self._interval_s
 
     def action_threads(self, other_load: float = 0.0) -> int:

@@ -108,7 +108,8 @@ class LivePipeline(PipelineBase):
                 self.predictor.attach(tracked)
                 if budget is not None:
                     ious, new = prediction_ious(predicted, tracked.persons)
-                    wait = budget.after_pass(DetectorPass(started, time.monotonic() - started, ious, new))
+                    wait = budget.after_pass(DetectorPass(started, time.monotonic() - started, ious, new,
+                                                          tracked.unconfirmed))
                     self.stop_event.wait(max(0.0, started + wait - time.monotonic()))  # the scene needs no more
         finally:
             self.predictor.end()
