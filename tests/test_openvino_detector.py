@@ -1,6 +1,6 @@
-"""YOLO on OpenVINO (a run whose backend is OpenVINO): in fp32 a user gets the same persons and
-objects as with torch, on a real video's frames; in bf16 the network's raw output stays close; and
-the run's backend and precision reach the detector."""
+"""YOLO on OpenVINO: in fp32 a user gets the same persons and objects as with torch, on a real
+video's frames; in bf16 the network's raw output stays close; `--backend auto` puts the detector on
+OpenVINO wherever it can run it, in bf16 only with AMX; the run's choice reaches the detector."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from alphaction_demo.pipeline.build import detector_for_source
 from alphaction_demo.run_settings import DetectorSettings, ModelSettings, RunSettings
 from tests.conftest import VIDEOS
 
-pytestmark = pytest.mark.skipif(not backend.openvino_installed(), reason="openvino is not installed")
+needs_openvino = pytest.mark.skipif(not backend.openvino_installed(), reason="openvino is not installed")
 COCO_PERSON = {0: "person", **{k: f"class{k}" for k in range(1, 80)}}
 
 
@@ -44,6 +44,7 @@ def weights(tmp_path_factory):
     return str(path)
 
 
+@needs_openvino
 def test_fp32_on_openvino_finds_what_torch_finds(weights):
     """The first frame builds ultralytics' predictor (torch), later ones run on OpenVINO: every frame's
     persons and objects equal torch's, to a thousandth of a pixel."""
@@ -64,6 +65,7 @@ def test_fp32_on_openvino_finds_what_torch_finds(weights):
     assert predictor.inference == on_openvino._openvino.infer  # the frames after the first ran on OpenVINO
 
 
+@needs_openvino
 @pytest.mark.skipif(not cpu_support.bf16_native(), reason="bf16 is emulated on this CPU")
 def test_bf16_on_openvino_keeps_the_raw_output_close(weights):
     """Random weights give every class nearly the same score, so bf16's rounding may change which
@@ -86,9 +88,45 @@ def test_bf16_on_openvino_keeps_the_raw_output_close(weights):
     np.testing.assert_allclose(raw[0, 4:].max(0).values[confident], reference[0, 4:].max(0).values[confident], atol=0.02)
 
 
-def test_the_run_backend_and_precision_reach_the_detector():
+def test_the_run_backend_and_precision_reach_the_detector(monkeypatch):
+    monkeypatch.setattr(backend, "openvino_installed", lambda: True)
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
     model = ModelSettings(config="resnet50_4x16f_denseserial", weights="", precision="bf16", backend="openvino")
     detector = detector_for_source(RunSettings(source=None, model=model), fps=30.0)
     assert (detector.backend, detector.precision, detector.fps) == ("openvino", "bf16", 30.0)
     torch_run = detector_for_source(RunSettings(source=None, model=ModelSettings(config="x", weights="")), fps=25.0)
     assert (torch_run.backend, torch_run.precision) == ("torch", "fp32")
+    auto = ModelSettings(config="x", weights="", backend="torch", auto_backend=True)
+    assert detector_for_source(RunSettings(source=None, model=auto), fps=25.0).backend == "openvino"
+
+
+@pytest.mark.parametrize("backend_name, automatic, device, installed, limit, expected", [
+    ("torch", True, "cpu", True, "", "openvino"),  # auto kept torch for the action model (fp32): not for YOLO
+    ("openvino", True, "cpu", True, "", "openvino"),
+    ("torch", True, "cpu", True, "AVX2", "torch"),  # OpenVINO cannot follow ONEDNN_MAX_CPU_ISA
+    ("torch", True, "cpu", False, "", "torch"),
+    ("torch", True, "cuda", True, "", "torch"),
+    ("torch", False, "cpu", True, "", "torch"),  # --backend torch: both networks on torch
+    ("openvino", False, "cpu", True, "", "openvino"),
+])
+def test_auto_puts_the_detector_on_openvino_wherever_it_can(monkeypatch, backend_name, automatic, device,
+                                                           installed, limit, expected):
+    monkeypatch.setattr(backend, "openvino_installed", lambda: installed)
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", limit)
+    assert backend.choose_detector_backend(backend_name, automatic, device) == expected
+
+
+@pytest.mark.parametrize("flags, limit, run, expected", [
+    ({"avx512_bf16", "amx_bf16", "amx_tile"}, "", "bf16", "bf16"),
+    ({"avx512_bf16", "amx_bf16", "amx_tile"}, "AVX512_CORE_AMX", "bf16", "bf16"),
+    ({"avx512_bf16", "amx_bf16", "amx_tile"}, "AVX512_CORE_BF16", "bf16", "fp32"),  # as on a Zen 4
+    ({"avx512_bf16"}, "", "bf16", "fp32"),  # AVX512-BF16 alone: slower than fp32 for YOLO11n
+    ({"avx512_bf16", "amx_bf16"}, "", "fp32", "fp32"),  # --precision fp32: both networks in fp32
+])
+def test_the_detector_runs_bf16_only_with_amx(monkeypatch, flags, limit, run, expected):
+    from alphaction_demo.detection.openvino_yolo import detector_precision
+
+    monkeypatch.setattr(cpu_support, "cpu_flags", lambda: frozenset(flags))
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", limit)
+    monkeypatch.delenv(cpu_support.NO_BF16_ENV, raising=False)
+    assert detector_precision(run) == expected

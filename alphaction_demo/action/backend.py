@@ -9,9 +9,12 @@ precision resolved to bf16, and bf16 is native; everywhere else torch. `--precis
 official numbers) therefore keeps the torch path under `auto`; `--backend openvino --precision fp32`
 runs OpenVINO in fp32, which changes features by about 1e-7.
 
-The detector follows the same choice (`pipeline.build.detector_for_source`,
-`detection/openvino_yolo.py`): live, every detector pass is CPU the action model waits for, and
-OpenVINO runs YOLO11n 1.6x faster than torch in fp32 (the same boxes) and 3.2x in bf16.
+The detector's backend is `choose_detector_backend`: live, every detector pass is CPU that the
+action model waits for, and OpenVINO runs YOLO11n 1.6x faster than torch in fp32, with the same
+boxes (1e-3 px), so `auto` takes OpenVINO for it wherever it is installed on the CPU, whatever the
+precision (detection/openvino_yolo.py; bf16 only with AMX). Not when oneDNN's instruction set is
+limited by `ONEDNN_MAX_CPU_ISA` (a run that emulates an older CPU): OpenVINO does not follow that
+limit consistently (YOLO's max-pool fails to compile under AVX2).
 
 The whole choice is `choose_backend`; tests stub `bf16_native` and `openvino_installed`.
 """
@@ -74,3 +77,13 @@ def choose_backend(requested: str, precision: str, device: str) -> BackendChoice
         return BackendChoice(TORCH, "openvino is not installed; pip install .[openvino] makes stage 0 about 1.6x "
                              "and the detector about 3x faster here", automatic=True)
     return BackendChoice(OPENVINO, "installed, and faster than torch in bf16 on this CPU", automatic=True)
+
+
+def choose_detector_backend(model_backend: str, automatic: bool, device: str) -> str:
+    """What runs YOLO's network: the action model's backend when it was named, and under `auto`
+    OpenVINO wherever it can run it (module docstring)."""
+    if model_backend == OPENVINO or not automatic:
+        return model_backend
+    if device.startswith("cpu") and openvino_installed() and not cpu_support.isa_limit():
+        return OPENVINO
+    return TORCH

@@ -10,8 +10,8 @@ network's raw output, which has kept its shape across the ultralytics versions w
 The network is converted once, when the detector is built (before a run starts: tracing holds
 Python's lock for a second or two, which a live display would feel), with its head in dynamic
 export mode: the raw (1, 4 + classes, anchors) output that NMS takes, anchors computed from the
-input's size, so height and width stay free. Each input size is compiled on first use, at the
-run's precision (bf16 or f32), with as many threads as the calling thread's torch has, so the live
+input's size, so height and width stay free. Each input size is compiled on first use, in bf16
+where the run is bf16 and the CPU has AMX (`detector_precision`), else in f32, with as many threads as the calling thread's torch has, so the live
 CPU budget's one detector thread holds here too. A few compiled sizes are kept.
 """
 
@@ -28,12 +28,19 @@ from typing import Any, Tuple
 import torch
 from torch import nn
 
+from alphaction_demo.action import cpu_support
 from alphaction_demo.action.openvino_backbone import INFERENCE_PRECISION, import_openvino
 
 log = logging.getLogger(__name__)
 
 KEPT_SIZES = 3  # compiled input sizes (and thread counts) kept
 EXAMPLE_SIZE = (320, 320)  # the traced example's height and width (free in the converted model)
+
+
+def detector_precision(run_precision: str) -> str:
+    """bf16 only where it pays for a network this small: with AMX (3.2x torch fp32, against 1.6x for
+    OpenVINO fp32); with AVX512-BF16 alone bf16 is slower than fp32 here (docs/PERFORMANCE.md)."""
+    return "bf16" if run_precision == "bf16" and cpu_support.amx_usable() else "fp32"
 
 
 class _RawOutput(nn.Module):

@@ -34,10 +34,10 @@ class YoloDetector:
                                f"{names.get(PERSON_CLASS)!r}); use a COCO detection model such as yolo11n.pt")
         self._openvino = None
         if settings.backend == "openvino" and settings.device.startswith("cpu"):
-            from alphaction_demo.detection.openvino_yolo import OpenVinoYolo
+            from alphaction_demo.detection.openvino_yolo import OpenVinoYolo, detector_precision
 
-            self._openvino = OpenVinoYolo(self.model.model, settings.precision)
-        on = f", OpenVINO {settings.precision}" if self._openvino is not None else ""
+            self._openvino = OpenVinoYolo(self.model.model, detector_precision(settings.precision))
+        on = f", OpenVINO {self._openvino.precision}" if self._openvino is not None else ""
         self.name = f"{_stem(settings.weights)} ({settings.imgsz} px{on})"
 
     def detect(self, image: np.ndarray) -> DetectorOutput:

@@ -48,9 +48,13 @@ def load_action_model(model: ModelSettings, action_model: Optional["ActionModel"
 
 
 def detector_for_source(settings: RunSettings, fps: float) -> DetectorSettings:
-    """The detector's settings once the source's frame rate is known; YOLO runs on the action
-    model's backend, so `--backend openvino` (or auto's choice of it) speeds up both networks."""
-    return replace(settings.detector, fps=fps, backend=settings.model.backend, precision=settings.model.precision)
+    """The detector's settings once the source's frame rate is known, with the backend that runs
+    YOLO (`action.backend.choose_detector_backend`) and the run's precision."""
+    from alphaction_demo.action.backend import choose_detector_backend
+
+    model = settings.model
+    return replace(settings.detector, fps=fps, precision=model.precision,
+                   backend=choose_detector_backend(model.backend, model.auto_backend, model.device))
 
 
 def build_pipeline(settings: RunSettings, *, loaded: LoadedModel, tracker: Optional[PersonTracker] = None,
