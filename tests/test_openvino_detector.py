@@ -103,7 +103,8 @@ def test_the_run_backend_and_precision_reach_the_detector(monkeypatch):
 @pytest.mark.parametrize("backend_name, automatic, device, installed, limit, expected", [
     ("torch", True, "cpu", True, "", "openvino"),  # auto kept torch for the action model (fp32): not for YOLO
     ("openvino", True, "cpu", True, "", "openvino"),
-    ("torch", True, "cpu", True, "AVX2", "torch"),  # OpenVINO cannot follow ONEDNN_MAX_CPU_ISA
+    ("torch", True, "cpu", True, "AVX2", "torch"),  # OpenVINO cannot follow ONEDNN_MAX_CPU_ISA below AVX-512
+    ("openvino", True, "cpu", True, "AVX512_CORE_BF16", "openvino"),  # ... above it, it does
     ("torch", True, "cpu", False, "", "torch"),
     ("torch", True, "cuda", True, "", "torch"),
     ("torch", False, "cpu", True, "", "torch"),  # --backend torch: both networks on torch
