@@ -66,6 +66,42 @@ def test_fp32_on_openvino_finds_what_torch_finds(weights):
 
 
 @needs_openvino
+def test_a_frame_size_openvino_cannot_compile_leaves_the_detector_on_torch(weights, monkeypatch, caplog):
+    """OpenVINO only speeds the detector up: when it fails on a frame, that frame and the next ones
+    run on torch, with one warning, and the run goes on with the same boxes."""
+    from alphaction_demo.detection import openvino_yolo
+
+    settings = dict(weights=weights, box_thres=0.05, object_thres=0.05)
+    on_torch = YoloDetector(DetectorSettings(**settings))
+    detector = YoloDetector(DetectorSettings(**settings, backend="openvino", precision="fp32"))
+    monkeypatch.setattr(openvino_yolo.OpenVinoYolo, "_request",
+                        lambda self, shape, threads: (_ for _ in ()).throw(RuntimeError("no kernel for MaxPool")))
+    with caplog.at_level("WARNING"):
+        for image in real_frames():
+            (persons, _), (expected, _) = detector.detect(image), on_torch.detect(image)
+            np.testing.assert_allclose(persons.boxes.xyxy, expected.boxes.xyxy, atol=1e-3)
+    assert [r.getMessage() for r in caplog.records if "runs on torch" in r.getMessage()] == [
+        f"the detector runs on torch: OpenVINO could not run {weights} (no kernel for MaxPool)"]
+    assert "OpenVINO" not in detector.name
+    assert detector.model.predictor.inference != getattr(detector._openvino, "infer", None)
+
+
+@needs_openvino
+def test_weights_openvino_cannot_convert_leave_the_detector_on_torch(weights, monkeypatch, caplog):
+    from alphaction_demo.detection import openvino_yolo
+
+    def refuse(self, network, precision):
+        raise RuntimeError("unsupported operation")
+
+    monkeypatch.setattr(openvino_yolo.OpenVinoYolo, "__init__", refuse)
+    with caplog.at_level("WARNING"):
+        detector = YoloDetector(DetectorSettings(weights=weights, backend="openvino", precision="fp32"))
+    assert "OpenVINO" not in detector.name and "unsupported operation" in caplog.text
+    persons, objects = detector.detect(real_frames(1)[0])
+    assert len(persons) + len(objects) > 0
+
+
+@needs_openvino
 @pytest.mark.skipif(not cpu_support.bf16_native(), reason="bf16 is emulated on this CPU")
 def test_bf16_on_openvino_keeps_the_raw_output_close(weights):
     """Random weights give every class nearly the same score, so bf16's rounding may change which

@@ -113,7 +113,10 @@ class DetectAndTrack:
     def __init__(self, detector: Detector, settings: DetectorSettings) -> None:
         self.detector = detector
         self.ids = PersonIds(settings)
-        self.name = f"{detector.name} + {settings.tracker}"
+
+    @property
+    def name(self) -> str:  # the detector's may change (OpenVINO giving way to torch)
+        return f"{self.detector.name} + {self.ids.settings.tracker}"
 
     def reset(self) -> None:
         self.ids.reset()

@@ -2,9 +2,15 @@
 
 The action model's object blocks take the top objects of a clip's centre frame, so the same pass
 that finds persons keeps every other class with its score; nothing runs twice.
+
+On OpenVINO (detection/openvino_yolo.py) the network is only faster, never necessary: weights it
+cannot convert, or a size it cannot compile, leave the detector on torch with one warning rather
+than stopping a run.
 """
 
 from __future__ import annotations
+
+import logging
 
 import numpy as np
 
@@ -13,6 +19,7 @@ from alphaction_demo.run_settings import DetectorSettings
 from alphaction_demo.errors import WeightsError
 
 PERSON_CLASS = 0  # COCO
+log = logging.getLogger(__name__)
 
 
 class YoloDetector:
@@ -33,12 +40,28 @@ class YoloDetector:
             raise WeightsError(f"{settings.weights} does not detect COCO persons (class 0 is "
                                f"{names.get(PERSON_CLASS)!r}); use a COCO detection model such as yolo11n.pt")
         self._openvino = None
+        self._torch_inference = None  # the predictor's own, kept to go back to
         if settings.backend == "openvino" and settings.device.startswith("cpu"):
             from alphaction_demo.detection.openvino_yolo import OpenVinoYolo, detector_precision
 
-            self._openvino = OpenVinoYolo(self.model.model, detector_precision(settings.precision))
+            try:
+                self._openvino = OpenVinoYolo(self.model.model, detector_precision(settings.precision))
+            except Exception as error:  # noqa: BLE001 (any conversion failure: torch still works)
+                self._give_up_openvino(error)
+        self._name()
+
+    def _name(self) -> None:
         on = f", OpenVINO {self._openvino.precision}" if self._openvino is not None else ""
-        self.name = f"{_stem(settings.weights)} ({settings.imgsz} px{on})"
+        self.name = f"{_stem(self.settings.weights)} ({self.settings.imgsz} px{on})"
+
+    def _give_up_openvino(self, error: Exception) -> None:
+        reason = " ".join(str(error).split())[:160]
+        log.warning("the detector runs on torch: OpenVINO could not run %s (%s)", self.settings.weights, reason)
+        self._openvino = None
+        predictor = getattr(self.model, "predictor", None)
+        if predictor is not None and self._torch_inference is not None:
+            predictor.inference = self._torch_inference
+        self._name()
 
     def detect(self, image: np.ndarray) -> DetectorOutput:
         """Persons (score at least box_thres) and other objects (at least object_thres), best first."""
@@ -47,9 +70,16 @@ class YoloDetector:
                        verbose=False)
         if s.half and s.device.startswith("cuda"):
             options["half"] = True
-        result = self.model.predict(image, **options)[0]  # the first call builds the predictor (in torch)
+        try:
+            result = self.model.predict(image, **options)[0]  # the first call builds the predictor (in torch)
+        except Exception as error:  # noqa: BLE001 (see below)
+            if self._openvino is None:
+                raise
+            self._give_up_openvino(error)  # e.g. a frame size it cannot compile: this frame again, on torch
+            result = self.model.predict(image, **options)[0]
         predictor = getattr(self.model, "predictor", None)
         if self._openvino is not None and predictor is not None and predictor.inference != self._openvino.infer:
+            self._torch_inference = predictor.inference
             predictor.inference = self._openvino.infer  # from the next frame on: see detection/openvino_yolo.py
         boxes = result.boxes
         found = Detections.of(boxes.xyxy.cpu().numpy(), boxes.conf.cpu().numpy(), boxes.cls.cpu().numpy())
