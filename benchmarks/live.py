@@ -8,14 +8,16 @@ same size (both stages, same precision, the model alone). One figure leaves ever
 again as a new person: the model calls until it is labelled (target <= 2), at worst.
 
     python benchmarks/live.py [--seconds 60] [--models r50 r101] [--sizes 640x480 1280x720]
-                              [--precisions auto fp32 bf16] [--budget on off]
+                              [--precisions auto fp32 bf16] [--backends auto torch openvino]
+                              [--budget on off]
 
 `--budget off` lets the detector run flat out with every thread (the pipeline before the CPU
 budget), for comparison in the same process.
 
 Randomly initialised models (nothing to download), YOLO11n built from its yaml at 640; as in
 `--benchmark`, the detector runs for real on every frame it takes and the synthetic figures' known
-boxes are handed on as the persons. bf16 runs only where the CPU has bfloat16 instructions.
+boxes are handed on as the persons. `--backends auto` (the default) resolves as a run does, for the
+action model and for the detector (`action/backend.py`). bf16 runs only where the CPU has bfloat16 instructions.
 Prints a markdown table for the README.
 """
 
@@ -34,13 +36,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from alphaction_demo.action import ActionModel, load_config  # noqa: E402
 from alphaction_demo.action.cpu_support import bf16_native  # noqa: E402
+from alphaction_demo.action.backend import choose_backend  # noqa: E402
 from alphaction_demo.action.precision import choose_precision  # noqa: E402
 from alphaction_demo.app.benchmark import KnownFigures, half_span_s  # noqa: E402
 from alphaction_demo.app.live_benchmark import measure_live, standalone_clip_seconds  # noqa: E402
 from alphaction_demo.app.newcomers import NewcomerWatch  # noqa: E402
 from alphaction_demo.detection.tracking import build_tracker  # noqa: E402
 from alphaction_demo.media.sources import SyntheticSource  # noqa: E402
-from alphaction_demo.pipeline.build import build_pipeline, load_action_model  # noqa: E402
+from alphaction_demo.pipeline.build import build_pipeline, detector_for_source, load_action_model  # noqa: E402
 from alphaction_demo.run_settings import (SYNTHETIC, DetectorSettings, ModelSettings, OutputSettings,  # noqa: E402
                                       RunSettings, ScheduleSettings, SourceSpec)
 
@@ -55,11 +58,39 @@ def parse() -> argparse.Namespace:
     p.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     p.add_argument("--sizes", nargs="+", default=["640x480", "1280x720"])
     p.add_argument("--precisions", nargs="+", default=["auto"], choices=("auto", "fp32", "bf16"))
+    p.add_argument("--backends", nargs="+", default=["auto"], choices=("auto", "torch", "openvino"))
     p.add_argument("--budget", nargs="+", default=["on"], choices=("on", "off"),
                    help="off: the detector flat out, as before the CPU budget")
     p.add_argument("--record", action="store_true",
                    help="also write the annotated video (H.264, as a run with --output-path does)")
     return p.parse_args()
+
+
+def run_sizes(opts, name, model, cfg, loaded, size, recordings) -> list:
+    """The live runs of one loaded model on one frame size, budget on and/or off."""
+    rows = []
+    width, height = (int(v) for v in size.split("x"))
+    spec = SourceSpec(SYNTHETIC, fps=FPS, size=(height, width), frames=0)
+    settings = RunSettings(source=spec, model=model, schedule=ScheduleSettings(detect_rate=4),
+                           detector=DetectorSettings(weights="yolo11n.yaml", imgsz=640),
+                           outputs=OutputSettings(video_path=str(recordings / f"{name}-{size}.mp4")))
+    detector = build_tracker(detector_for_source(settings, FPS))
+    for budget in opts.budget:
+        standalone = standalone_clip_seconds(loaded.model, cfg, (height, width))
+        newcomers = NewcomerWatch(FPS)  # the camera's clock starts when it is built: build it last
+        pipeline = build_pipeline(settings, loaded=loaded, record=opts.record,
+                                  tracker=KnownFigures(detector, SyntheticSource(spec), newcomers),
+                                  on_result=newcomers.on_result)
+        if budget == "off":
+            pipeline.budget = None
+        sys.stderr.write(f"{name} {model.precision} {model.backend} ({detector.name}) {size} budget {budget}: "
+                         f"model alone {standalone:.2f} s per clip; {opts.seconds:g} s live\n")
+        report = measure_live(pipeline, FPS, min_seconds=opts.seconds, max_seconds=opts.seconds,
+                              label_updates=0, standalone_s=standalone, half_span_s=half_span_s(cfg),
+                              newcomers=newcomers)
+        sys.stderr.write(report.text() + "\n")
+        rows.append((name, f"{model.precision} / {model.backend}", size, budget, report))
+    return rows
 
 
 def main() -> int:
@@ -70,34 +101,18 @@ def main() -> int:
     recordings = Path(tempfile.mkdtemp(prefix="live-benchmark-"))
     for name in opts.models:
         for precision in precisions:
-            model = replace(MODELS[name], precision=precision)
-            cfg = load_config(model.config, common_cate=model.common_cate)
-            loaded = load_action_model(model, action_model=ActionModel.random(cfg, seed=0, precision=precision))
-            for size in opts.sizes:
-                width, height = (int(v) for v in size.split("x"))
-                spec = SourceSpec(SYNTHETIC, fps=FPS, size=(height, width), frames=0)
-                detector = build_tracker(DetectorSettings(weights="yolo11n.yaml", imgsz=640, fps=FPS))
-                settings = RunSettings(source=spec, model=model, schedule=ScheduleSettings(detect_rate=4),
-                                       outputs=OutputSettings(video_path=str(recordings / f"{name}-{size}.mp4")))
-                for budget in opts.budget:
-                    standalone = standalone_clip_seconds(loaded.model, cfg, (height, width))
-                    newcomers = NewcomerWatch(FPS)  # the camera's clock starts when it is built: build it last
-                    pipeline = build_pipeline(settings, loaded=loaded, record=opts.record,
-                                              tracker=KnownFigures(detector, SyntheticSource(spec), newcomers),
-                                              on_result=newcomers.on_result)
-                    if budget == "off":
-                        pipeline.budget = None
-                    sys.stderr.write(f"{name} {precision} {size} budget {budget}: model alone {standalone:.2f} s "
-                                     f"per clip; {opts.seconds:g} s live\n")
-                    report = measure_live(pipeline, FPS, min_seconds=opts.seconds, max_seconds=opts.seconds,
-                                          label_updates=0, standalone_s=standalone, half_span_s=half_span_s(cfg),
-                                          newcomers=newcomers)
-                    sys.stderr.write(report.text() + "\n")
-                    rows.append((name, precision, size, budget, report))
+            for requested in opts.backends:
+                choice = choose_backend(requested, precision, "cpu")
+                model = replace(MODELS[name], precision=precision, backend=choice.backend, auto_backend=choice.automatic)
+                cfg = load_config(model.config, common_cate=model.common_cate)
+                loaded = load_action_model(model, action_model=ActionModel.random(cfg, seed=0, precision=precision,
+                                                                                  backend=model.backend))
+                for size in opts.sizes:
+                    rows += run_sizes(opts, name, model, cfg, loaded, size, recordings)
     shutil.rmtree(recordings, ignore_errors=True)
     print(f"synthetic {FPS:g} fps camera, {opts.seconds:g} s per run, YOLO11n at 640, detect rate 4, "
           f"{os.cpu_count()} CPU cores{', recording H.264' if opts.record else ''}\n")
-    print("| model | precision | frames | budget | model alone | display fps | detector fps | action CPU "
+    print("| model | precision / backend | frames | budget | model alone | display fps | detector fps | action CPU "
           "| label interval | ÷ model alone (≤ 1.25) | label latency | ÷ bound (≤ 1) | new person labelled after "
           "(calls, ≤ 2) | first label | CPU | memory | dropped |")
     print("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
