@@ -10,7 +10,7 @@ the scene asks:
   prediction is worst, so the boxes shown in between overlap by more. Below `TARGET_IOU` on
   average passes come sooner; at `RELAX_IOU` or more they come later. On recorded motion of real
   videos (tests/test_cpu_budget.py) these end-of-interval thresholds keep the shown boxes at 0.87
-  (a plaza crowd, 25 fps) and 0.94 (people walking to a table, 10 fps);
+  (a plaza crowd, 25 fps) and 0.93 (people walking to a table, 10 fps);
 - a person who walks in must be shown within `NEW_PERSON_S`: the tracker shows a new track from
   its `CONFIRMING_PASSES`-th (second) detection on. A person who walks in just after a pass's
   frame is found by the next pass and shown when the confirming pass after it ends. So passes are
@@ -42,9 +42,8 @@ from alphaction_demo.records import Persons
 SHOWN_IOU = 0.85  # the goal: boxes shown overlap a detection on the same frame at least this much (mean)
 TARGET_IOU = 0.80  # predictions worse than this at the end of an interval: the next one is shorter
 RELAX_IOU = 0.88  # predictions this good at the end of an interval: the next interval may be longer
-NEW_PERSON_S = 0.5  # a person who walks in is tracked within this
-CONFIRMING_PASSES = 2  # ultralytics' trackers show a new track from its second detection on (the budget's
-# timing below is written for this value)
+NEW_PERSON_S = 0.5  # a person who walks in is shown within this
+CONFIRMING_PASSES = 2  # ultralytics' trackers show a new track from its second detection on
 START_INTERVAL_S = 0.2  # the first passes, and the pass after a new track was shown
 SHRINK = 0.6  # the interval after predictions that were not good enough
 GROW = 1.25  # the interval after predictions that were better than needed
