@@ -4,6 +4,9 @@ OpenVINO wherever it can run it, in bf16 only with AMX; the run's choice reaches
 
 from __future__ import annotations
 
+import contextlib
+import logging
+
 import cv2
 import numpy as np
 import pytest
@@ -17,6 +20,20 @@ from tests.conftest import VIDEOS
 
 needs_openvino = pytest.mark.skipif(not backend.openvino_installed(), reason="openvino is not installed")
 COCO_PERSON = {0: "person", **{k: f"class{k}" for k in range(1, 80)}}
+
+
+@contextlib.contextmanager
+def detector_warnings(caplog):
+    """The detector's warnings, whatever an earlier test did to the package's logger (the command
+    line stops it from propagating to the root, where caplog listens)."""
+    logger = logging.getLogger("alphaction_demo.detection.yolo")
+    logger.addHandler(caplog.handler)
+    level, logger.level = logger.level, logging.WARNING
+    try:
+        yield
+    finally:
+        logger.removeHandler(caplog.handler)
+        logger.setLevel(level)
 
 
 def real_frames(count=3):
@@ -76,7 +93,7 @@ def test_a_frame_size_openvino_cannot_compile_leaves_the_detector_on_torch(weigh
     detector = YoloDetector(DetectorSettings(**settings, backend="openvino", precision="fp32"))
     monkeypatch.setattr(openvino_yolo.OpenVinoYolo, "_request",
                         lambda self, shape, threads: (_ for _ in ()).throw(RuntimeError("no kernel for MaxPool")))
-    with caplog.at_level("WARNING"):
+    with detector_warnings(caplog):
         for image in real_frames():
             (persons, _), (expected, _) = detector.detect(image), on_torch.detect(image)
             np.testing.assert_allclose(persons.boxes.xyxy, expected.boxes.xyxy, atol=1e-3)
@@ -94,7 +111,7 @@ def test_weights_openvino_cannot_convert_leave_the_detector_on_torch(weights, mo
         raise RuntimeError("unsupported operation")
 
     monkeypatch.setattr(openvino_yolo.OpenVinoYolo, "__init__", refuse)
-    with caplog.at_level("WARNING"):
+    with detector_warnings(caplog):
         detector = YoloDetector(DetectorSettings(weights=weights, backend="openvino", precision="fp32"))
     assert "OpenVINO" not in detector.name and "unsupported operation" in caplog.text
     persons, objects = detector.detect(real_frames(1)[0])
