@@ -28,12 +28,15 @@ def detector_warnings(caplog):
     line stops it from propagating to the root, where caplog listens)."""
     logger = logging.getLogger("alphaction_demo.detection.yolo")
     logger.addHandler(caplog.handler)
-    level, logger.level = logger.level, logging.WARNING
+    level, propagate = logger.level, logger.propagate
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False  # caught here, once
     try:
         yield
     finally:
         logger.removeHandler(caplog.handler)
         logger.setLevel(level)
+        logger.propagate = propagate
 
 
 def real_frames(count=3):
