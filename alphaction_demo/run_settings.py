@@ -77,8 +77,8 @@ class DetectorSettings:
     imgsz: int = 640
     device: str = "cpu"
     half: bool = False  # fp16 inference, CUDA only
-    backend: str = "torch"  # what runs YOLO's network: the action model's backend (detection/openvino_yolo.py)
-    precision: str = "fp32"  # the action model's, resolved; OpenVINO runs YOLO at it (torch stays fp32 on a CPU)
+    backend: str = "torch"  # what runs YOLO's network (action/backend.py `choose_detector_backend`)
+    precision: str = "fp32"  # the action model's, resolved; OpenVINO's YOLO takes bf16 from it only with AMX
     tracker: str = "bytetrack"
     box_thres: float = 0.1  # the official demo's --tracker-box-thres: weakest person box the tracker sees
     nms_thres: float = 0.4  # the official demo's --tracker-nms-thres: IoU above which boxes merge

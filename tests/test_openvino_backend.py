@@ -237,23 +237,22 @@ class _BrokenRequest:
 @pytest.mark.parametrize("value", [6.9e36, float("nan")])
 def test_broken_openvino_features_stop_the_run_with_one_line(value):
     """Never labels from garbage features: the backbone refuses them, naming the version and the fix."""
-    import threading
     import types
-    from collections import OrderedDict
 
     from torch import nn
 
     from alphaction_demo.action.openvino_backbone import OpenVinoBackbone
+    from alphaction_demo.action.openvino_compiled import CompiledRequests
 
     slow, fast = torch.zeros(1, 3, 4, 64, 64), torch.zeros(1, 3, 32, 64, 64)
     backbone = OpenVinoBackbone.__new__(OpenVinoBackbone)  # no conversion: the request is the fake
     nn.Module.__init__(backbone)
     backbone._ov = types.SimpleNamespace(__version__="2026.3.1-22476-759c5a6ab8c-releases/2026/3")
-    backbone.precision, backbone._lock = "bf16", threading.Lock()
-    backbone._compiled = OrderedDict({(tuple(slow.shape), tuple(fast.shape), max(1, torch.get_num_threads())):
-                                      _BrokenRequest(value)})
+    backbone._requests = CompiledRequests(None, None, "bf16", 3, "backbone")
+    key = ((tuple(slow.shape), tuple(fast.shape)), max(1, torch.get_num_threads()))
+    backbone._requests._compiled[key] = _BrokenRequest(value)
     with pytest.raises(NotAvailableError, match=r"OpenVINO 2026\.3\.1 returned broken features .*--backend torch"):
         backbone(slow, fast)
-    backbone._compiled = OrderedDict({k: _BrokenRequest(3.5) for k in backbone._compiled})
+    backbone._requests._compiled[key] = _BrokenRequest(3.5)
     s, f = backbone(slow, fast)
     assert s.shape == (1, 2048, 4, 2, 2) and float(f.max()) == 3.5

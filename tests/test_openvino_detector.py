@@ -89,13 +89,13 @@ def test_fp32_on_openvino_finds_what_torch_finds(weights):
 def test_a_frame_size_openvino_cannot_compile_leaves_the_detector_on_torch(weights, monkeypatch, caplog):
     """OpenVINO only speeds the detector up: when it fails on a frame, that frame and the next ones
     run on torch, with one warning, and the run goes on with the same boxes."""
-    from alphaction_demo.detection import openvino_yolo
+    from alphaction_demo.action import openvino_compiled
 
     settings = dict(weights=weights, box_thres=0.05, object_thres=0.05)
     on_torch = YoloDetector(DetectorSettings(**settings))
     detector = YoloDetector(DetectorSettings(**settings, backend="openvino", precision="fp32"))
-    monkeypatch.setattr(openvino_yolo.OpenVinoYolo, "_request",
-                        lambda self, shape, threads: (_ for _ in ()).throw(RuntimeError("no kernel for MaxPool")))
+    monkeypatch.setattr(openvino_compiled.CompiledRequests, "_request",
+                        lambda self, shapes, threads: (_ for _ in ()).throw(RuntimeError("no kernel for MaxPool")))
     with detector_warnings(caplog):
         for image in real_frames():
             (persons, _), (expected, _) = detector.detect(image), on_torch.detect(image)

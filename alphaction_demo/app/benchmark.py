@@ -174,8 +174,7 @@ def measure(settings: RunSettings, live_limits: Optional[dict] = None) -> Benchm
                                        torch.cuda.is_available(), live.detector_fps / max(detector_fps, 1e-9),
                                        backend_advice(model.device, model.precision, model.backend, bf16_native())))
     return BenchmarkReport(
-        model=model.display_name, detector=getattr(tracker, "name", detector_name), device=model.device,
-        precision=model.precision,
+        model=model.display_name, detector=tracker.name, device=model.device, precision=model.precision,
         frame_size=offline_spec.size, fps=fps, detect_rate=settings.schedule.detect_rate,
         detector_fps=_rate(offline.frames_tracked, offline.detect_seconds),
         stage0_clips_per_s=_rate(offline.clips, offline.extract_seconds),

@@ -123,13 +123,12 @@ class TrackMotion:
         filters = {t: f for t, f in self._filters.items() if 0.0 <= now - f.seen_ms <= FORGET_MS}
         for track_id, centre, height in zip(persons.track_ids.tolist(), centres, heights):
             known = filters.get(track_id)
-            if known is not None and now > known.seen_ms:
+            follows = known is not None and now > known.seen_ms
+            if follows:
                 self._learn(known.noise_sample(now, centre, height))
             variance = float(self._noise_sq * height * height)
-            if known is None or not now > known.seen_ms:
-                filters[track_id] = _Filter.start(now, centre, variance, height)
-            else:
-                filters[track_id] = known.follow(now, centre, variance, height, self.acceleration_noise)
+            filters[track_id] = known.follow(now, centre, variance, height, self.acceleration_noise) if follows \
+                else _Filter.start(now, centre, variance, height)
         velocities = np.asarray([filters[t].velocity for t in persons.track_ids.tolist()], np.float32).reshape(-1, 2)
         with self._lock:
             self._filters = filters

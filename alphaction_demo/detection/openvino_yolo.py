@@ -1,4 +1,4 @@
-"""The YOLO network run by OpenVINO, when the run's backend is OpenVINO.
+"""The YOLO network run by OpenVINO, where `action.backend.choose_detector_backend` picks it.
 
 Live, every detector pass is CPU taken from the action model; OpenVINO runs YOLO11n's network
 1.6x faster than torch in fp32 and 3.7x in bf16 on a 2-core Xeon with AMX, one thread
@@ -10,26 +10,25 @@ network's raw output, which has kept its shape across the ultralytics versions w
 The network is converted once, when the detector is built (before a run starts: tracing holds
 Python's lock for a second or two, which a live display would feel), with its head in dynamic
 export mode: the raw (1, 4 + classes, anchors) output that NMS takes, anchors computed from the
-input's size, so height and width stay free. Each input size is compiled on first use, in bf16
-where the run is bf16 and the CPU has AMX (`detector_precision`), else in f32, with as many threads as the calling thread's torch has, so the live
-CPU budget's one detector thread holds here too. A few compiled sizes are kept.
+input's size, so height and width stay free. Each input size is compiled on first use
+(`action.openvino_compiled.CompiledRequests`), in bf16 where the run is bf16 and the CPU has AMX
+(`detector_precision`), else in f32, with the calling thread's torch threads: the live CPU
+budget's one detector thread.
 """
 
 from __future__ import annotations
 
 import copy
 import logging
-import threading
 import time
 import warnings
-from collections import OrderedDict
-from typing import Any, Tuple
 
 import torch
 from torch import nn
 
 from alphaction_demo.action import cpu_support
-from alphaction_demo.action.openvino_backbone import INFERENCE_PRECISION, import_openvino
+from alphaction_demo.action.openvino_backbone import import_openvino
+from alphaction_demo.action.openvino_compiled import INFERENCE_PRECISION, CompiledRequests
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +61,7 @@ class OpenVinoYolo:
     def __init__(self, network: nn.Module, precision: str) -> None:
         if precision not in INFERENCE_PRECISION:
             raise ValueError(f"OpenVINO runs fp32 or bf16, not {precision!r}")
-        self._ov = import_openvino()
-        self.precision = precision
+        ov = import_openvino()
         started = time.perf_counter()
         exported = copy.deepcopy(network).float().eval()
         for module in exported.modules():  # the head returns the raw output NMS takes, as for an export
@@ -72,34 +70,13 @@ class OpenVinoYolo:
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the tracer's notices about the head's shape checks
             traced = torch.jit.trace(_RawOutput(exported), torch.zeros(1, 3, *EXAMPLE_SIZE), check_trace=False)
-            self._model = self._ov.convert_model(traced, input=[self._ov.PartialShape([1, 3, -1, -1])])
+            model = ov.convert_model(traced, input=[ov.PartialShape([1, 3, -1, -1])])
         log.info("OpenVINO converted the detector in %.1f s", time.perf_counter() - started)
-        self._core = self._ov.Core()
-        self._compiled: "OrderedDict[tuple, Any]" = OrderedDict()
-        self._lock = threading.Lock()
+        self._requests = CompiledRequests(ov, model, precision, KEPT_SIZES, "detector")
 
-    def _request(self, shape: Tuple[int, ...], threads: int):
-        key = (shape, threads)
-        request = self._compiled.get(key)
-        if request is not None:
-            self._compiled.move_to_end(key)
-            return request
-        started = time.perf_counter()
-        model = self._model.clone()
-        model.reshape({model.inputs[0]: self._ov.PartialShape(list(shape))})
-        config = {"INFERENCE_NUM_THREADS": threads, "NUM_STREAMS": 1, "PERFORMANCE_HINT": "LATENCY",
-                  "INFERENCE_PRECISION_HINT": INFERENCE_PRECISION[self.precision]}
-        request = self._core.compile_model(model, "CPU", config).create_infer_request()
-        log.info("OpenVINO compiled the detector for %s in %.1f s", tuple(shape[-2:]), time.perf_counter() - started)
-        self._compiled[key] = request
-        while len(self._compiled) > KEPT_SIZES:
-            self._compiled.popitem(last=False)
-        return request
+    @property
+    def precision(self) -> str:
+        return self._requests.precision
 
     def infer(self, im: torch.Tensor, *args, **kwargs) -> torch.Tensor:
-        image = im.detach().float().contiguous()
-        threads = max(1, torch.get_num_threads())
-        with self._lock:
-            request = self._request(tuple(image.shape), threads)
-            request.infer([image.numpy()])
-            return torch.from_numpy(request.get_output_tensor(0).data.copy())  # the buffer is reused
+        return self._requests.infer((im,), outputs=1)[0]

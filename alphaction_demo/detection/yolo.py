@@ -40,7 +40,6 @@ class YoloDetector:
             raise WeightsError(f"{settings.weights} does not detect COCO persons (class 0 is "
                                f"{names.get(PERSON_CLASS)!r}); use a COCO detection model such as yolo11n.pt")
         self._openvino = None
-        self._torch_inference = None  # the predictor's own, kept to go back to
         if settings.backend == "openvino" and settings.device.startswith("cpu"):
             from alphaction_demo.detection.openvino_yolo import OpenVinoYolo, detector_precision
 
@@ -59,8 +58,8 @@ class YoloDetector:
         log.warning("the detector runs on torch: OpenVINO could not run %s (%s)", self.settings.weights, reason)
         self._openvino = None
         predictor = getattr(self.model, "predictor", None)
-        if predictor is not None and self._torch_inference is not None:
-            predictor.inference = self._torch_inference
+        if predictor is not None and "inference" in vars(predictor):
+            del predictor.inference  # the predictor's own method again
         self._name()
 
     def detect(self, image: np.ndarray) -> DetectorOutput:
@@ -79,7 +78,6 @@ class YoloDetector:
             result = self.model.predict(image, **options)[0]
         predictor = getattr(self.model, "predictor", None)
         if self._openvino is not None and predictor is not None and predictor.inference != self._openvino.infer:
-            self._torch_inference = predictor.inference
             predictor.inference = self._openvino.infer  # from the next frame on: see detection/openvino_yolo.py
         boxes = result.boxes
         found = Detections.of(boxes.xyxy.cpu().numpy(), boxes.conf.cpu().numpy(), boxes.cls.cpu().numpy())

@@ -6,8 +6,8 @@ The rules are the command line's `--event-*` values; `on` defaults to the window
 threshold, so an event is what the labels show for long enough. Moving the threshold re-makes
 the list under the new `on` once the slider settles (the feed keeps the scores). The list lives
 as long as the run does: seeks, Home in a file and new settings go on in the same run and keep it;
-a new run starts a new one (its tracker gives ids anew). The export dialog is shown with `show()` (no nested event loop), so tests find it by name
-and answer it like a user.
+a new run starts a new one (its tracker gives ids anew). The export dialog is shown with `show()`
+(no nested event loop), so tests find it by name and answer it like a user.
 """
 
 from __future__ import annotations
