@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -85,6 +89,42 @@ def test_fp32_on_openvino_finds_what_torch_finds(weights):
     assert predictor.inference == on_openvino._openvino.infer  # the frames after the first ran on OpenVINO
 
 
+_AS_ON_AVX2 = """
+import sys, cv2, numpy as np
+from alphaction_demo.action.backend import choose_detector_backend
+from alphaction_demo.detection.yolo import YoloDetector
+from alphaction_demo.run_settings import DetectorSettings
+weights, video = sys.argv[1:]
+capture = cv2.VideoCapture(video)
+frames = [capture.read()[1] for _ in range(22)][20:]
+auto = choose_detector_backend("torch", True, "cpu")
+settings = dict(weights=weights, box_thres=0.05, object_thres=0.05)
+on_openvino = YoloDetector(DetectorSettings(**settings, backend=auto, precision="bf16"))
+on_torch = YoloDetector(DetectorSettings(**settings))
+worst, found = 0.0, 0
+for image in frames:
+    (a, _), (b, _) = on_torch.detect(image), on_openvino.detect(image)
+    assert len(a) == len(b), (len(a), len(b))
+    worst, found = max(worst, float(np.abs(a.boxes.xyxy - b.boxes.xyxy).max())), found + len(a)
+print(on_openvino.name, found, worst)
+"""
+
+
+@needs_openvino
+def test_an_avx2_cpu_gets_the_detector_on_openvino_fp32(weights):
+    """As on an AVX2-only CPU (oneDNN and OpenVINO held to AVX2): `auto` still puts YOLO on
+    OpenVINO, in fp32 even for a bf16 run (its bf16 max-pool has no kernel there), and it finds
+    torch's persons."""
+    env = {k: v for k, v in os.environ.items() if k != cpu_support.NO_BF16_ENV}
+    env.update(ONEDNN_MAX_CPU_ISA="AVX2", ATEN_CPU_CAPABILITY="avx2", YOLO_OFFLINE="1")
+    run = subprocess.run([sys.executable, "-c", _AS_ON_AVX2, weights, str(VIDEOS / "supervision-walking.mp4")],
+                         capture_output=True, text=True, env=env, cwd=Path(__file__).resolve().parents[1], timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    name, found, worst = run.stdout.split("\n")[-2].rsplit(" ", 2)
+    assert name.endswith("(640 px, OpenVINO fp32)") and "runs on torch" not in run.stderr
+    assert int(found) > 10 and float(worst) < 1e-3
+
+
 @needs_openvino
 def test_a_frame_size_openvino_cannot_compile_leaves_the_detector_on_torch(weights, monkeypatch, caplog):
     """OpenVINO only speeds the detector up: when it fails on a frame, that frame and the next ones
@@ -159,7 +199,7 @@ def test_the_run_backend_and_precision_reach_the_detector(monkeypatch):
 @pytest.mark.parametrize("backend_name, automatic, device, installed, limit, expected", [
     ("torch", True, "cpu", True, "", "openvino"),  # auto kept torch for the action model (fp32): not for YOLO
     ("openvino", True, "cpu", True, "", "openvino"),
-    ("torch", True, "cpu", True, "AVX2", "torch"),  # OpenVINO cannot follow ONEDNN_MAX_CPU_ISA below AVX-512
+    ("torch", True, "cpu", True, "AVX2", "openvino"),  # fp32 runs on AVX2 (tested below, under the emulation)
     ("openvino", True, "cpu", True, "AVX512_CORE_BF16", "openvino"),  # ... above it, it does
     ("torch", True, "cpu", False, "", "torch"),
     ("torch", True, "cuda", True, "", "torch"),
