@@ -227,3 +227,23 @@ def test_the_detector_runs_bf16_only_with_amx(monkeypatch, flags, limit, run, ex
     monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", limit)
     monkeypatch.delenv(cpu_support.NO_BF16_ENV, raising=False)
     assert detector_precision(run) == expected
+
+
+@needs_openvino
+def test_a_headless_run_names_the_detector_beside_the_model_backend(tmp_path, weights, r50_checkpoint):
+    """An fp32 run keeps the action model on torch under `auto` and says so; the detector runs on
+    OpenVINO, and the next line says that too."""
+    from tests.conftest import R50_CONFIG, cut_clip
+
+    clip = cut_clip(VIDEOS / "supervision-walking.mp4", tmp_path / "walk.mp4", 20, size=(144, 256))
+    env = dict(os.environ, YOLO_OFFLINE="1")
+    env.pop("DISPLAY", None)
+    run = subprocess.run([sys.executable, "-m", "alphaction_demo", "--video-path", str(clip), "--no-gui", "--cpu",
+                          "--cfg-path", R50_CONFIG, "--weight-path", str(r50_checkpoint), "--detector-weights", weights,
+                          "--precision", "fp32", "--output-path", str(tmp_path / "out.mp4")],
+                         capture_output=True, text=True, env=env, cwd=Path(__file__).resolve().parents[1], timeout=280)
+    assert run.returncode == 0, run.stderr[-2000:]
+    lines = run.stderr.splitlines()
+    backend_line = next(i for i, line in enumerate(lines) if line.startswith("alphaction-demo: backend: "))
+    assert lines[backend_line] == "alphaction-demo: backend: torch (OpenVINO is faster enough only in bf16, this run is fp32)"
+    assert "alphaction-demo: detector: yolo11n-raised (640 px, OpenVINO fp32) + bytetrack" in lines[backend_line:]

@@ -221,4 +221,6 @@ def run(settings: RunSettings, progress: bool = True) -> int:
         return TERMINATED
     finally:
         signal.signal(signal.SIGTERM, previous_term)
+    if progress:  # the backend line above is the action model's; `auto` may put YOLO elsewhere
+        sys.stderr.write(f"{PROG}: detector: {pipeline.tracker.name}\n")
     return run_pipeline(pipeline, settings, progress)
