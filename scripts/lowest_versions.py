@@ -175,6 +175,11 @@ def main(argv: List[str] = None) -> int:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", YOLO_OFFLINE="1",
                ALPHACTION_FLOORS=",".join(f"{n}=={v}" for n, v in sorted(pins.items()) if n not in NOT_INSTALLED))
     env.pop("PYTHONPATH", None)  # the checkout comes from pytest's own pythonpath setting
+    # the oldest ultralytics rewrites its settings file in its own schema; kept here, the user's stays
+    # as .venv's ultralytics wrote it (else the next demo prints "settings updated to the latest schema")
+    config = Path(opts.venv) / "ultralytics-config"
+    config.mkdir(parents=True, exist_ok=True)
+    env["YOLO_CONFIG_DIR"] = str(config.resolve())
     command = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", *(pytest_args or SMOKE)]
     print("+ " + " ".join(command), flush=True)
     return subprocess.run(command, cwd=ROOT, env=env).returncode
