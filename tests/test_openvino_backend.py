@@ -248,7 +248,7 @@ def test_broken_openvino_features_stop_the_run_with_one_line(value):
     backbone = OpenVinoBackbone.__new__(OpenVinoBackbone)  # no conversion: the request is the fake
     nn.Module.__init__(backbone)
     backbone._ov = types.SimpleNamespace(__version__="2026.3.1-22476-759c5a6ab8c-releases/2026/3")
-    backbone._requests = CompiledRequests(None, None, "bf16", 3, "backbone")
+    backbone._requests = CompiledRequests(types.SimpleNamespace(Core=lambda: None), None, "bf16", 3, "backbone")
     key = ((tuple(slow.shape), tuple(fast.shape)), max(1, torch.get_num_threads()))
     backbone._requests._compiled[key] = _BrokenRequest(value)
     with pytest.raises(NotAvailableError, match=r"OpenVINO 2026\.3\.1 returned broken features .*--backend torch"):

@@ -28,7 +28,7 @@ class CompiledRequests:
 
     def __init__(self, ov: Any, model: Any, precision: str, kept: int, what: str) -> None:
         self._ov, self._model, self.precision, self.kept, self.what = ov, model, precision, kept, what
-        self._core = ov.Core() if ov is not None else None
+        self._core = ov.Core()
         self._compiled: "OrderedDict[tuple, Any]" = OrderedDict()
         self._lock = threading.Lock()  # the window may hand a model from one run's thread to the next
 
