@@ -56,7 +56,7 @@ def test_a_newcomer_brings_the_next_pass_soon_and_poor_predictions_bring_passes_
     quiet = budget.after_pass(_pass(0.0))
     assert budget.after_pass(_pass(quiet, new=1)) <= cpu_budget.START_INTERVAL_S
     before = budget.interval_s
-    assert budget.after_pass(_pass(1.0, ious=[0.7, 0.8])) < before  # boxes lagged: detect more often
+    assert budget.after_pass(_pass(1.0, ious=[0.65, 0.75])) < before  # boxes lagged: detect more often
     shrunk = budget.interval_s
     for k in range(20):  # boxes follow well: detect less often, but never past the newcomer bound
         budget.after_pass(_pass(2.0 + k, ious=[0.95, 0.97]))
@@ -141,12 +141,15 @@ def _replay(name: str):
     return fps, len(times), np.asarray(passes), np.asarray(unconfirmed), np.asarray(shown_ious), budget
 
 
-@pytest.mark.parametrize("fixture", ["motion-supervision-walking.npz", "motion-intel-one-by-one.npz"])
-def test_on_recorded_motion_boxes_follow_with_far_fewer_detector_passes(fixture):
+@pytest.mark.parametrize("fixture, most_passes_per_s", [("motion-supervision-walking.npz", 5.2),
+                                                         ("motion-intel-one-by-one.npz", 3.6)])
+def test_on_recorded_motion_boxes_follow_with_far_fewer_detector_passes(fixture, most_passes_per_s):
     fps, frames, passes, unconfirmed, shown_ious, budget = _replay(fixture)
     assert len(shown_ious) > 100
     assert shown_ious.mean() >= cpu_budget.SHOWN_IOU  # the target, against detection on every frame
     assert len(passes) < 0.45 * frames  # at most half the frames detected: the rest of the CPU is the model's
+    # no more passes than the goal needs (the thresholds of 2026-12-03 spent 6.0 and 3.5 a second here)
+    assert len(passes) / (frames / fps) <= most_passes_per_s
     gaps = np.diff(passes)
     longest = cpu_budget.NEW_PERSON_S - cpu_budget.CONFIRMING_PASSES * PASS_S
     assert gaps.max() <= longest + 1.0 / fps + 1e-6  # a newcomer is found in time ...
