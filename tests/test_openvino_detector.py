@@ -200,7 +200,7 @@ def test_the_run_backend_and_precision_reach_the_detector(monkeypatch):
     ("torch", True, "cpu", True, "", "openvino"),  # auto kept torch for the action model (fp32): not for YOLO
     ("openvino", True, "cpu", True, "", "openvino"),
     ("torch", True, "cpu", True, "AVX2", "openvino"),  # fp32 runs on AVX2 (tested below, under the emulation)
-    ("openvino", True, "cpu", True, "AVX512_CORE_BF16", "openvino"),  # ... above it, it does
+    ("openvino", True, "cpu", True, "AVX512_CORE_BF16", "openvino"),  # no ISA limit changes the choice
     ("torch", True, "cpu", False, "", "torch"),
     ("torch", True, "cuda", True, "", "torch"),
     ("torch", False, "cpu", True, "", "torch"),  # --backend torch: both networks on torch
