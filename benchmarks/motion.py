@@ -2,7 +2,7 @@
 uses), with no motion at all, and with the tracker's own Kalman prediction, on real videos.
 
     python benchmarks/motion.py [--seeds 5] [--gaps 2 3 4] [--cache DIR]
-    python benchmarks/motion.py --budget [--pass-ms 50] [--cache DIR]
+    python benchmarks/motion.py --budget [--pass-ms 50] [--no-watch] [--cache DIR]
 
 The reference needs no trained weights: OpenCV's HOG people detector and ultralytics' ByteTrack
 (the product's `--detector hog` stage) on every frame of real videos of people; each frame's
@@ -16,7 +16,10 @@ A live detector takes only some frames: passes come every 2 to 4 frames at rando
 8 passes a second on the 25 fps video and 3 on the 10 fps one (HOG's live rate on a CPU). With
 `--budget` the passes come where live mode's CPU budget (`pipeline/cpu_budget.py`) puts them: after
 each pass it gets the IoU of TrackMotion's prediction with the pass's detection and the number of
-new tracks, and names the time of the next pass; a pass takes `--pass-ms`. Each
+new tracks, and names the time of the next pass; a pass takes `--pass-ms`. Between passes each
+frame is checked for change outside the known persons (`detection/outside_change.py`, as live):
+while there is none, the next pass comes at the budget's quiet interval rather than at the
+newcomer pace (`--no-watch`: always at the newcomer pace, as before that check). Each
 pass hands the same HOG boxes to a second tracker that sees only the passes, as live. Between
 passes each method places the latest pass's tracks:
 - hold: the pass's detector boxes, not moved;
@@ -53,7 +56,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -67,6 +70,7 @@ from alphaction_demo.detection.tracking import PersonIds  # noqa: E402
 from alphaction_demo.run_settings import DetectorSettings  # noqa: E402
 from alphaction_demo.detection.hog import HogDetector  # noqa: E402
 from alphaction_demo.detection.motion import TrackMotion  # noqa: E402
+from alphaction_demo.detection.outside_change import OutsideChange  # noqa: E402
 from alphaction_demo.errors import DemoError, InputNotFoundError  # noqa: E402
 from alphaction_demo.media.sources import open_source  # noqa: E402
 from alphaction_demo.pipeline.cpu_budget import CpuBudget, DetectorPass, prediction_ious  # noqa: E402
@@ -233,25 +237,52 @@ class Scores:
                 f"{np.mean(self.ahead_ms):.0f} ms")
 
 
-def budget_frames(clip: Clip, settings: DetectorSettings, pass_s: float) -> List[int]:
+def clip_images(clip: Clip, start_s: float, duration_s: float) -> Iterator[np.ndarray]:
+    """The clip's frames again, in order (for the check for change outside the known persons)."""
+    source = open_source(SourceSpec(FILE, str(VIDEOS / clip.name), start_ms=start_s * 1000.0,
+                                    duration_ms=duration_s * 1000.0))
+    try:
+        while (frame := source.read()) is not None:
+            yield frame.image
+    finally:
+        source.close()
+
+
+def budget_frames(clip: Clip, settings: DetectorSettings, pass_s: float,
+                  images: Optional[Iterator[np.ndarray]] = None) -> List[int]:
     """The frames live mode's CPU budget detects: the budget hears, after each pass, how well
     TrackMotion had predicted that pass's boxes, how many tracks are new and how many wait to be
-    confirmed, as it does live."""
+    confirmed, as it does live. With `images`, each frame between passes is checked for change
+    outside the known persons as live (`detection.outside_change`): without any, the next pass
+    comes at the budget's quiet interval instead of the newcomer pace. HOG has no reduced size, so
+    every pass is full."""
     budget = CpuBudget(cores=2, frame_interval_s=1.0 / clip.fps)
     tracker, motion = PersonIds(settings), TrackMotion()
+    watch = OutsideChange() if images is not None else None
     tiny = np.zeros((1, 1, 3), np.uint8)
     frames: List[int] = []
     next_s = float(clip.timestamps_ms[0]) / 1000.0
+    changed, started_s, paced = True, next_s, 0.0
     for k, ms in enumerate(clip.timestamps_ms):
         now_s = float(ms) / 1000.0
+        image = next(images) if images is not None else None
         if now_s < next_s - 1e-9:
-            continue
+            if watch is not None and not changed and watch.changed(image, motion.at(float(ms)).boxes.xyxy):
+                changed = True
+                next_s = min(next_s, max(started_s + paced, now_s))
+            if now_s < next_s - 1e-9:
+                continue
         persons = clip.persons[k]
         index, ids = tracker.match(persons, None)
         detected = Persons(ids, Boxes(persons.boxes.xyxy[index].copy()), persons.det_score[index].copy())
         ious, new = prediction_ious(motion.at(float(ms)), detected)
         motion.update(TrackedFrame(Frame(k, float(ms), tiny), detected))
-        next_s = now_s + budget.after_pass(DetectorPass(now_s, pass_s, ious, new, tracker.unconfirmed))
+        paced = budget.after_pass(DetectorPass(now_s, pass_s, ious, new, tracker.unconfirmed, quiet=not changed))
+        started_s = now_s
+        if watch is not None:
+            watch.look(image, detected.boxes.xyxy)
+            changed = False
+        next_s = now_s + (paced if changed else budget.quiet_interval_s)
         frames.append(k)
     return frames
 
@@ -332,6 +363,9 @@ def parse() -> argparse.Namespace:
     p.add_argument("--budget", action="store_true",
                    help="passes where live mode's CPU budget puts them, instead of --gaps at random")
     p.add_argument("--pass-ms", type=float, default=50.0, help="with --budget: how long one detector pass takes")
+    p.add_argument("--no-watch", dest="watch", action="store_false",
+                   help="with --budget: passes at the newcomer pace even when nothing changed outside the known "
+                        "persons (the budget before the check for change)")
     p.add_argument("--videos", nargs="+", default=sorted({c[0] for c in CLIPS}),
                    choices=sorted({c[0] for c in CLIPS}))
     opts = p.parse_args()
@@ -353,7 +387,8 @@ def run(opts: argparse.Namespace) -> None:
         truth, truth_by_detection = reference(clip, settings)
         scores: Dict[Tuple[str, str], Scores] = defaultdict(Scores)
         if opts.budget:  # the budget's passes depend on the scene only: one run
-            frames = budget_frames(clip, settings, opts.pass_ms / 1000.0)
+            frames = budget_frames(clip, settings, opts.pass_ms / 1000.0,
+                                   clip_images(clip, start_s, duration_s) if opts.watch else None)
             simulate(clip, truth, live_passes(clip, truth_by_detection, settings, frames), settings, scores,
                      pass_ms=opts.pass_ms)
             rate = len(frames) * clip.fps / len(clip.persons)

@@ -22,8 +22,8 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PASS_S = 0.05  # a YOLO11n pass at 640 on one core, about
 
 
-def _pass(started, ious=(), new=0, seconds=PASS_S, unconfirmed=0):
-    return DetectorPass(started, seconds, np.asarray(ious, np.float64), new, unconfirmed)
+def _pass(started, ious=(), new=0, seconds=PASS_S, unconfirmed=0, full=True, lost=0, quiet=False):
+    return DetectorPass(started, seconds, np.asarray(ious, np.float64), new, unconfirmed, full, lost, quiet)
 
 
 def test_an_empty_scene_is_watched_only_for_newcomers():
@@ -62,6 +62,53 @@ def test_a_newcomer_brings_the_next_pass_soon_and_poor_predictions_bring_passes_
         budget.after_pass(_pass(2.0 + k, ious=[0.95, 0.97]))
     assert budget.interval_s > shrunk
     assert budget.interval_s == pytest.approx(budget.longest_interval_s())
+
+
+def test_with_nothing_new_in_view_passes_follow_the_known_persons_only():
+    """No change outside the known persons: the newcomer bound does not hold the pace, following
+    them does, up to QUIET_INTERVAL_S; the paced answer (something may be new) keeps the bound."""
+    budget = CpuBudget(cores=2, frame_interval_s=0.04)
+    at, paced = 0.0, []
+    for k in range(20):
+        paced.append(budget.after_pass(_pass(at, ious=[0.95, 0.97], quiet=k > 0)))
+        at += budget.quiet_interval_s
+    assert budget.quiet_interval_s == pytest.approx(cpu_budget.QUIET_INTERVAL_S)
+    assert max(paced) == pytest.approx(budget.longest_interval_s())
+    assert budget.longest_interval_s() < cpu_budget.QUIET_INTERVAL_S / 2
+    budget.after_pass(_pass(at, ious=[0.6], quiet=True))  # the boxes lagged after a long interval: sooner
+    assert budget.quiet_interval_s == pytest.approx(cpu_budget.QUIET_INTERVAL_S * cpu_budget.SHRINK)
+    empty = CpuBudget(cores=2, frame_interval_s=0.04)
+    empty.after_pass(_pass(0.0))
+    assert empty.quiet_interval_s == pytest.approx(cpu_budget.QUIET_INTERVAL_S)  # an empty room: a pass a second
+
+
+def test_reduced_passes_only_follow_tall_known_persons_in_a_quiet_scene():
+    budget = CpuBudget(cores=2, frame_interval_s=0.04)
+    tall = np.array([120.0, 80.0])
+    assert budget.needs_full_pass(0.0, False, tall)  # nothing seen in full yet
+    budget.after_pass(_pass(0.0, ious=[0.9, 0.9]))
+    assert not budget.needs_full_pass(0.3, False, tall)
+    assert budget.needs_full_pass(0.3, True, tall)  # change outside the known persons: someone may be new
+    assert budget.needs_full_pass(0.3, False, np.array([120.0, cpu_budget.REDUCED_MIN_HEIGHT - 1]))  # too small
+    assert budget.needs_full_pass(0.3, False, np.zeros(0))  # nobody known
+    assert budget.needs_full_pass(0.3, False, None)  # a detector without a reduced size
+    assert budget.needs_full_pass(cpu_budget.FULL_EVERY_S, False, tall)  # the whole frame, now and then
+    budget.after_pass(_pass(0.3, ious=[0.9], full=False, lost=1, quiet=True))  # a reduced pass lost someone
+    assert budget.needs_full_pass(0.4, False, tall)
+    assert budget.quiet_interval_s <= cpu_budget.START_INTERVAL_S  # and looks again soon
+    budget.after_pass(_pass(0.5, ious=[0.9, 0.9], quiet=True))
+    assert not budget.needs_full_pass(0.7, False, tall)
+    budget.after_pass(_pass(0.7, ious=[0.9, 0.9], unconfirmed=1, quiet=True))
+    assert budget.needs_full_pass(0.8, False, tall)  # a track to confirm: it may be small
+
+
+def test_the_newcomer_bound_uses_full_passes_times():
+    """Reduced passes are quicker, but a newcomer is found by a full one."""
+    budget = CpuBudget(cores=2, frame_interval_s=0.04)
+    budget.after_pass(_pass(0.0, ious=[0.9], seconds=0.1))
+    for k in range(10):
+        budget.after_pass(_pass(0.4 * (k + 1), ious=[0.9], seconds=0.02, full=False, quiet=True))
+    assert budget.longest_interval_s() == pytest.approx(cpu_budget.NEW_PERSON_S - 2 * 0.1)
 
 
 def test_never_two_passes_on_one_frame():

@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from alphaction_demo.action import backend, cpu_support
-from alphaction_demo.detection.yolo import YoloDetector
+from alphaction_demo.detection.yolo import YoloDetector, reduced_imgsz
 from alphaction_demo.pipeline.build import detector_for_source
 from alphaction_demo.run_settings import DetectorSettings, ModelSettings, RunSettings
 from tests.conftest import VIDEOS
@@ -87,6 +87,33 @@ def test_fp32_on_openvino_finds_what_torch_finds(weights):
             np.testing.assert_array_equal(b.cls, a.cls)
     predictor = on_openvino.model.predictor
     assert predictor.inference == on_openvino._openvino.infer  # the frames after the first ran on OpenVINO
+
+
+@needs_openvino
+def test_a_reduced_pass_runs_half_the_input_on_both_backends_and_the_next_full_pass_is_full_again(weights):
+    """The live budget's reduced passes (known, tall persons only): YOLO at 320 instead of 640, the
+    same on OpenVINO as on torch, and a full pass after one is exactly a full pass again."""
+    settings = dict(weights=weights, box_thres=0.05, object_thres=0.05)
+    on_torch = YoloDetector(DetectorSettings(**settings))
+    on_openvino = YoloDetector(DetectorSettings(**settings, backend="openvino", precision="fp32"))
+    assert on_torch.reduced_imgsz == on_openvino.reduced_imgsz == 320
+    image = real_frames(1)[0]
+    full_before = on_openvino.detect(image).persons
+    for detector in (on_torch, on_openvino):
+        detector.detect(image)
+    reduced = [d.detect(image, reduced=True).persons for d in (on_torch, on_openvino)]
+    assert on_openvino.model.predictor.imgsz == [320, 320]
+    assert len(reduced[0]) == len(reduced[1]) > 0
+    np.testing.assert_allclose(reduced[1].boxes.xyxy, reduced[0].boxes.xyxy, atol=1e-3)
+    assert len(reduced[0]) != len(full_before) or not np.allclose(reduced[0].boxes.xyxy, full_before.boxes.xyxy)
+    full_after = on_openvino.detect(image).persons
+    np.testing.assert_allclose(full_after.boxes.xyxy, full_before.boxes.xyxy, atol=1e-4)
+    assert on_openvino.model.predictor.imgsz == [640, 640]
+
+
+@pytest.mark.parametrize("imgsz, reduced", [(640, 320), (1280, 640), (480, 256), (320, 160), (256, None)])
+def test_the_reduced_size_is_half_on_the_stride(imgsz, reduced):
+    assert reduced_imgsz(imgsz) == reduced
 
 
 _AS_ON_AVX2 = """

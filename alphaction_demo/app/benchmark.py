@@ -38,8 +38,12 @@ class KnownFigures:
     def reset(self) -> None:
         self.tracker.reset()
 
-    def update(self, frame):
-        tracked = self.tracker.update(frame)
+    def reduced_scale(self, height: int, width: int):
+        scale = getattr(self.tracker, "reduced_scale", None)
+        return None if scale is None else scale(height, width)
+
+    def update(self, frame, reduced: bool = False):
+        tracked = self.tracker.update(frame, reduced=True) if reduced else self.tracker.update(frame)
         boxes = self.figures.figure_boxes(frame.index)
         ids = np.arange(1, len(boxes) + 1, dtype=np.int64)
         if self.newcomers is not None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 from types import SimpleNamespace
-from typing import Protocol, Tuple
+from typing import Optional, Protocol, Tuple
 
 import numpy as np
 
@@ -25,6 +25,9 @@ KEEP_LOST_S = 1.5
 
 
 class PersonTracker(Protocol):
+    """A tracker whose detector has a reduced size also has `reduced_scale(height, width)` and
+    `update(frame, reduced=True)` (`DetectAndTrack`); the live budget uses them when present."""
+
     name: str
 
     def update(self, frame: Frame) -> TrackedFrame: ...
@@ -121,8 +124,14 @@ class DetectAndTrack:
     def reset(self) -> None:
         self.ids.reset()
 
-    def update(self, frame: Frame) -> TrackedFrame:
-        persons, objects = self.detector.detect(frame.image)
+    def reduced_scale(self, height: int, width: int) -> Optional[float]:
+        """How a reduced pass scales this frame size (None: the detector has no reduced size)."""
+        size = getattr(self.detector, "reduced_imgsz", None)
+        return None if size is None else size / float(max(height, width))
+
+    def update(self, frame: Frame, reduced: bool = False) -> TrackedFrame:
+        found = self.detector.detect(frame.image, reduced=True) if reduced else self.detector.detect(frame.image)
+        persons, objects = found
         return TrackedFrame(frame, self.ids.assign(persons, frame.image), objects.as_objects(), self.ids.unconfirmed)
 
 

@@ -11,6 +11,7 @@ than stopping a run.
 from __future__ import annotations
 
 import logging
+from typing import Optional
 
 import numpy as np
 
@@ -19,6 +20,14 @@ from alphaction_demo.run_settings import DetectorSettings
 from alphaction_demo.errors import WeightsError
 
 PERSON_CLASS = 0  # COCO
+REDUCED = 0.5  # the live budget's reduced passes: this much of the input's side, a quarter of the work
+SMALLEST_REDUCED = 160  # px; below this a reduced pass would find too little to be worth it
+
+
+def reduced_imgsz(imgsz: int) -> Optional[int]:
+    """The input size of a reduced pass (a multiple of YOLO's stride, 32), or None if too small."""
+    size = int(round(imgsz * REDUCED / 32.0)) * 32
+    return size if SMALLEST_REDUCED <= size < imgsz else None
 log = logging.getLogger(__name__)
 
 
@@ -27,6 +36,7 @@ class YoloDetector:
         from ultralytics import YOLO
 
         self.settings = settings
+        self.reduced_imgsz = reduced_imgsz(settings.imgsz)
         try:
             self.model = YOLO(settings.weights, task="detect")
         except FileNotFoundError as error:
@@ -62,10 +72,12 @@ class YoloDetector:
             del predictor.inference  # the predictor's own method again
         self._name()
 
-    def detect(self, image: np.ndarray) -> DetectorOutput:
-        """Persons (score at least box_thres) and other objects (at least object_thres), best first."""
+    def detect(self, image: np.ndarray, reduced: bool = False) -> DetectorOutput:
+        """Persons (score at least box_thres) and other objects (at least object_thres), best first.
+        `reduced`: at `reduced_imgsz`, for the live budget's passes that only follow large persons."""
         s = self.settings
-        options = dict(imgsz=s.imgsz, conf=min(s.box_thres, s.object_thres), iou=s.nms_thres, device=s.device,
+        imgsz = self.reduced_imgsz if reduced and self.reduced_imgsz else s.imgsz
+        options = dict(imgsz=imgsz, conf=min(s.box_thres, s.object_thres), iou=s.nms_thres, device=s.device,
                        verbose=False)
         if s.half and s.device.startswith("cuda"):
             options["half"] = True

@@ -52,7 +52,7 @@ class PipelineStats:
     predict_seconds: float
     render_seconds: float
     elapsed_seconds: float
-    detector_skipped: int = 0  # live: frames the detector never saw (it always takes the newest)
+    detector_skipped: int = 0  # live: frames the detector did not detect (their boxes were moved by motion)
     label_interval_ms: Optional[float] = None  # live: mean time between two label updates
     first_label_ms: Optional[float] = None  # live: from the start of the run to the first labels
     action_cpu_share: Optional[float] = None  # live: the action model's share of the CPU (model calls x threads)
@@ -172,9 +172,9 @@ class PipelineBase:
             self.finished.set()
 
     # shared work -----------------------------------------------------------------------------
-    def _detect_one(self, frame: Frame) -> TrackedFrame:
+    def _detect_one(self, frame: Frame, reduced: bool = False) -> TrackedFrame:
         started = time.perf_counter()
-        tracked = self.tracker.update(frame)
+        tracked = self.tracker.update(frame, reduced=True) if reduced else self.tracker.update(frame)
         self._busy["detect"] += time.perf_counter() - started
         self._detect_rate.tick()
         self._people = len(tracked.persons)

@@ -23,6 +23,15 @@ the scene asks:
   the pace is the slowest; at the usual pace when it is fast, as in a crowd, where someone new
   is nearly always waiting);
 - a track just shown has no velocity yet: the next pass comes within `START_INTERVAL_S`.
+
+Between passes the live pipeline checks each frame for change outside the known persons
+(`detection.outside_change`). While there is none, nobody new can have come: the newcomer bound
+does not apply, passes come as often as following the known persons needs (`quiet_interval_s`, at
+most `QUIET_INTERVAL_S` apart), and those passes may run the detector at its reduced size (a
+quarter of the work at half the input) when every known person is tall enough there
+(`REDUCED_MIN_HEIGHT`). A change, a track to confirm, a person a reduced pass did not find again,
+or `FULL_EVERY_S` without a full pass bring a full pass; after a change it comes at the newcomer
+pace (`after_pass`), at once if that time has passed.
 The action model gets the cores the detector and the display leave (`action_threads`): its torch
 threads are set to that number, the detector's to `DETECTOR_THREADS`, so that the two never ask
 for more threads than there are cores.
@@ -36,7 +45,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -52,6 +61,11 @@ SHRINK = 0.6  # the interval after predictions that were not good enough
 GROW = 1.25  # the interval after predictions that were better than needed
 DETECTOR_THREADS = 1  # a few passes a second fit in one core; the rest of the cores are the action model's
 SMOOTHING = 0.2  # weight of the newest pass in the running estimates of pass time and load
+QUIET_INTERVAL_S = 1.0  # nothing changed outside the known persons: passes at most this far apart, so
+# that every clip's centre has a detection within 0.5 s (`action_predictor.NEAREST_BOXES_MS`)
+FULL_EVERY_S = 2.0  # the whole frame at full size at least this often, change or not: someone too small
+# for the change check, and the small objects the action model's object blocks use
+REDUCED_MIN_HEIGHT = 48  # px of the reduced pass's input: a shorter known person needs the full size
 BUSY_CORE = 0.9  # a core kept busy this much of the time is taken from the action model; less is shared
 # (measured: one thread for the action model beside a detector at 0.86 cores left 0.5 core idle on 2 cores)
 
@@ -65,6 +79,9 @@ class DetectorPass:
     prediction_ious: np.ndarray  # IoU of the motion's prediction with the detection, per track in both
     new_tracks: int  # tracks of this pass that the previous pass did not have
     unconfirmed: int = 0  # tracks this pass started that the tracker shows from their next detection on
+    full: bool = True  # the detector at its full size (False: its reduced size, known persons only)
+    lost: int = 0  # tracks the motion predicted that this pass did not find
+    quiet: bool = False  # no frame before this pass showed change outside the known persons
 
 
 def prediction_ious(predicted: Persons, detected: Persons) -> Tuple[np.ndarray, int]:
@@ -92,15 +109,19 @@ class CpuBudget:
         self.cores = max(1, int(cores))
         self.min_interval_s = max(0.0, float(frame_interval_s))  # never two passes on one frame
         self._lock = threading.Lock()
-        self._interval_s = max(START_INTERVAL_S, self.min_interval_s)
-        self._pass_s = 0.0
+        self._interval_s = max(START_INTERVAL_S, self.min_interval_s)  # following the known persons
+        self._pass_s = 0.0  # a full pass's time
         self._load = 0.0  # cores the detector keeps busy
         self._last_start_s = None
+        self._last_full_s = None
+        self._look_again = True  # the next pass must be full
+        self._quiet_s = self._interval_s
 
     @property
     def interval_s(self) -> float:
+        """The pace while something new may come (the newcomer bound holds it)."""
         with self._lock:
-            return self._interval_s
+            return min(self._interval_s, self._longest())
 
     @property
     def detector_load(self) -> float:
@@ -115,31 +136,57 @@ class CpuBudget:
     def _longest(self) -> float:
         return max(self.min_interval_s, NEW_PERSON_S - CONFIRMING_PASSES * self._pass_s)
 
-    def after_pass(self, report: DetectorPass) -> float:
-        """Seconds from this pass's start to the next pass's."""
+    @property
+    def quiet_interval_s(self) -> float:
+        """Seconds from the latest pass's start to the next pass's while nothing changes outside the
+        known persons (at least what `after_pass` returned)."""
         with self._lock:
-            self._pass_s = report.seconds if self._last_start_s is None else \
-                (1 - SMOOTHING) * self._pass_s + SMOOTHING * report.seconds
+            return self._quiet_s
+
+    def needs_full_pass(self, now_s: float, changed: bool, reduced_heights: Optional[np.ndarray]) -> bool:
+        """Whether the next pass must run the detector at its full size. `changed`: a frame since the
+        last full pass showed change outside the known persons; `reduced_heights`: the known
+        persons' heights in a reduced pass's input (None: the detector has no reduced size)."""
+        with self._lock:
+            if changed or self._look_again or reduced_heights is None or not len(reduced_heights):
+                return True
+            if self._last_full_s is None or now_s - self._last_full_s >= FULL_EVERY_S:
+                return True
+            return bool(np.min(reduced_heights) < REDUCED_MIN_HEIGHT)
+
+    def after_pass(self, report: DetectorPass) -> float:
+        """Seconds from this pass's start to the next pass's, if the scene outside the known persons
+        may have changed (`quiet_interval_s` if it has not)."""
+        with self._lock:
+            if report.full:
+                self._pass_s = report.seconds if self._last_full_s is None else \
+                    (1 - SMOOTHING) * self._pass_s + SMOOTHING * report.seconds
+                self._last_full_s = report.started_s
+            missed = not report.full and bool(report.lost or report.new_tracks)  # a reduced pass's doubt
+            self._look_again = bool(report.unconfirmed) or missed
             if self._last_start_s is not None and report.started_s > self._last_start_s:
                 busy = min(1.0, report.seconds / (report.started_s - self._last_start_s)) * DETECTOR_THREADS
                 self._load = (1 - SMOOTHING) * self._load + SMOOTHING * busy
             gap = report.started_s - self._last_start_s if self._last_start_s is not None else self._interval_s
             self._last_start_s = report.started_s
-            interval = self._interval_s
+            # the interval that just ended: the newcomer bound held it unless the scene was quiet
+            interval = self._interval_s if report.quiet else min(self._interval_s, self._longest())
             ious = np.asarray(report.prediction_ious, np.float64)
             if len(ious) and ious.mean() < TARGET_IOU:
                 interval *= SHRINK
             elif len(ious) and ious.mean() >= RELAX_IOU:
                 interval *= GROW
             elif not len(ious) and not report.new_tracks:
-                interval = self._longest()  # nobody in view: only new persons matter
-            if report.new_tracks:
+                interval = QUIET_INTERVAL_S  # nobody in view: only new persons matter
+            if report.new_tracks or missed:
                 interval = min(interval, START_INTERVAL_S)
-            self._interval_s = float(np.clip(interval, self.min_interval_s, self._longest()))
+            self._interval_s = float(np.clip(interval, self.min_interval_s, QUIET_INTERVAL_S))
+            paced = min(self._interval_s, self._longest())
+            self._quiet_s = self._interval_s
             if report.unconfirmed:  # someone new to confirm in time; the pace itself is unchanged
                 deadline = NEW_PERSON_S - gap - self._pass_s
-                return float(max(self.min_interval_s, report.seconds, min(self._interval_s, deadline)))
-            return self._interval_s
+                paced = self._quiet_s = float(max(self.min_interval_s, report.seconds, min(paced, deadline)))
+            return paced
 
     def action_threads(self, other_load: float = 0.0) -> int:
         """Threads for the action model: the cores the detector and `other_load` (the display's

@@ -25,6 +25,7 @@ from typing import Deque, Optional
 import numpy as np
 
 from alphaction_demo.detection.motion import TrackMotion
+from alphaction_demo.detection.outside_change import OutsideChange
 from alphaction_demo.pipeline.base import PipelineBase
 from alphaction_demo.pipeline.cpu_budget import DETECTOR_THREADS, CpuBudget, DetectorPass, prediction_ious
 from alphaction_demo.pipeline.stage_threads import LatestSlot
@@ -60,6 +61,7 @@ class LivePipeline(PipelineBase):
         self._detect_slot: LatestSlot[Frame] = LatestSlot()
         self._display_slot: LatestSlot[Frame] = LatestSlot()
         self.motion = TrackMotion()
+        self._outside = OutsideChange()
         self._label_lock = threading.Lock()
         self._label_times: Deque[float] = deque(maxlen=20)  # clock of the latest label updates
         self._first_label_at: Optional[float] = None
@@ -97,22 +99,59 @@ class LivePipeline(PipelineBase):
         try:
             if budget is not None:
                 _use_threads(DETECTOR_THREADS)
-            while True:
-                frame = self._detect_slot.get(self.stop_event)
-                if frame is None:
-                    break
+            frame = self._detect_slot.get(self.stop_event)
+            changed = True  # outside the known persons, since the last full pass
+            while frame is not None:
                 started = time.monotonic()
                 predicted = self.motion.at(frame.timestamp_ms)  # before this pass moves them
-                tracked = self._detect_one(frame)
+                full = budget is None or budget.needs_full_pass(started, changed, self._reduced_heights(frame, predicted))
+                tracked = self._detect_one(frame, reduced=not full)
                 self.motion.update(tracked)
                 self.predictor.attach(tracked)
-                if budget is not None:
-                    ious, new = prediction_ious(predicted, tracked.persons)
-                    wait = budget.after_pass(DetectorPass(started, time.monotonic() - started, ious, new,
-                                                          tracked.unconfirmed))
-                    self.stop_event.wait(max(0.0, started + wait - time.monotonic()))  # the scene needs no more
+                if budget is None:
+                    frame = self._detect_slot.get(self.stop_event)
+                    continue
+                if full:
+                    self._outside.look(frame.image, tracked.persons.boxes.xyxy)
+                ious, new = prediction_ious(predicted, tracked.persons)
+                paced = budget.after_pass(DetectorPass(started, time.monotonic() - started, ious, new,
+                                                       tracked.unconfirmed, full=full, lost=len(predicted) - len(ious),
+                                                       quiet=not changed))
+                changed = changed and not full
+                frame, changed = self._next_pass_frame(started, paced, changed)
         finally:
             self.predictor.end()
+
+    def _reduced_heights(self, frame: Frame, predicted) -> Optional[np.ndarray]:
+        """The known persons' heights in a reduced detector pass's input (None: no reduced passes)."""
+        scale = getattr(self.tracker, "reduced_scale", None)
+        if scale is None:
+            return None
+        factor = scale(*frame.image.shape[:2])
+        if factor is None:
+            return None
+        xyxy = predicted.boxes.xyxy
+        return (xyxy[:, 3] - xyxy[:, 1]) * factor
+
+    def _next_pass_frame(self, started: float, paced: float, changed: bool):
+        """(frame, changed): the frame of the next pass, taken when the scene needs it. Every frame
+        before then is checked for change outside the known persons: without any, passes come only
+        as often as following them needs; with some, within the time that finds a newcomer."""
+        due = started + (paced if changed else self.budget.quiet_interval_s)
+        latest = None
+        while True:
+            left = due - time.monotonic()
+            if left <= 0 and latest is not None:
+                return latest, changed
+            if left > 0 and not self._detect_slot.wait(self.stop_event, left):
+                continue  # due now: the newest frame seen is the pass's
+            frame = self._detect_slot.get(self.stop_event)
+            if frame is None:
+                return None, changed
+            latest = frame
+            if not changed and self._outside.changed(frame.image, self.motion.at(frame.timestamp_ms).boxes.xyxy):
+                changed = True
+                due = min(due, max(started + paced, time.monotonic()))  # the newcomer pace, from now at the latest
 
     def _action(self) -> None:
         try:
@@ -178,6 +217,7 @@ class LivePipeline(PipelineBase):
         interval = float(np.mean(np.diff(times))) * 1000.0 if len(times) >= 2 else None
         elapsed = (self._ended_at or time.monotonic()) - self._started_at if self._started_at else 0.0
         share = self._action_core_seconds / (elapsed * self.cores) if elapsed > 0 else None
-        return dict(detector_skipped=self._detect_slot.dropped, label_interval_ms=interval,
+        skipped = max(0, self._capture_rate.count - self._detect_rate.count)  # moved by motion, not detected
+        return dict(detector_skipped=skipped, label_interval_ms=interval,
                     first_label_ms=(first - self._started_at) * 1000.0 if first is not None else None,
                     action_cpu_share=share, action_threads=self._action_threads)

@@ -69,6 +69,19 @@ class LatestSlot(Generic[T]):
             self._closed = True
             self._cond.notify_all()
 
+    def wait(self, stop: threading.Event, timeout_s: float) -> bool:
+        """Whether an item (or the end) came within `timeout_s`; `get` then returns at once."""
+        deadline = time.monotonic() + max(0.0, timeout_s)
+        with self._cond:
+            while not (self._has or self._closed):
+                if stop.is_set():
+                    raise Stopped
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(min(SLICE_S, left))
+            return True
+
     def get(self, stop: threading.Event) -> Optional[T]:
         with self._cond:
             while not self._has:
