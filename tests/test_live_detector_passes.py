@@ -52,7 +52,7 @@ def test_full_passes_while_something_unknown_moves_and_reduced_ones_once_everybo
     settings = settings_for(tmp_path, SourceSpec(SYNTHETIC, fps=FPS, size=SIZE), output_path=None)
     pipeline = build_pipeline(settings, loaded=loaded(), tracker=tracker)
     pipeline.start()
-    time.sleep(KNOWN_FROM_S + 5.0)
+    time.sleep(KNOWN_FROM_S + 3.5)
     pipeline.stop()
     assert pipeline.join(3.0)
     passes = np.array(tracker.passes, dtype=float)
