@@ -27,11 +27,12 @@ the scene asks:
 Between passes the live pipeline checks each frame for change outside the known persons
 (`detection.outside_change`). While there is none, nobody new can have come: the newcomer bound
 does not apply, passes come as often as following the known persons needs (`quiet_interval_s`, at
-most `QUIET_INTERVAL_S` apart), and those passes may run the detector at its reduced size (a
-quarter of the work at half the input) when every known person is tall enough there
+most `QUIET_INTERVAL_S` apart), and those passes may run the detector at its reduced size (half
+the input: a quarter of the pixels, a third of the time) when every known person is tall enough there
 (`REDUCED_MIN_HEIGHT`). A change, a track to confirm, a person a reduced pass did not find again,
 or `FULL_EVERY_S` without a full pass bring a full pass; after a change it comes at the newcomer
 pace (`after_pass`), at once if that time has passed.
+
 The action model gets the cores the detector and the display leave (`action_threads`): its torch
 threads are set to that number, the detector's to `DETECTOR_THREADS`, so that the two never ask
 for more threads than there are cores.
