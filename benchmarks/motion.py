@@ -262,14 +262,14 @@ def budget_frames(clip: Clip, settings: DetectorSettings, pass_s: float,
     tiny = np.zeros((1, 1, 3), np.uint8)
     frames: List[int] = []
     next_s = float(clip.timestamps_ms[0]) / 1000.0
-    changed, started_s, paced = True, next_s, 0.0
+    changed = True
     for k, ms in enumerate(clip.timestamps_ms):
         now_s = float(ms) / 1000.0
         image = next(images) if images is not None else None
         if now_s < next_s - 1e-9:
             if watch is not None and not changed and watch.changed(image, motion.at(float(ms)).boxes.xyxy):
                 changed = True
-                next_s = min(next_s, max(started_s + paced, now_s))
+                next_s = budget.next_pass_at(now_s)
             if now_s < next_s - 1e-9:
                 continue
         persons = clip.persons[k]
@@ -277,12 +277,11 @@ def budget_frames(clip: Clip, settings: DetectorSettings, pass_s: float,
         detected = Persons(ids, Boxes(persons.boxes.xyxy[index].copy()), persons.det_score[index].copy())
         ious, new = prediction_ious(motion.at(float(ms)), detected)
         motion.update(TrackedFrame(Frame(k, float(ms), tiny), detected))
-        paced = budget.after_pass(DetectorPass(now_s, pass_s, ious, new, tracker.unconfirmed, quiet=not changed))
-        started_s = now_s
+        budget.after_pass(DetectorPass(now_s, pass_s, ious, new, tracker.unconfirmed, quiet=not changed))
         if watch is not None:
             watch.look(image, detected.boxes.xyxy)
             changed = False
-        next_s = now_s + (paced if changed else budget.quiet_interval_s)
+        next_s = budget.next_pass_at(now_s if changed else None)
         frames.append(k)
     return frames
 

@@ -75,6 +75,12 @@ def test_with_nothing_new_in_view_passes_follow_the_known_persons_only():
     assert budget.quiet_interval_s == pytest.approx(cpu_budget.QUIET_INTERVAL_S)
     assert max(paced) == pytest.approx(budget.longest_interval_s())
     assert budget.longest_interval_s() < cpu_budget.QUIET_INTERVAL_S / 2
+    paced_s = budget.after_pass(_pass(at, ious=[0.95], quiet=True))
+    assert budget.next_pass_at(None) == pytest.approx(at + cpu_budget.QUIET_INTERVAL_S)  # nothing new in view
+    assert budget.next_pass_at(at) == pytest.approx(at + paced_s)  # a change before this pass: the newcomer pace
+    assert budget.next_pass_at(at + 0.05) == pytest.approx(at + paced_s)  # seen soon after: the same pace
+    assert budget.next_pass_at(at + 0.7) == pytest.approx(at + 0.7)  # seen after that time: at once
+    at += 1.0
     budget.after_pass(_pass(at, ious=[0.6], quiet=True))  # the boxes lagged after a long interval: sooner
     assert budget.quiet_interval_s == pytest.approx(cpu_budget.QUIET_INTERVAL_S * cpu_budget.SHRINK)
     empty = CpuBudget(cores=2, frame_interval_s=0.04)

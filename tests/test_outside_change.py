@@ -79,5 +79,3 @@ def test_without_a_full_look_or_at_another_frame_size_everything_is_new():
     watch.look(image, NOBODY)
     assert not watch.changed(image, NOBODY)
     assert watch.changed(small.read().image, NOBODY)
-    watch.forget()
-    assert watch.changed(image, NOBODY)

@@ -30,18 +30,19 @@ class OutsideChange:
     def __init__(self) -> None:
         self._reference: Optional[np.ndarray] = None
         self._reference_mask: Optional[np.ndarray] = None
-        self._scale = 1.0
 
-    def _small(self, image: np.ndarray) -> np.ndarray:
+    @staticmethod
+    def _small(image: np.ndarray) -> np.ndarray:
         height, width = image.shape[:2]
-        self._scale = WIDTH / float(width)
         grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-        return cv2.resize(grey, (WIDTH, max(1, int(round(height * self._scale)))), interpolation=cv2.INTER_AREA)
+        return cv2.resize(grey, (WIDTH, max(1, int(round(height * WIDTH / width)))), interpolation=cv2.INTER_AREA)
 
-    def _mask(self, shape, boxes: np.ndarray) -> np.ndarray:
-        """True inside the known persons' boxes (with margins), on the small copy."""
-        mask = np.zeros(shape, bool)
-        for x1, y1, x2, y2 in np.asarray(boxes, np.float64).reshape(-1, 4) * self._scale:
+    @staticmethod
+    def _mask(small: np.ndarray, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        """True inside the known persons' boxes (pixels of `image`, with margins), on its small copy."""
+        mask = np.zeros(small.shape, bool)
+        scale = small.shape[1] / float(image.shape[1])
+        for x1, y1, x2, y2 in np.asarray(boxes, np.float64).reshape(-1, 4) * scale:
             dx, dy = MARGIN * (x2 - x1) + 1.0, MARGIN * (y2 - y1) + 1.0
             left, top = max(0, int(np.floor(x1 - dx))), max(0, int(np.floor(y1 - dy)))
             right, bottom = int(np.ceil(x2 + dx)), int(np.ceil(y2 + dy))
@@ -51,10 +52,7 @@ class OutsideChange:
     def look(self, image: np.ndarray, boxes: np.ndarray) -> None:
         """The frame a full pass saw and the persons it found (N x 4 xyxy pixels)."""
         self._reference = self._small(image)
-        self._reference_mask = self._mask(self._reference.shape, boxes)
-
-    def forget(self) -> None:
-        self._reference = None
+        self._reference_mask = self._mask(self._reference, image, boxes)
 
     def changed(self, image: np.ndarray, boxes: np.ndarray) -> bool:
         """Whether `image` differs from the last full pass's frame outside the persons (`boxes`:
@@ -65,5 +63,5 @@ class OutsideChange:
         if small.shape != self._reference.shape:
             return True
         moved = cv2.absdiff(small, self._reference) > PIXEL_STEP
-        moved &= ~(self._reference_mask | self._mask(small.shape, boxes))
+        moved &= ~(self._reference_mask | self._mask(small, image, boxes))
         return int(np.count_nonzero(moved)) >= MIN_CHANGED

@@ -130,8 +130,8 @@ class DetectAndTrack:
         return None if size is None else size / float(max(height, width))
 
     def update(self, frame: Frame, reduced: bool = False) -> TrackedFrame:
-        found = self.detector.detect(frame.image, reduced=True) if reduced else self.detector.detect(frame.image)
-        persons, objects = found
+        detect = self.detector.detect
+        persons, objects = detect(frame.image, reduced=True) if reduced else detect(frame.image)
         return TrackedFrame(frame, self.ids.assign(persons, frame.image), objects.as_objects(), self.ids.unconfirmed)
 
 

@@ -20,15 +20,15 @@ from alphaction_demo.run_settings import DetectorSettings
 from alphaction_demo.errors import WeightsError
 
 PERSON_CLASS = 0  # COCO
-REDUCED = 0.5  # the live budget's reduced passes: this much of the input's side, a quarter of the work
+REDUCED = 0.5  # the live budget's reduced passes: this much of the input's side (a third of the time)
 SMALLEST_REDUCED = 160  # px; below this a reduced pass would find too little to be worth it
+log = logging.getLogger(__name__)
 
 
 def reduced_imgsz(imgsz: int) -> Optional[int]:
     """The input size of a reduced pass (a multiple of YOLO's stride, 32), or None if too small."""
     size = int(round(imgsz * REDUCED / 32.0)) * 32
     return size if SMALLEST_REDUCED <= size < imgsz else None
-log = logging.getLogger(__name__)
 
 
 class YoloDetector:

@@ -117,6 +117,7 @@ class CpuBudget:
         self._last_full_s = None
         self._look_again = True  # the next pass must be full
         self._quiet_s = self._interval_s
+        self._paced_s = self._interval_s
 
     @property
     def interval_s(self) -> float:
@@ -143,6 +144,16 @@ class CpuBudget:
         known persons (at least what `after_pass` returned)."""
         with self._lock:
             return self._quiet_s
+
+    def next_pass_at(self, changed_at_s: Optional[float]) -> float:
+        """Clock time of the next pass: at the quiet pace while nothing changes outside the known
+        persons; once a frame at `changed_at_s` showed change, at the newcomer pace (`after_pass`),
+        at once if that time has passed. A pass at `changed_at_s` = its start: the change came before it."""
+        with self._lock:
+            quiet = self._last_start_s + self._quiet_s
+            if changed_at_s is None:
+                return quiet
+            return min(quiet, max(self._last_start_s + self._paced_s, changed_at_s))
 
     def needs_full_pass(self, now_s: float, changed: bool, reduced_heights: Optional[np.ndarray]) -> bool:
         """Whether the next pass must run the detector at its full size. `changed`: a frame since the
@@ -187,6 +198,7 @@ class CpuBudget:
             if report.unconfirmed:  # someone new to confirm in time; the pace itself is unchanged
                 deadline = NEW_PERSON_S - gap - self._pass_s
                 paced = self._quiet_s = float(max(self.min_interval_s, report.seconds, min(paced, deadline)))
+            self._paced_s = paced
             return paced
 
     def action_threads(self, other_load: float = 0.0) -> int:

@@ -104,7 +104,8 @@ class LivePipeline(PipelineBase):
             while frame is not None:
                 started = time.monotonic()
                 predicted = self.motion.at(frame.timestamp_ms)  # before this pass moves them
-                full = budget is None or budget.needs_full_pass(started, changed, self._reduced_heights(frame, predicted))
+                full = budget is None or \
+                    budget.needs_full_pass(started, changed, self._reduced_heights(frame, predicted))
                 tracked = self._detect_one(frame, reduced=not full)
                 self.motion.update(tracked)
                 self.predictor.attach(tracked)
@@ -114,11 +115,10 @@ class LivePipeline(PipelineBase):
                 if full:
                     self._outside.look(frame.image, tracked.persons.boxes.xyxy)
                 ious, new = prediction_ious(predicted, tracked.persons)
-                paced = budget.after_pass(DetectorPass(started, time.monotonic() - started, ious, new,
-                                                       tracked.unconfirmed, full=full, lost=len(predicted) - len(ious),
-                                                       quiet=not changed))
+                budget.after_pass(DetectorPass(started, time.monotonic() - started, ious, new, tracked.unconfirmed,
+                                               full=full, lost=len(predicted) - len(ious), quiet=not changed))
                 changed = changed and not full
-                frame, changed = self._next_pass_frame(started, paced, changed)
+                frame, changed = self._next_pass_frame(started if changed else None)
         finally:
             self.predictor.end()
 
@@ -133,25 +133,25 @@ class LivePipeline(PipelineBase):
         xyxy = predicted.boxes.xyxy
         return (xyxy[:, 3] - xyxy[:, 1]) * factor
 
-    def _next_pass_frame(self, started: float, paced: float, changed: bool):
-        """(frame, changed): the frame of the next pass, taken when the scene needs it. Every frame
-        before then is checked for change outside the known persons: without any, passes come only
-        as often as following them needs; with some, within the time that finds a newcomer."""
-        due = started + (paced if changed else self.budget.quiet_interval_s)
+    def _next_pass_frame(self, changed_at: Optional[float]):
+        """(frame, changed): the frame of the next pass, taken when the budget says it is due
+        (`CpuBudget.next_pass_at`). Until a change is seen (`changed_at`: when), every frame before
+        then is checked for change outside the known persons."""
+        due = self.budget.next_pass_at(changed_at)
         latest = None
         while True:
             left = due - time.monotonic()
             if left <= 0 and latest is not None:
-                return latest, changed
+                return latest, changed_at is not None
             if left > 0 and not self._detect_slot.wait(self.stop_event, left):
                 continue  # due now: the newest frame seen is the pass's
             frame = self._detect_slot.get(self.stop_event)
             if frame is None:
-                return None, changed
+                return None, changed_at is not None
             latest = frame
-            if not changed and self._outside.changed(frame.image, self.motion.at(frame.timestamp_ms).boxes.xyxy):
-                changed = True
-                due = min(due, max(started + paced, time.monotonic()))  # the newcomer pace, from now at the latest
+            if changed_at is None and self._outside.changed(frame.image, self.motion.at(frame.timestamp_ms).boxes.xyxy):
+                changed_at = time.monotonic()
+                due = self.budget.next_pass_at(changed_at)
 
     def _action(self) -> None:
         try:
