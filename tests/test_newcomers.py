@@ -3,7 +3,8 @@ model calls until it is labelled."""
 
 import numpy as np
 
-from alphaction_demo.app.newcomers import AWAY_S, CYCLE_S, FIRST_NEW_ID, NewcomerWatch
+from alphaction_demo.app.newcomers import FIRST_NEW_ID, NewcomerWatch
+from alphaction_demo.media.sources import WANDER_AWAY_S as AWAY_S, WANDER_CYCLE_S as CYCLE_S
 from alphaction_demo.records import ActionResult, Persons
 
 FPS = 25.0

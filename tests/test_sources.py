@@ -107,6 +107,34 @@ def test_synthetic_live_source_is_paced_by_the_clock():
     assert frames[-1].timestamp_ms >= 150 and source.spec.live
 
 
+def test_the_live_synthetic_camera_has_a_figure_leave_the_picture_and_come_back():
+    import threading
+    import time
+
+    from alphaction_demo.media.sources import WANDER_AWAY_S, WANDER_CYCLE_S, WANDERER
+
+    fps = 25.0
+
+    def frame_at(seconds, frames=0):
+        """The camera's frame at `seconds`, as if it had been filming since then (no waiting)."""
+        source = open_source(SourceSpec(SYNTHETIC, fps=fps, size=(120, 160), frames=frames), threading.Event())
+        index = int(round(seconds * fps))
+        source._index, source._opened = index - 1, time.monotonic() - seconds
+        frame = source.read()
+        x1, y1, x2, y2 = source.figure_boxes(index)[WANDERER].astype(int)
+        return frame.image[y2 - 4, (x1 + x2) // 2], source.shown(index)  # its body, below where the head is
+
+    body = np.array([60, 90, 160], np.uint8)
+    present, shown = frame_at(WANDER_CYCLE_S - 0.5)
+    assert np.array_equal(present, body) and shown.all()
+    absent, shown = frame_at(WANDER_CYCLE_S + WANDER_AWAY_S / 2)
+    assert not np.array_equal(absent, body) and shown.tolist() == [True, True, False]
+    back, shown = frame_at(WANDER_CYCLE_S + WANDER_AWAY_S + 0.5)
+    assert np.array_equal(back, body) and shown.all()
+    recorded, shown = frame_at(WANDER_CYCLE_S + WANDER_AWAY_S / 2, frames=1000)  # a recording keeps everyone
+    assert np.array_equal(recorded, body) and shown.all()
+
+
 def test_paced_file_plays_in_real_time():
     import threading
     import time

@@ -1,6 +1,7 @@
 """A newcomer in the live benchmark: how many model calls pass before a person who just walked in
-gets labels (the target: at most 2). One synthetic figure leaves now and then and comes back as a
-new person, with a new track id; the action model's results say when it was first labelled."""
+gets labels (the target: at most 2). The synthetic camera's wandering figure leaves the picture now
+and then and comes back; here it comes back as a new person, with a new track id, and the action
+model's results say when it was first labelled."""
 
 from __future__ import annotations
 
@@ -9,21 +10,21 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-CYCLE_S = 6.0  # the figure leaves every CYCLE_S seconds of the camera ...
-AWAY_S = 2.0  # ... for AWAY_S, then walks in as a new person
-FIRST_NEW_ID = 100  # its track ids: 101, 102, ... (the figures that stay are 1 and 2)
-WANDERER = 2  # which of the three figures leaves (0-based)
+from alphaction_demo.media.sources import WANDER_AWAY_S, WANDER_CYCLE_S, WANDERER, wanderer_visit
+
+FIRST_NEW_ID = 100  # the wanderer's track ids: 101, 102, ... (the figures that stay are 1 and 2)
 
 
 class NewcomerWatch:
-    """Hides the wandering figure while it is away and gives it a new id when it comes back
+    """Drops the wandering figure while it is away and gives it a new id when it comes back
     (`persons`, called on each detector pass), and counts the model calls of moments at or after
     each entry until one labels it (`on_result`, called with each action result)."""
 
     def __init__(self, fps: float) -> None:
         self.frame_ms = 1000.0 / fps
-        self._cycle_frames = CYCLE_S * fps  # frames from one departure to the next
-        self._away_frames = AWAY_S * fps
+        self.fps = fps
+        self._cycle_frames = WANDER_CYCLE_S * fps  # frames from one departure to the next
+        self._away_frames = WANDER_AWAY_S * fps
         self._lock = threading.Lock()
         self._entry_ms: Dict[int, float] = {}  # newcomer id -> camera time it walked in
         self._calls: Dict[int, int] = {}  # newcomer id -> model calls since, while unlabelled
@@ -31,10 +32,10 @@ class NewcomerWatch:
 
     def _visit(self, index: int) -> Optional[int]:
         """The wanderer's id at frame `index`, or None while it is away."""
-        visit, offset = divmod(index, self._cycle_frames)
-        if visit >= 1 and offset < self._away_frames:
+        visit = wanderer_visit(index, self.fps)
+        if visit is None:
             return None
-        return FIRST_NEW_ID + int(visit) if visit >= 1 else WANDERER + 1
+        return FIRST_NEW_ID + visit if visit >= 1 else WANDERER + 1
 
     def persons(self, index: int, timestamp_ms: float, boxes: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """The persons a detector pass on frame `index` sees: boxes (N x 4) and track ids."""

@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 DEFAULT_FPS = 25.0
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 STREAM_TIMEOUT_MS = 10_000
+WANDER_CYCLE_S = 6.0  # live, one synthetic figure leaves the picture every WANDER_CYCLE_S seconds ...
+WANDER_AWAY_S = 2.0  # ... for WANDER_AWAY_S, then walks back in (a new person to a tracker)
+WANDERER = 2  # which of the three figures leaves (0-based)
 
 
 class FrameSource(Protocol):
@@ -324,9 +327,20 @@ class CaptureSource:
         self._capture.release()
 
 
+def wanderer_visit(index: int, fps: float) -> Optional[int]:
+    """Which visit of the wandering figure live frame `index` shows (0 until it first leaves), or
+    None while it is out of the picture."""
+    visit, offset = divmod(index, WANDER_CYCLE_S * fps)
+    if visit >= 1 and offset < WANDER_AWAY_S * fps:
+        return None
+    return int(visit)
+
+
 class SyntheticSource:
     """Moving figures on a textured background: the benchmark's input, and a fake camera for
-    tests. Live (frames == 0) it is paced by the clock at `fps`, like a camera."""
+    tests. Live (frames == 0) it is paced by the clock at `fps`, like a camera, and one figure
+    leaves now and then and comes back (`wanderer_visit`), so that a camera's scene has people
+    walking in."""
 
     def __init__(self, spec: SourceSpec, stop: Optional[threading.Event] = None) -> None:
         self.spec = spec
@@ -351,6 +365,13 @@ class SyntheticSource:
             boxes.append([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2])
         return np.asarray(boxes, np.float32)
 
+    def shown(self, index: int) -> np.ndarray:
+        """Which of `figure_boxes(index)` frame `index` shows (a bool per figure)."""
+        shown = np.ones(3, bool)
+        if self.live and wanderer_visit(index, self.fps) is None:
+            shown[WANDERER] = False
+        return shown
+
     def read(self) -> Optional[Frame]:
         if self.spec.frames and self._index + 1 >= self.spec.frames:
             return None
@@ -366,7 +387,7 @@ class SyntheticSource:
         else:
             ms = self._index * 1000.0 / self.fps
         image = self._background.copy()
-        for x1, y1, x2, y2 in self.figure_boxes(self._index).astype(int):
+        for x1, y1, x2, y2 in self.figure_boxes(self._index)[self.shown(self._index)].astype(int):
             cv2.rectangle(image, (x1, y1), (x2, y2), (60, 90, 160), -1)
             cv2.circle(image, ((x1 + x2) // 2, y1 + (x2 - x1) // 3), (x2 - x1) // 3, (150, 170, 200), -1)
         return Frame(self._index, ms, image)
