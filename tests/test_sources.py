@@ -111,7 +111,7 @@ def test_the_live_synthetic_camera_has_a_figure_leave_the_picture_and_come_back(
     import threading
     import time
 
-    from alphaction_demo.media.sources import WANDER_AWAY_S, WANDER_CYCLE_S, WANDERER
+    from alphaction_demo.media.sources import WANDER_AWAY_S, WANDER_CYCLE_S, WANDERER, wanderer_entry, wanderer_visit
 
     fps = 25.0
 
@@ -133,6 +133,9 @@ def test_the_live_synthetic_camera_has_a_figure_leave_the_picture_and_come_back(
     assert np.array_equal(back, body) and shown.all()
     recorded, shown = frame_at(WANDER_CYCLE_S + WANDER_AWAY_S / 2, frames=1000)  # a recording keeps everyone
     assert np.array_equal(recorded, body) and shown.all()
+    for visit in (1, 2, 7):  # it walks back in on the frame the benchmark counts its entry from
+        assert wanderer_visit(wanderer_entry(visit, fps) - 1, fps) is None
+        assert wanderer_visit(wanderer_entry(visit, fps), fps) == visit
 
 
 def test_paced_file_plays_in_real_time():

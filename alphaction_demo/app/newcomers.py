@@ -10,7 +10,7 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from alphaction_demo.media.sources import WANDER_AWAY_S, WANDER_CYCLE_S, WANDERER, wanderer_visit
+from alphaction_demo.media.sources import WANDERER, wanderer_entry, wanderer_visit
 
 FIRST_NEW_ID = 100  # the wanderer's track ids: 101, 102, ... (the figures that stay are 1 and 2)
 
@@ -23,8 +23,6 @@ class NewcomerWatch:
     def __init__(self, fps: float) -> None:
         self.frame_ms = 1000.0 / fps
         self.fps = fps
-        self._cycle_frames = WANDER_CYCLE_S * fps  # frames from one departure to the next
-        self._away_frames = WANDER_AWAY_S * fps
         self._lock = threading.Lock()
         self._entry_ms: Dict[int, float] = {}  # newcomer id -> camera time it walked in
         self._calls: Dict[int, int] = {}  # newcomer id -> model calls since, while unlabelled
@@ -47,7 +45,7 @@ class NewcomerWatch:
         else:
             ids[WANDERER] = wanderer
             if wanderer > FIRST_NEW_ID:
-                entry_index = int(np.ceil((wanderer - FIRST_NEW_ID) * self._cycle_frames + self._away_frames))
+                entry_index = wanderer_entry(wanderer - FIRST_NEW_ID, self.fps)
                 with self._lock:
                     self._entry_ms.setdefault(wanderer, timestamp_ms - (index - entry_index) * self.frame_ms)
         return boxes[keep], ids[keep]

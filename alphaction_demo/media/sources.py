@@ -31,7 +31,8 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 STREAM_TIMEOUT_MS = 10_000
 WANDER_CYCLE_S = 6.0  # live, one synthetic figure leaves the picture every WANDER_CYCLE_S seconds ...
 WANDER_AWAY_S = 2.0  # ... for WANDER_AWAY_S, then walks back in (a new person to a tracker)
-WANDERER = 2  # which of the three figures leaves (0-based)
+FIGURES = 3  # the synthetic figures
+WANDERER = 2  # which of them leaves (0-based)
 
 
 class FrameSource(Protocol):
@@ -336,6 +337,11 @@ def wanderer_visit(index: int, fps: float) -> Optional[int]:
     return int(visit)
 
 
+def wanderer_entry(visit: int, fps: float) -> int:
+    """The first frame of the wandering figure's `visit` (>= 1): when it walks back in."""
+    return int(math.ceil(visit * WANDER_CYCLE_S * fps + WANDER_AWAY_S * fps))
+
+
 class SyntheticSource:
     """Moving figures on a textured background: the benchmark's input, and a fake camera for
     tests. Live (frames == 0) it is paced by the clock at `fps`, like a camera, and one figure
@@ -358,7 +364,7 @@ class SyntheticSource:
         """Where the figures of frame `index` are (tests and the benchmark's box source use it)."""
         h, w = self.spec.size
         boxes = []
-        for k in range(3):
+        for k in range(FIGURES):
             cx = (0.2 + 0.3 * k + 0.1 * math.sin(index / 20.0 + k)) * w
             cy = 0.55 * h
             bw, bh = 0.12 * w, 0.6 * h
@@ -367,7 +373,7 @@ class SyntheticSource:
 
     def shown(self, index: int) -> np.ndarray:
         """Which of `figure_boxes(index)` frame `index` shows (a bool per figure)."""
-        shown = np.ones(3, bool)
+        shown = np.ones(FIGURES, bool)
         if self.live and wanderer_visit(index, self.fps) is None:
             shown[WANDERER] = False
         return shown
